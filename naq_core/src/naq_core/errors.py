@@ -1,0 +1,86 @@
+"""The one exception tree of naq: everything it raises derives from :class:`NaqError`."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigurationError",
+    "DependencyFailedError",
+    "JobFailedError",
+    "JobNotFoundError",
+    "NaqConnectionError",
+    "NaqError",
+    "PluginError",
+    "SerializationError",
+    "ServerVersionError",
+    "TaskNotFoundError",
+    "TimeoutError",
+    "UnknownSerializerError",
+]
+
+_builtin_timeout = TimeoutError
+
+
+class NaqError(Exception):
+    """Base class of every error naq raises."""
+
+
+class ConfigurationError(NaqError):
+    """A configuration value is missing or invalid; the message names the key and source."""
+
+
+class UnknownSerializerError(ConfigurationError):
+    """The configured serializer is not installed; the message lists the installed ones."""
+
+
+class PluginError(NaqError):
+    """A plugin failed to load or broke its hook contract."""
+
+
+class SerializationError(NaqError):
+    """A value could not be encoded or a payload could not be decoded."""
+
+
+class NaqConnectionError(NaqError):
+    """Anything about reaching NATS: refused, timed out, closed, no JetStream."""
+
+
+class ServerVersionError(NaqConnectionError):
+    """The NATS server is too old for a feature naq needs."""
+
+
+class JobNotFoundError(NaqError):
+    """No job, result or status is known for the given id."""
+
+
+class TaskNotFoundError(NaqError):
+    """The task is not registered with this worker (never imported from a message)."""
+
+
+class TimeoutError(NaqError, _builtin_timeout):  # noqa: A001 - deliberate: catchable as both
+    """An operation did not finish in time (also a builtin ``TimeoutError``)."""
+
+
+class JobFailedError(NaqError):
+    """The job ran and failed; carries the remote error type, message and traceback."""
+
+    def __init__(
+        self,
+        job_id: str,
+        error_type: str,
+        error: str,
+        traceback: str | None = None,
+        status: str = "failed",
+    ) -> None:
+        self.job_id = job_id
+        self.error_type = error_type
+        self.error = error
+        self.traceback = traceback
+        self.status = status
+        message = f"job {job_id} {status}: {error_type}: {error}"
+        if traceback:
+            message += f"\n\nRemote traceback:\n{traceback.rstrip()}"
+        super().__init__(message)
+
+
+class DependencyFailedError(JobFailedError):
+    """The job never ran because a job it depends on failed."""

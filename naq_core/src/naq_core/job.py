@@ -1,0 +1,220 @@
+"""The job value, its status, its retry policy and its wire envelope."""
+
+from __future__ import annotations
+
+import enum
+import random
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from attrs import evolve, field, frozen, validators
+
+from naq_core.errors import SerializationError
+
+__all__ = [
+    "JOB_STATUS",
+    "TERMINAL_STATUSES",
+    "Job",
+    "JobStatus",
+    "Outcome",
+    "RetryStrategy",
+    "exception_names",
+    "new_job_id",
+]
+
+ENVELOPE_VERSION = 1
+
+
+class JobStatus(str, enum.Enum):
+    """Where a job is in its life. Stored in the results bucket under the job id."""
+
+    PENDING = "pending"  # published, not picked up yet (or no record kept)
+    WAITING = "waiting"  # held until its dependencies complete
+    SCHEDULED = "scheduled"  # will be published by a NATS schedule
+    RUNNING = "running"
+    RETRYING = "retrying"  # failed an attempt, will run again after its backoff
+    COMPLETED = "completed"
+    FAILED = "failed"
+    DEPENDENCY_FAILED = "dependency_failed"
+    CANCELLED = "cancelled"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+#: The original naq's name for the status enum, kept so its users can migrate.
+JOB_STATUS = JobStatus
+
+TERMINAL_STATUSES = frozenset(
+    {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.DEPENDENCY_FAILED, JobStatus.CANCELLED}
+)
+
+
+class RetryStrategy(str, enum.Enum):
+    """How the delay between attempts grows. ``linear`` (the original name) = fixed."""
+
+    FIXED = "fixed"
+    LINEAR = "linear"
+    EXPONENTIAL = "exponential"
+
+
+def new_job_id() -> str:
+    """A fresh job id: 32 lowercase hex characters (uuid4), safe as a NATS subject token."""
+    return uuid.uuid4().hex
+
+
+def exception_names(exc_type: type[BaseException]) -> list[str]:
+    """``module:qualname`` of ``exc_type`` and each base class, for retry_on/ignore_on."""
+    return [f"{k.__module__}:{k.__qualname__}" for k in exc_type.__mro__]
+
+
+def _delays(value: float | Sequence[float]) -> float | tuple[float, ...]:
+    if isinstance(value, int | float):
+        return float(value)
+    return tuple(float(v) for v in value)
+
+
+def _check_delay(_: object, attribute: Any, value: float | tuple[float, ...]) -> None:
+    values = value if isinstance(value, tuple) else (value,)
+    if any(v < 0 for v in values):
+        raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
+
+
+@frozen(kw_only=True)
+class Job:
+    """One call of a task: what to run, with what, and how to treat failure.
+
+    Built by :meth:`naq_core.Queue.enqueue`; workers rebuild it from the envelope.
+    ``attempt`` is 1 on the first run (JetStream's delivery count), never sent on the wire.
+    """
+
+    function: str
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(factory=dict)
+    queue_name: str = "naq_default_queue"
+    job_id: str = field(factory=new_job_id)
+    max_retries: int = field(default=0, validator=validators.ge(0))
+    retry_delay: float | tuple[float, ...] = field(default=0.0, converter=_delays, validator=_check_delay)
+    retry_strategy: RetryStrategy = field(default=RetryStrategy.LINEAR, converter=RetryStrategy)
+    retry_jitter: float = field(default=0.0, validator=[validators.ge(0), validators.le(1)])
+    retry_on: tuple[str, ...] = ()
+    ignore_on: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    timeout: float | None = field(default=None, validator=validators.optional(validators.gt(0)))
+    result_ttl: float | None = field(default=None, validator=validators.optional(validators.gt(0)))
+    enqueued_at: float = field(factory=time.time)
+    attempt: int = 1
+
+    # --- retry policy ---------------------------------------------------------------
+
+    def should_retry(self, exc: BaseException) -> bool:
+        """Whether a failure of this attempt should be retried (``ignore_on`` wins)."""
+        if self.attempt > self.max_retries:
+            return False
+        names = exception_names(type(exc))
+        if self.ignore_on and any(n in self.ignore_on for n in names):
+            return False
+        if self.retry_on:
+            return any(n in self.retry_on for n in names)
+        return True
+
+    def retry_delay_for(self, attempt: int | None = None) -> float:
+        """Seconds to wait before the attempt after ``attempt`` (default: this one)."""
+        n = self.attempt if attempt is None else attempt
+        if isinstance(self.retry_delay, tuple):
+            if not self.retry_delay:
+                return 0.0
+            base = self.retry_delay[min(n, len(self.retry_delay)) - 1]
+        elif self.retry_strategy is RetryStrategy.EXPONENTIAL:
+            base = self.retry_delay * (2 ** (n - 1))
+        else:
+            base = self.retry_delay
+        if self.retry_jitter and base:
+            base += base * self.retry_jitter * random.random()  # noqa: S311 - not crypto
+        return base
+
+    def with_attempt(self, attempt: int) -> Job:
+        return evolve(self, attempt=attempt)
+
+    # --- wire envelope --------------------------------------------------------------
+
+    def to_envelope(self) -> dict[str, Any]:
+        """The dict a serializer encodes. Defaults are left out to keep messages small."""
+        env: dict[str, Any] = {
+            "v": ENVELOPE_VERSION,
+            "id": self.job_id,
+            "queue": self.queue_name,
+            "fn": self.function,
+            "args": self.args,
+            "kwargs": dict(self.kwargs),
+            "at": self.enqueued_at,
+        }
+        if self.max_retries:
+            env["retries"] = self.max_retries
+            env["delay"] = list(self.retry_delay) if isinstance(self.retry_delay, tuple) else self.retry_delay
+            env["strategy"] = self.retry_strategy.value
+            if self.retry_jitter:
+                env["jitter"] = self.retry_jitter
+            if self.retry_on:
+                env["retry_on"] = list(self.retry_on)
+            if self.ignore_on:
+                env["ignore_on"] = list(self.ignore_on)
+        if self.depends_on:
+            env["deps"] = list(self.depends_on)
+        if self.timeout is not None:
+            env["timeout"] = self.timeout
+        if self.result_ttl is not None:
+            env["ttl"] = self.result_ttl
+        return env
+
+    @classmethod
+    def from_envelope(cls, env: Any, attempt: int = 1) -> Job:
+        """Rebuild a job; anything structurally wrong raises :class:`SerializationError`."""
+        if not isinstance(env, Mapping):
+            raise SerializationError(f"payload is a {type(env).__name__}, not a job envelope")
+        if env.get("v") != ENVELOPE_VERSION:
+            raise SerializationError(f"unsupported envelope version {env.get('v')!r}")
+        try:
+            fn, job_id, queue = env["fn"], env["id"], env["queue"]
+            args, kwargs = env.get("args", ()), env.get("kwargs", {})
+            if not (isinstance(fn, str) and isinstance(job_id, str) and isinstance(queue, str)):
+                raise TypeError("fn, id and queue must be strings")
+            if not isinstance(args, list | tuple) or not isinstance(kwargs, Mapping):
+                raise TypeError("args must be a list and kwargs a mapping")
+            return cls(
+                function=fn,
+                job_id=job_id,
+                queue_name=queue,
+                args=tuple(args),
+                kwargs=dict(kwargs),
+                enqueued_at=float(env.get("at", 0.0)),
+                max_retries=int(env.get("retries", 0)),
+                retry_delay=env.get("delay", 0.0),
+                retry_strategy=env.get("strategy", "linear"),
+                retry_jitter=float(env.get("jitter", 0.0)),
+                retry_on=tuple(env.get("retry_on", ())),
+                ignore_on=tuple(env.get("ignore_on", ())),
+                depends_on=tuple(env.get("deps", ())),
+                timeout=env.get("timeout"),
+                result_ttl=env.get("ttl"),
+                attempt=attempt,
+            )
+        except SerializationError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SerializationError(f"not a job envelope: {type(exc).__name__}: {exc}") from exc
+
+
+@frozen(kw_only=True)
+class Outcome:
+    """How one attempt ended, passed to ``naq_job_finished``."""
+
+    status: JobStatus
+    duration: float
+    result: Any = None
+    error_type: str | None = None
+    error: str | None = None
+    traceback: str | None = None
+    retry_in: float | None = None
