@@ -1,0 +1,264 @@
+"""Configuration: defaults < ``naq.toml`` / ``[tool.naq]`` < ``NAQ_*`` env < flags and arguments.
+
+Every value is validated by one cattrs converter; a bad value becomes one
+:class:`~naq_core.errors.ConfigurationError` line that names the key, where it came from and
+what was expected. Tables that are not naq keys (``[tool.naq.dashboard]``) are kept for the
+plugin of that name in :attr:`Config.plugins`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import cattrs
+from attrs import field, frozen, validators
+
+from naq_core.errors import ConfigurationError
+
+__all__ = ["QUEUE_NAME_RE", "Config", "find_config_file", "load_config", "validate_queue_name"]
+
+QUEUE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_SECRET_KEYS = frozenset({"password", "token"})
+
+
+def validate_queue_name(name: str) -> str:
+    if not isinstance(name, str) or not QUEUE_NAME_RE.match(name):
+        raise ConfigurationError(
+            f"invalid queue name {name!r}: use 1-128 letters, digits, '_' or '-' (no dots or spaces)"
+        )
+    return name
+
+
+def _urls(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [u for u in (p.strip() for p in value.split(",")) if u]
+    return tuple(value)
+
+
+def _check_urls(_: object, __: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+    if not value:
+        raise ValueError("at least one NATS URL")
+    for url in value:
+        if not re.match(r"^(nats|tls|ws|wss)://", url):
+            raise ValueError(f"a URL like nats://127.0.0.1:4222, got {url!r}")
+
+
+def _check_queue(_: object, __: attrs.Attribute[Any], value: str) -> None:
+    if not QUEUE_NAME_RE.match(value):
+        raise ValueError("letters, digits, '_' or '-' (no dots)")
+
+
+_pos = validators.gt(0)
+_opt_str = validators.optional(validators.instance_of(str))
+
+
+@frozen(kw_only=True)
+class Config:
+    """The effective configuration. Build it with :func:`load_config`."""
+
+    # connection
+    nats_url: tuple[str, ...] = field(default=("nats://127.0.0.1:4222",), converter=_urls, validator=_check_urls)
+    user: str | None = field(default=None, validator=_opt_str)
+    password: str | None = field(default=None, validator=_opt_str, repr=False)
+    token: str | None = field(default=None, validator=_opt_str, repr=False)
+    nkey_seed: str | None = field(default=None, validator=_opt_str)  # path to an nkey seed file
+    creds_file: str | None = field(default=None, validator=_opt_str)
+    tls_ca: str | None = field(default=None, validator=_opt_str)
+    tls_cert: str | None = field(default=None, validator=_opt_str)
+    tls_key: str | None = field(default=None, validator=_opt_str)
+    connect_timeout: float = field(default=5.0, validator=_pos)
+    # jobs
+    serializer: str = field(default="json", validator=validators.min_len(1))
+    default_queue: str = field(default="naq_default_queue", validator=_check_queue)
+    tasks: tuple[str, ...] = ()
+    result_ttl: float = field(default=7 * 24 * 3600.0, validator=_pos)
+    replicas: int = field(default=1, validator=[validators.ge(1), validators.le(5)])
+    # workers
+    concurrency: int = field(default=10, validator=[validators.ge(1), validators.le(10_000)])
+    shutdown_timeout: float = field(default=30.0, validator=validators.ge(0))
+    ack_wait: float = field(default=30.0, validator=validators.ge(1))
+    max_deliver: int = field(default=20, validator=validators.ge(2))
+    heartbeat_interval: float = field(default=5.0, validator=_pos)
+    # logging (read by the CLI only)
+    log_level: str = field(
+        default="info", validator=validators.in_(("debug", "info", "warning", "error", "critical"))
+    )
+    log_format: str = field(default="console", validator=validators.in_(("console", "json")))
+    # plugin sub-tables, e.g. [tool.naq.dashboard]
+    plugins: Mapping[str, Mapping[str, Any]] = field(factory=dict)
+    # where each non-default value came from: key -> "naq.toml", "NAQ_X", "argument"
+    sources: Mapping[str, str] = field(factory=dict, eq=False, repr=False)
+
+    def masked(self) -> dict[str, Any]:
+        """The values as a dict with secrets replaced by ``***`` (for display)."""
+        data = attrs.asdict(self, filter=lambda a, _: a.name != "sources")
+        for key in _SECRET_KEYS:
+            if data.get(key):
+                data[key] = "***"
+        data["nats_url"] = [re.sub(r"//[^@/]*@", "//***@", u) for u in data["nats_url"]]
+        return data
+
+    def plugin_config(self, name: str) -> Mapping[str, Any]:
+        """The ``[tool.naq.<name>]`` table for a plugin (empty if absent)."""
+        return self.plugins.get(name, {})
+
+
+attrs.resolve_types(Config)
+FIELDS = {a.name: a for a in attrs.fields(Config) if a.name not in ("plugins", "sources")}
+
+_converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+
+
+def _structure_strs(value: Any, _: type) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(p.strip() for p in value.split(",") if p.strip())
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ValueError(f"a list of strings or a comma-separated string, got {value!r}")
+
+
+_converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _structure_strs)
+
+
+def _structure_float(value: Any, _: type) -> float:
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"a number, got {value!r}") from None
+
+
+def _structure_int(value: Any, _: type) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().lstrip("-").isdigit():
+        raise ValueError(f"a whole number, got {value!r}")
+    return int(value)
+
+
+def _structure_str(value: Any, _: type) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"a string, got {value!r}")
+    return value
+
+
+_converter.register_structure_hook(float, _structure_float)
+_converter.register_structure_hook(int, _structure_int)
+_converter.register_structure_hook(str, _structure_str)
+
+
+def find_config_file(start: Path | None = None) -> Path | None:
+    """``$NAQ_CONFIG``, else the nearest ``naq.toml`` or ``pyproject.toml`` with ``[tool.naq]``."""
+    explicit = os.environ.get("NAQ_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigurationError(f"NAQ_CONFIG points to {explicit}, which is not a file")
+        return path
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "naq.toml"
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "tool" in _read_toml(pyproject) and "naq" in _read_toml(pyproject)["tool"]:
+            return pyproject
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{path}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigurationError(f"{path}: cannot read: {exc.strerror}") from exc
+
+
+def _file_table(path: Path) -> dict[str, Any]:
+    data = _read_toml(path)
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("naq", {})
+    elif isinstance(data.get("tool"), dict) and "naq" in data["tool"]:
+        data = data["tool"]["naq"]
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"{path}: [tool.naq] must be a table")
+    return data
+
+
+def load_config(
+    path: str | Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    search: bool = True,
+) -> Config:
+    """Merge every source into a validated :class:`Config`.
+
+    ``path`` is an explicit config file (else :func:`find_config_file` when ``search``);
+    ``env`` defaults to ``os.environ``; ``overrides`` are flags and constructor arguments
+    (``None`` values are ignored).
+    """
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    plugins: dict[str, dict[str, Any]] = {}
+
+    file = Path(path) if path is not None else (find_config_file() if search else None)
+    if file is not None:
+        if not file.is_file():
+            raise ConfigurationError(f"config file {file} does not exist")
+        for key, value in _file_table(file).items():
+            if key in FIELDS:
+                values[key], sources[key] = value, str(file)
+            elif isinstance(value, dict):
+                plugins[key] = value
+            else:
+                known = ", ".join(sorted(FIELDS))
+                raise ConfigurationError(f"{file}: unknown key {key!r} (known keys: {known})")
+
+    for key in FIELDS:
+        var = f"NAQ_{key.upper()}"
+        if var in env and env[var] != "":
+            values[key], sources[key] = env[var], var
+
+    for key, value in (overrides or {}).items():
+        if key not in FIELDS:
+            raise ConfigurationError(f"unknown setting {key!r} (known: {', '.join(sorted(FIELDS))})")
+        if value is not None:
+            values[key], sources[key] = value, "argument"
+
+    checked = {key: _check(key, value, sources) for key, value in values.items()}
+    config = Config(**checked, plugins=plugins, sources=sources)
+    return config
+
+
+def _check(key: str, value: Any, sources: Mapping[str, str]) -> Any:
+    """Structure and validate one value, or raise one line naming key and source."""
+    attribute = FIELDS[key]
+    where = sources.get(key, "default")
+    try:
+        converted = _converter.structure(value, attribute.type)  # type: ignore[arg-type]
+        if attribute.converter is not None:
+            converted = attribute.converter(converted)  # type: ignore[operator]
+        if attribute.validator is not None:
+            attribute.validator(None, attribute, converted)
+    except Exception as exc:  # cattrs and attrs validators raise several types
+        raise ConfigurationError(f"{where}: {key}: {_reason(exc, value)}") from None
+    return converted
+
+
+def _reason(exc: BaseException, value: Any) -> str:
+    if isinstance(exc, cattrs.BaseValidationError) and exc.exceptions:
+        return _reason(exc.exceptions[0], value)
+    text = str(exc.args[0]) if isinstance(exc, ValueError) and exc.args else str(exc)
+    text = re.sub(r"^'\w+' ", "", text)  # attrs: "'concurrency' must be >= 1: 0"
+    if text.startswith("must") or text.startswith("expected"):
+        return text
+    return f"expected {text}" if text else f"invalid value {value!r}"
