@@ -1,0 +1,61 @@
+"""pytest fixtures that run a real, private ``nats-server -js`` on a free loopback port.
+
+Opt in from a ``conftest.py``::
+
+    pytest_plugins = ["naq_core.testing.fixtures"]
+
+The fixtures are synchronous, so they work with pytest-asyncio in any mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from naq_core.server import EmbeddedServer, free_port
+
+__all__ = ["fresh_nats_server", "nats_server", "nats_url", "start_test_server"]
+
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 10.0
+
+
+def start_test_server(directory: Path, *, port: int | None = None) -> EmbeddedServer:
+    """Start a server keeping its JetStream data in ``directory/jetstream``.
+
+    Its output goes to ``directory/nats-server.log``; ``port`` defaults to a free one.
+    """
+    server = EmbeddedServer(
+        port=free_port() if port is None else port,
+        store_dir=directory / "jetstream",
+        log_file=directory / "nats-server.log",
+    )
+    server.start(timeout=START_TIMEOUT)
+    return server
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
+    """One JetStream-enabled server shared by the whole test session."""
+    server = start_test_server(tmp_path_factory.mktemp("nats-server"))
+    try:
+        yield server
+    finally:
+        server.stop(timeout=STOP_TIMEOUT)
+
+
+@pytest.fixture
+def nats_url(nats_server: EmbeddedServer) -> str:
+    """``nats://127.0.0.1:PORT`` of the session server."""
+    return nats_server.url
+
+
+@pytest.fixture
+def fresh_nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
+    """A private server for one test (free to stop and restart it); stopped afterwards."""
+    server = start_test_server(tmp_path_factory.mktemp("fresh-nats-server"))
+    try:
+        yield server
+    finally:
+        server.stop(timeout=STOP_TIMEOUT)
