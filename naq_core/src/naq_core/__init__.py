@@ -1,0 +1,66 @@
+"""naq: background jobs for Python on NATS JetStream.
+
+The public API. Producers use :class:`Queue` (async) or :class:`NaqClient` (sync); workers
+are :class:`Worker` or ``naq worker``; plugins implement hooks from
+:mod:`naq_core.hookspecs` with :data:`hookimpl`.
+"""
+
+from __future__ import annotations
+
+from naq_core.config import Config, load_config
+from naq_core.deadletter import DeadLetter, DeadLetterReason, DeadLetterSink
+from naq_core.errors import (
+    ConfigurationError,
+    DependencyFailedError,
+    JobFailedError,
+    JobNotFoundError,
+    NaqConnectionError,
+    NaqError,
+    PluginError,
+    SerializationError,
+    ServerVersionError,
+    TaskNotFoundError,
+    UnknownSerializerError,
+)
+from naq_core.heartbeat import WorkerInfo
+from naq_core.hookspecs import hookimpl
+from naq_core.job import JOB_STATUS, Job, JobStatus, Outcome, RetryStrategy
+from naq_core.queue import Queue
+from naq_core.registry import TaskRegistry, task
+from naq_core.results import JobRecord
+from naq_core.serializer import Serializer
+from naq_core.shutdown import ShutdownPolicy
+from naq_core.worker import Worker
+
+__all__ = [
+    "JOB_STATUS",
+    "Config",
+    "ConfigurationError",
+    "DeadLetter",
+    "DeadLetterReason",
+    "DeadLetterSink",
+    "DependencyFailedError",
+    "Job",
+    "JobFailedError",
+    "JobNotFoundError",
+    "JobRecord",
+    "JobStatus",
+    "NaqConnectionError",
+    "NaqError",
+    "Outcome",
+    "PluginError",
+    "Queue",
+    "RetryStrategy",
+    "SerializationError",
+    "Serializer",
+    "ServerVersionError",
+    "ShutdownPolicy",
+    "TaskNotFoundError",
+    "TaskRegistry",
+    "UnknownSerializerError",
+    "Worker",
+    "WorkerInfo",
+    "hookimpl",
+    "load_config",
+    "task",
+]

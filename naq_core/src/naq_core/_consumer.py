@@ -1,0 +1,128 @@
+"""A pull consumer that always keeps a pull request pending.
+
+nats-py's ``fetch`` asks for messages, waits, and asks again, so a worker has no request
+open while it handles a batch. Here one subscription on a private inbox receives every
+message, and pull requests are re-issued as soon as execution slots free up: an idle
+worker always has a request waiting on the server (a new job starts in well under a
+millisecond), and a busy one asks for as many messages as it has free slots (the batch
+grows with the backlog). Requests expire after ``expires`` seconds; the client tracks
+their deadlines itself, so a request lost in a reconnect or a leader election frees its
+credit on time without trusting status messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import time
+from collections.abc import Callable
+
+import nats.errors
+import structlog
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+
+__all__ = ["PullConsumer"]
+
+
+class PullConsumer:
+    """Feeds messages of one durable consumer to ``deliver`` within a credit budget."""
+
+    def __init__(
+        self,
+        nc: NATS,
+        stream: str,
+        consumer: str,
+        *,
+        capacity: int,
+        deliver: Callable[[Msg], None],
+        expires: float = 5.0,
+    ) -> None:
+        self._nc = nc
+        self._next_subject = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{consumer}"
+        self._capacity = capacity
+        self._deliver = deliver
+        self._expires = expires
+        self._requests: collections.deque[list[float]] = collections.deque()  # [remaining, deadline]
+        self._outstanding = 0
+        self._held = 0  # delivered to us and not finished (running or waiting for a slot)
+        self._inbox = ""
+        self._sub: Subscription | None = None
+        self._timer: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._min_batch = max(1, capacity // 4)
+
+    @property
+    def held(self) -> int:
+        return self._held
+
+    async def start(self) -> None:
+        self._inbox = self._nc.new_inbox()
+        self._sub = await self._nc.subscribe(self._inbox, cb=self._on_msg)
+        self._timer = asyncio.create_task(self._expire_loop(), name="naq-pull-expiry")
+        await self._pull()
+
+    async def stop(self) -> None:
+        """Stop asking for messages; the server drops our requests with the inbox."""
+        self._stopping = True
+        if self._timer is not None:
+            self._timer.cancel()
+            await asyncio.gather(self._timer, return_exceptions=True)
+        if self._sub is not None:
+            try:
+                await self._sub.unsubscribe()
+            except nats.errors.Error:
+                pass
+            self._sub = None
+
+    def reset(self) -> None:
+        """Forget every open request (after a reconnect) and ask again."""
+        self._requests.clear()
+        self._outstanding = 0
+        if not self._stopping:
+            asyncio.get_running_loop().create_task(self._pull())
+
+    def done(self) -> None:
+        """One held message finished (acked, NAKed or termed): its credit comes back."""
+        self._held -= 1
+        free = self._capacity - self._held - self._outstanding
+        if free >= self._min_batch and not self._stopping:
+            asyncio.get_running_loop().create_task(self._pull())
+
+    async def _pull(self) -> None:
+        free = self._capacity - self._held - self._outstanding
+        if free <= 0 or self._stopping or self._sub is None:
+            return
+        self._outstanding += free
+        self._requests.append([float(free), time.monotonic() + self._expires])
+        request = {"batch": free, "expires": int(self._expires * 1e9)}
+        try:
+            await self._nc.publish(self._next_subject, json.dumps(request).encode(), reply=self._inbox)
+        except nats.errors.Error as exc:
+            structlog.get_logger(__name__).warning("pull_request_failed", error=str(exc))
+
+    async def _on_msg(self, msg: Msg) -> None:
+        if not msg.reply:  # a status message (408 expired, 409, 404, 100 heartbeat)
+            return
+        if self._requests:
+            head = self._requests[0]
+            head[0] -= 1
+            self._outstanding -= 1
+            if head[0] <= 0:
+                self._requests.popleft()
+        self._held += 1
+        self._deliver(msg)
+
+    async def _expire_loop(self) -> None:
+        while True:
+            await asyncio.sleep(min(1.0, self._expires / 2))
+            now = time.monotonic()
+            expired = False
+            while self._requests and self._requests[0][1] <= now:
+                remaining, _ = self._requests.popleft()
+                self._outstanding -= int(remaining)
+                expired = True
+            if expired or self._capacity - self._held - self._outstanding >= self._min_batch:
+                await self._pull()

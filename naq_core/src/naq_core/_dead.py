@@ -1,0 +1,97 @@
+"""Handing a message that cannot run to every dead-letter sink, then off the queue."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+import structlog
+
+from naq_core.deadletter import DeadLetter, DeadLetterReason
+
+if TYPE_CHECKING:
+    from nats.aio.msg import Msg
+
+    from naq_core.deadletter import DeadLetterSink
+    from naq_core.job import Job
+
+__all__ = ["DeadLetterRouter"]
+
+_PAYLOAD_LOG_LIMIT = 512
+
+
+class DeadLetterRouter:
+    """Stores dead letters in every sink; removes the message only after all stored it."""
+
+    def __init__(self, sinks: list[DeadLetterSink], worker_id: str) -> None:
+        self.sinks = sinks
+        self.worker_id = worker_id
+
+    def letter(
+        self,
+        msg: Msg,
+        reason: DeadLetterReason,
+        *,
+        queue: str,
+        job: Job | None = None,
+        error_type: str | None = None,
+        error: str | None = None,
+        traceback: str | None = None,
+    ) -> DeadLetter:
+        try:
+            attempts = msg.metadata.num_delivered
+        except Exception:  # a message without JetStream metadata
+            attempts = 0
+        return DeadLetter(
+            reason=reason,
+            queue=job.queue_name if job else queue,
+            payload=bytes(msg.data),
+            headers=dict(msg.headers or {}),
+            job_id=job.job_id if job else None,
+            function=job.function if job else None,
+            error_type=error_type,
+            error=error,
+            traceback=traceback,
+            attempts=attempts,
+            first_seen=job.enqueued_at if job else None,
+            last_seen=time.time(),
+            worker_id=self.worker_id,
+            subject=msg.subject,
+        )
+
+    async def route(self, msg: Msg, letter: DeadLetter) -> bool:
+        """Store ``letter`` then remove ``msg``. False if a sink failed (message kept)."""
+        log = structlog.get_logger(__name__)
+        if not self.sinks:
+            log.error(
+                "dead_letter_dropped",
+                reason=letter.reason.value,
+                job_id=letter.job_id,
+                queue=letter.queue,
+                error=letter.error,
+                payload=letter.payload[:_PAYLOAD_LOG_LIMIT].decode("utf-8", "replace"),
+                hint="no dead-letter sink installed (pip install naq-dlq-stream)",
+            )
+            await _term(msg, letter.reason.value)
+            return True
+        results = await asyncio.gather(*(sink.store(letter) for sink in self.sinks), return_exceptions=True)
+        failures = [(s.name, r) for s, r in zip(self.sinks, results, strict=True) if isinstance(r, BaseException)]
+        if failures:
+            for name, exc in failures:
+                log.error("dead_letter_sink_failed", sink=name, job_id=letter.job_id, error=repr(exc))
+            await msg.nak(delay=5)
+            return False
+        log.warning(
+            "job_dead_lettered", reason=letter.reason.value, job_id=letter.job_id, queue=letter.queue,
+            function=letter.function, attempts=letter.attempts,
+        )
+        await msg.ack()
+        return True
+
+
+async def _term(msg: Msg, reason: str) -> None:
+    """TERM with a reason (nats-py's ``term()`` takes none; the protocol does)."""
+    if msg.reply:
+        await msg._client.publish(msg.reply, f"+TERM {reason}".encode())
+        msg._ackd = True

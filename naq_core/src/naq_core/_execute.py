@@ -1,0 +1,183 @@
+"""Running one job message: decode, look up the task, run it, record, ack/NAK/dead-letter."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+import traceback as tb
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from naq_core.deadletter import DeadLetterReason
+from naq_core.errors import SerializationError
+from naq_core.job import Job, JobStatus, Outcome
+from naq_core.serializer import SERIALIZER_HEADER
+
+if TYPE_CHECKING:
+    from nats.aio.msg import Msg
+
+    from naq_core._conn import Connection
+    from naq_core._dead import DeadLetterRouter
+    from naq_core._deps import DependencyTracker
+    from naq_core.registry import TaskRegistry
+    from naq_core.results import ResultStore
+
+__all__ = ["Executor", "JobTimeoutError"]
+
+
+class JobTimeoutError(Exception):
+    """The job ran longer than its ``timeout``."""
+
+
+def _format(exc: BaseException) -> tuple[str, str, str]:
+    return type(exc).__name__, str(exc), "".join(tb.format_exception(exc))
+
+
+class Executor:
+    """Turns messages into job runs; one per worker. ``running`` maps msg -> task."""
+
+    def __init__(
+        self,
+        *,
+        conn: Connection,
+        registry: TaskRegistry,
+        results: ResultStore,
+        dead: DeadLetterRouter,
+        deps: DependencyTracker,
+        worker_id: str,
+        concurrency: int,
+    ) -> None:
+        self.conn = conn
+        self.registry = registry
+        self.results = results
+        self.dead = dead
+        self.deps = deps
+        self.worker_id = worker_id
+        self.serializer = conn.serializer
+        self.max_deliver = conn.config.max_deliver
+        self.threads = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="naq-job")
+        self.slots = asyncio.Semaphore(concurrency)
+        self.current: dict[str, Job] = {}
+        self.processed = 0
+        self.failed = 0
+        _, self._hook_started, self._hook_finished = conn.hooks.lifecycle_active()
+
+    def decode(self, msg: Msg, attempt: int) -> Job:
+        headers = msg.headers
+        if headers:
+            written_by = headers.get(SERIALIZER_HEADER)
+            if written_by is not None and written_by != self.serializer.name:
+                raise SerializationError(
+                    f"message was written by serializer {written_by!r}; this worker uses "
+                    f"{self.serializer.name!r}"
+                )
+        return Job.from_envelope(self.serializer.loads(msg.data), attempt=attempt)
+
+    async def handle(self, msg: Msg, queue: str, release: Callable[[], None]) -> None:
+        """Run one message end to end. ``release`` gives its pull credit back."""
+        try:
+            async with self.slots:
+                await self._handle(msg, queue)
+        finally:
+            release()
+
+    async def _handle(self, msg: Msg, queue: str) -> None:
+        log = structlog.get_logger(__name__)
+        attempt = msg.metadata.num_delivered
+        try:
+            job = self.decode(msg, attempt)
+        except SerializationError as exc:
+            letter = self.dead.letter(msg, DeadLetterReason.POISON, queue=queue, error_type="SerializationError",
+                                      error=str(exc))
+            await self.dead.route(msg, letter)
+            return
+        if job.function not in self.registry:
+            error = f"unknown task {job.function!r}: not registered with this worker"
+            await self.results.write(job, JobStatus.FAILED, error_type="TaskNotFoundError", error=error,
+                                     worker_id=self.worker_id, confirm=self.deps.has_dependents(job.job_id))
+            letter = self.dead.letter(msg, DeadLetterReason.UNKNOWN_TASK, queue=queue, job=job,
+                                      error_type="TaskNotFoundError", error=error)
+            await self.dead.route(msg, letter)
+            self.deps.finished(job.job_id)
+            self.failed += 1
+            return
+        func = self.registry.get(job.function)
+        started = time.time()
+        self.current[job.job_id] = job
+        await self.results.write(job, JobStatus.RUNNING, started_at=started, worker_id=self.worker_id)
+        if self._hook_started:
+            await self.conn.hooks.job_started(job=job, worker_id=self.worker_id)
+        try:
+            result = await self._run(func, job)
+        except asyncio.CancelledError:
+            # Shutdown ran out of grace: give the job back at once, record nothing final.
+            await msg.nak()
+            await self.results.write(job, JobStatus.PENDING, worker_id=self.worker_id)
+            raise
+        except BaseException as exc:  # noqa: BLE001 - a job may raise anything
+            await self._failed(msg, job, exc, started)
+        else:
+            await self.results.write(job, JobStatus.COMPLETED, result=result, started_at=started,
+                                     worker_id=self.worker_id, confirm=self.deps.has_dependents(job.job_id))
+            await msg.ack()
+            self.processed += 1
+            self.deps.finished(job.job_id)
+            duration = time.time() - started
+            log.info("job_completed", job_id=job.job_id, queue=job.queue_name, function=job.function,
+                     attempt=attempt, duration=round(duration, 6))
+            if self._hook_finished:
+                await self.conn.hooks.job_finished(
+                    job=job, outcome=Outcome(status=JobStatus.COMPLETED, duration=duration, result=result)
+                )
+        finally:
+            self.current.pop(job.job_id, None)
+
+    async def _run(self, func: Callable[..., Any], job: Job) -> Any:
+        if inspect.iscoroutinefunction(func):
+            call = func(*job.args, **job.kwargs)
+        else:
+            loop = asyncio.get_running_loop()
+            call = loop.run_in_executor(self.threads, lambda: func(*job.args, **job.kwargs))
+        if job.timeout is None:
+            return await call
+        try:
+            return await asyncio.wait_for(call, job.timeout)
+        except TimeoutError:
+            raise JobTimeoutError(f"job exceeded its timeout of {job.timeout} s") from None
+
+    async def _failed(self, msg: Msg, job: Job, exc: BaseException, started: float) -> None:
+        log = structlog.get_logger(__name__)
+        error_type, error, trace = _format(exc)
+        duration = time.time() - started
+        retry = job.should_retry(exc) and job.attempt < self.max_deliver
+        if retry:
+            delay = job.retry_delay_for()
+            await self.results.write(job, JobStatus.RETRYING, error_type=error_type, error=error,
+                                     traceback=trace, started_at=started, worker_id=self.worker_id)
+            await msg.nak(delay=delay or None)
+            log.warning("job_retrying", job_id=job.job_id, queue=job.queue_name, function=job.function,
+                        attempt=job.attempt, retry_in=round(delay, 3), error=f"{error_type}: {error}")
+            outcome = Outcome(status=JobStatus.RETRYING, duration=duration, error_type=error_type,
+                              error=error, traceback=trace, retry_in=delay)
+        else:
+            await self.results.write(job, JobStatus.FAILED, error_type=error_type, error=error,
+                                     traceback=trace, started_at=started, worker_id=self.worker_id,
+                                     confirm=self.deps.has_dependents(job.job_id))
+            self.failed += 1
+            log.error("job_failed", job_id=job.job_id, queue=job.queue_name, function=job.function,
+                      attempt=job.attempt, duration=round(duration, 6), error=f"{error_type}: {error}")
+            letter = self.dead.letter(msg, DeadLetterReason.RETRIES_EXHAUSTED, queue=job.queue_name, job=job,
+                                      error_type=error_type, error=error, traceback=trace)
+            await self.dead.route(msg, letter)
+            self.deps.finished(job.job_id)
+            outcome = Outcome(status=JobStatus.FAILED, duration=duration, error_type=error_type,
+                              error=error, traceback=trace)
+        if self._hook_finished:
+            await self.conn.hooks.job_finished(job=job, outcome=outcome)
+
+    def shutdown(self) -> None:
+        self.threads.shutdown(wait=False, cancel_futures=True)

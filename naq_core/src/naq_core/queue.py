@@ -1,0 +1,294 @@
+"""``Queue``: enqueue jobs, look them up, wait for results, purge. The producer's API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import nats.js.errors
+import structlog
+
+from naq_core import _deps
+from naq_core._conn import JOBS_STREAM, Connection, connect, job_subject, queue_filter
+from naq_core.config import Config, load_config, validate_queue_name
+from naq_core.errors import JobNotFoundError, NaqConnectionError, SerializationError
+from naq_core.job import Job, JobStatus, RetryStrategy
+from naq_core.registry import task_name
+from naq_core.results import JobRecord, ResultStore
+from naq_core.serializer import SERIALIZER_HEADER
+
+__all__ = ["Queue", "UnsafeSerializerWarning"]
+
+ExcSpec = type[BaseException] | str
+_warned_unsafe = False
+
+
+class UnsafeSerializerWarning(UserWarning):
+    """The configured serializer can run code on decode (pickle)."""
+
+
+def _exc_names(spec: ExcSpec | Sequence[ExcSpec] | None) -> tuple[str, ...]:
+    if spec is None:
+        return ()
+    items = [spec] if isinstance(spec, str | type) else list(spec)
+    names = []
+    for item in items:
+        if isinstance(item, str):
+            names.append(item if ":" in item else f"builtins:{item}")
+        elif isinstance(item, type) and issubclass(item, BaseException):
+            names.append(f"{item.__module__}:{item.__qualname__}")
+        else:
+            raise TypeError(f"retry_on/ignore_on take exception classes or names, got {item!r}")
+    return tuple(names)
+
+
+def _dep_ids(depends_on: str | Job | Sequence[str | Job] | None) -> tuple[str, ...]:
+    if depends_on is None:
+        return ()
+    items = [depends_on] if isinstance(depends_on, str | Job) else list(depends_on)
+    return tuple(item.job_id if isinstance(item, Job) else str(item) for item in items)
+
+
+def warn_if_unsafe(conn: Connection, where: str) -> None:
+    """Warn once per process when a serializer that can run code is in use."""
+    global _warned_unsafe
+    serializer = conn.serializer
+    if not serializer.unsafe or _warned_unsafe:
+        return
+    _warned_unsafe = True
+    message = (
+        f"serializer {serializer.name!r} can execute code when it decodes: anyone who can publish "
+        "to naq's subjects can run code on your workers. See docs/security.md."
+    )
+    structlog.get_logger(__name__).warning("unsafe_serializer", serializer=serializer.name, where=where)
+    warnings.warn(message, UnsafeSerializerWarning, stacklevel=3)
+
+
+class Queue:
+    """A named queue on the ``naq_jobs`` stream.
+
+    ``Queue("emails")`` connects lazily on first use with the effective configuration
+    (files, ``NAQ_*``, then the arguments given here); pass ``connection=`` to share one
+    connection between queues. Use it as ``async with Queue(...) as q:`` or call
+    :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        name: str | None = None,
+        nats_url: str | Sequence[str] | None = None,
+        *,
+        config: Config | None = None,
+        connection: Connection | None = None,
+        **settings: Any,
+    ) -> None:
+        if config is None:
+            config = connection.config if connection else load_config(overrides={"nats_url": nats_url, **settings})
+        self.config = config
+        self.name = validate_queue_name(name or config.default_queue)
+        self._conn = connection
+        self._owns_conn = connection is None
+        self._lock = asyncio.Lock()
+        self._ready = False
+
+    async def connection(self) -> Connection:
+        """The connection (opened, with the stream in place, on first call)."""
+        if self._conn is None or not self._ready:
+            async with self._lock:
+                if self._conn is None:
+                    self._conn = await connect(self.config, name=f"naq-queue-{self.name}")
+                if not self._ready:
+                    await self._conn.ensure_stream()
+                    warn_if_unsafe(self._conn, "enqueue")
+                    self._ready = True
+        return self._conn
+
+    async def close(self) -> None:
+        if self._conn is not None and self._owns_conn:
+            await self._conn.close()
+            self._conn = None
+            self._ready = False
+
+    async def __aenter__(self) -> Queue:
+        await self.connection()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # --- building jobs ------------------------------------------------------------------
+
+    def prepare(
+        self,
+        func: Callable[..., Any] | str,
+        *args: Any,
+        max_retries: int = 0,
+        retry_delay: float | Sequence[float] = 0,
+        retry_strategy: str | RetryStrategy = RetryStrategy.LINEAR,
+        retry_jitter: float = 0.0,
+        retry_on: ExcSpec | Sequence[ExcSpec] | None = None,
+        ignore_on: ExcSpec | Sequence[ExcSpec] | None = None,
+        depends_on: str | Job | Sequence[str | Job] | None = None,
+        timeout: float | None = None,
+        result_ttl: float | None = None,
+        job_id: str | None = None,
+        **kwargs: Any,
+    ) -> Job:
+        """Build the :class:`Job` that :meth:`enqueue` would publish, without publishing."""
+        options: dict[str, Any] = {}
+        if job_id is not None:
+            if not job_id or any(c in job_id for c in " .*>\t\r\n"):
+                raise ValueError(f"job_id {job_id!r} must be non-empty, without spaces, dots, '*' or '>'")
+            options["job_id"] = job_id
+        return Job(
+            function=task_name(func),
+            args=args,
+            kwargs=kwargs,
+            queue_name=self.name,
+            max_retries=max_retries,
+            retry_delay=retry_delay,  # type: ignore[arg-type]
+            retry_strategy=RetryStrategy(retry_strategy),
+            retry_jitter=retry_jitter,
+            retry_on=_exc_names(retry_on),
+            ignore_on=_exc_names(ignore_on),
+            depends_on=_dep_ids(depends_on),
+            timeout=timeout,
+            result_ttl=result_ttl,
+            **options,
+        )
+
+    def _encode(self, conn: Connection, job: Job) -> bytes:
+        try:
+            return conn.serializer.dumps(job.to_envelope())
+        except SerializationError as exc:
+            raise SerializationError(f"cannot enqueue {job.function}: {exc}") from None
+
+    def _headers(self, conn: Connection, job: Job) -> dict[str, str]:
+        return {"Nats-Msg-Id": job.job_id, SERIALIZER_HEADER: conn.serializer.name}
+
+    # --- enqueue ------------------------------------------------------------------------
+
+    async def enqueue(self, func: Callable[..., Any] | str, *args: Any, **options: Any) -> Job:
+        """Publish one job and wait for JetStream to store it. Returns the :class:`Job`.
+
+        Options: ``max_retries``, ``retry_delay`` (seconds, or a list per attempt),
+        ``retry_strategy`` (``linear``/``fixed``/``exponential``), ``retry_jitter``,
+        ``retry_on``/``ignore_on`` (exception classes), ``depends_on`` (ids or jobs),
+        ``timeout``, ``result_ttl``, ``job_id`` (idempotent: a second enqueue with the same
+        id within two minutes is dropped). Other keyword arguments go to the function.
+        """
+        job = self.prepare(func, *args, **options)
+        return await self.enqueue_job(job)
+
+    async def enqueue_job(self, job: Job) -> Job:
+        """Publish a job built with :meth:`prepare`."""
+        conn = await self.connection()
+        data = self._encode(conn, job)
+        headers = self._headers(conn, job)
+        if job.depends_on:
+            await _deps.hold(conn, job, data, headers)
+        else:
+            try:
+                await conn.js.publish(job_subject(self.name, job.job_id), data, headers=headers)
+            except nats.errors.TimeoutError as exc:
+                raise NaqConnectionError(f"NATS did not confirm job {job.job_id} in time: {exc}") from None
+        await conn.hooks.job_enqueued(job=job)
+        return job
+
+    async def enqueue_many(
+        self,
+        calls: Iterable[Job | tuple[Callable[..., Any] | str, Sequence[Any]] | tuple[Any, ...]],
+        **options: Any,
+    ) -> list[Job]:
+        """Publish many jobs pipelined (one flush, acks awaited together).
+
+        Each item is a :class:`Job` from :meth:`prepare`, or ``(func, args)``, or
+        ``(func, args, kwargs)``; ``options`` apply to the tuple items.
+        """
+        conn = await self.connection()
+        jobs: list[Job] = []
+        for item in calls:
+            if isinstance(item, Job):
+                jobs.append(item)
+            else:
+                func, args, *rest = item
+                kwargs = rest[0] if rest else {}
+                jobs.append(self.prepare(func, *args, **options, **kwargs))
+        futures = []
+        publish_async = conn.js.publish_async
+        for job in jobs:
+            data = self._encode(conn, job)
+            headers = self._headers(conn, job)
+            if job.depends_on:
+                await _deps.hold(conn, job, data, headers)
+                continue
+            futures.append(await publish_async(job_subject(self.name, job.job_id), data, headers=headers))
+        if futures:
+            results = await asyncio.gather(*futures, return_exceptions=True)
+            failed = [r for r in results if isinstance(r, BaseException)]
+            if failed:
+                raise NaqConnectionError(
+                    f"{len(failed)} of {len(futures)} jobs were not confirmed by NATS: {failed[0]!r}"
+                )
+        if conn.hooks.lifecycle_active()[0]:
+            for job in jobs:
+                await conn.hooks.job_enqueued(job=job)
+        return jobs
+
+    # --- inspecting -----------------------------------------------------------------------
+
+    async def job_record(self, job_id: str) -> JobRecord:
+        """Everything known about a job; raises :class:`JobNotFoundError` if nothing is."""
+        conn = await self.connection()
+        record = await ResultStore(conn).get(job_id)
+        if record is not None:
+            return record
+        if await _deps.is_waiting(conn, job_id):
+            return JobRecord(job_id=job_id, status=JobStatus.WAITING)
+        info = await conn.js.stream_info(JOBS_STREAM, subjects_filter=f"naq.queue.*.{job_id}")
+        if info.state.subjects:
+            queue = next(iter(info.state.subjects)).split(".")[2]
+            return JobRecord(job_id=job_id, status=JobStatus.PENDING, queue=queue)
+        raise JobNotFoundError(f"no job {job_id!r}: unknown id, or its record expired")
+
+    async def job_status(self, job_id: str) -> JobStatus:
+        return (await self.job_record(job_id)).status
+
+    async def fetch_job_result(self, job_id: str | Job, timeout: float | None = None) -> Any:
+        """The job's return value, waiting up to ``timeout`` seconds (``None``: for ever).
+
+        Raises :class:`~naq_core.errors.JobFailedError` carrying the remote traceback if the
+        job failed, :class:`~naq_core.errors.TimeoutError` if it did not finish in time.
+        """
+        key = job_id.job_id if isinstance(job_id, Job) else job_id
+        conn = await self.connection()
+        record = await ResultStore(conn).wait(key, timeout)
+        record.raise_for_status()
+        return record.result
+
+    # --- maintenance ------------------------------------------------------------------
+
+    async def count(self) -> int:
+        """Jobs waiting in this queue (not yet acknowledged)."""
+        conn = await self.connection()
+        info = await conn.js.stream_info(JOBS_STREAM, subjects_filter=queue_filter(self.name))
+        return sum((info.state.subjects or {}).values())
+
+    async def purge(self) -> int:
+        """Delete every job waiting in this queue. Returns how many were removed."""
+        conn = await self.connection()
+        return await purge_subject(conn, queue_filter(self.name))
+
+
+async def purge_subject(conn: Connection, subject: str) -> int:
+    """Purge ``subject`` from the jobs stream; the count comes from the server's reply."""
+    reply = await conn.nc.request(
+        f"$JS.API.STREAM.PURGE.{JOBS_STREAM}", json.dumps({"filter": subject}).encode(), timeout=10
+    )
+    data = json.loads(reply.data)
+    if "error" in data:
+        raise nats.js.errors.APIError.from_error(data["error"])
+    return int(data.get("purged", 0))

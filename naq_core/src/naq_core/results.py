@@ -1,0 +1,171 @@
+"""Job records in the results bucket: status, result or error, written once per change.
+
+Workers write with a plain (fire-and-forget) publish on the bucket's subject, so the hot
+path never waits for a JetStream ack; every write carries the job's TTL (``Nats-TTL``).
+Readers wait for a terminal record with a KV watch, never a polling loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+import nats.errors
+import nats.js.errors
+from attrs import asdict, frozen
+
+from naq_core._conn import RESULTS_BUCKET
+from naq_core.errors import DependencyFailedError, JobFailedError, JobNotFoundError, SerializationError
+from naq_core.errors import TimeoutError as NaqTimeoutError
+from naq_core.job import TERMINAL_STATUSES, JobStatus
+
+if TYPE_CHECKING:
+    from naq_core._conn import Connection
+    from naq_core.job import Job
+
+__all__ = ["JobRecord", "ResultStore", "ttl_header"]
+
+_KV_PREFIX = f"$KV.{RESULTS_BUCKET}."
+
+
+def ttl_header(seconds: float) -> str:
+    """A ``Nats-TTL`` value; whole seconds when possible, else milliseconds (>= 1 s)."""
+    if seconds == int(seconds):
+        return f"{int(seconds)}s"
+    return f"{max(1000, int(seconds * 1000))}ms"
+
+
+@frozen(kw_only=True)
+class JobRecord:
+    """What naq knows about a job, as stored in the results bucket."""
+
+    job_id: str
+    status: JobStatus
+    queue: str | None = None
+    function: str | None = None
+    result: Any = None
+    error_type: str | None = None
+    error: str | None = None
+    traceback: str | None = None
+    attempt: int = 0
+    enqueued_at: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    worker_id: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status.value
+        return data
+
+    def raise_for_status(self) -> None:
+        """Raise :class:`JobFailedError` (or :class:`DependencyFailedError`) if it failed."""
+        if self.status is JobStatus.DEPENDENCY_FAILED:
+            raise DependencyFailedError(
+                self.job_id, self.error_type or "DependencyFailed", self.error or "", None, self.status.value
+            )
+        if self.status in (JobStatus.FAILED, JobStatus.CANCELLED):
+            raise JobFailedError(
+                self.job_id, self.error_type or "Error", self.error or "", self.traceback, self.status.value
+            )
+
+
+class ResultStore:
+    """Reads and writes job records through one :class:`Connection`."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def _encode(self, data: dict[str, Any]) -> bytes:
+        serializer = self._conn.serializer
+        try:
+            return serializer.dumps(data)
+        except SerializationError as exc:
+            data = {**data, "result": None, "status": JobStatus.FAILED.value}
+            data["error_type"] = "SerializationError"
+            data["error"] = f"the job's return value could not be stored: {exc}"
+            return serializer.dumps(data)
+
+    def _decode(self, job_id: str, raw: bytes) -> JobRecord:
+        data = self._conn.serializer.loads(raw)
+        if not isinstance(data, dict) or "status" not in data:
+            raise SerializationError(f"record of job {job_id} is not a job record")
+        data["status"] = JobStatus(data["status"])
+        data.setdefault("job_id", job_id)
+        return JobRecord(**data)
+
+    async def write(
+        self,
+        job: Job,
+        status: JobStatus,
+        *,
+        result: Any = None,
+        error_type: str | None = None,
+        error: str | None = None,
+        traceback: str | None = None,
+        started_at: float | None = None,
+        worker_id: str | None = None,
+        confirm: bool = False,
+    ) -> None:
+        """Publish the job's record; without ``confirm`` the ack is not awaited (hot path)."""
+        record: dict[str, Any] = {
+            "job_id": job.job_id,
+            "status": status.value,
+            "queue": job.queue_name,
+            "function": job.function,
+            "attempt": job.attempt,
+            "enqueued_at": job.enqueued_at,
+            "worker_id": worker_id,
+        }
+        if started_at is not None:
+            record["started_at"] = started_at
+        if status in TERMINAL_STATUSES or status is JobStatus.RETRYING:
+            record["finished_at"] = time.time()
+            record["result"] = result
+            record["error_type"], record["error"], record["traceback"] = error_type, error, traceback
+        ttl = job.result_ttl or self._conn.config.result_ttl
+        headers = {"Nats-TTL": ttl_header(ttl)}
+        if confirm:
+            await self._conn.js.publish(_KV_PREFIX + job.job_id, self._encode(record), headers=headers)
+        else:
+            await self._conn.nc.publish(_KV_PREFIX + job.job_id, self._encode(record), headers=headers)
+
+    async def get(self, job_id: str) -> JobRecord | None:
+        kv = await self._conn.bucket(RESULTS_BUCKET)
+        try:
+            entry = await kv.get(job_id)
+        except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):
+            return None
+        if entry.value is None:
+            return None
+        return self._decode(job_id, entry.value)
+
+    async def wait(self, job_id: str, timeout: float | None = None) -> JobRecord:
+        """The job's record once it is terminal; waits on a KV watch (no polling)."""
+        kv = await self._conn.bucket(RESULTS_BUCKET)
+        watcher = await kv.watch(job_id)
+        try:
+            async with asyncio.timeout(timeout):
+                async for entry in watcher:
+                    if entry is None or entry.value is None or entry.operation is not None:
+                        continue
+                    record = self._decode(job_id, entry.value)
+                    if record.finished:
+                        return record
+        except TimeoutError:
+            raise NaqTimeoutError(f"job {job_id} did not finish within {timeout} s") from None
+        finally:
+            try:
+                await watcher.stop()
+            except (nats.errors.Error, asyncio.TimeoutError):
+                pass
+        raise JobNotFoundError(f"watch on job {job_id} ended without a result")
+
+    async def delete(self, job_id: str) -> None:
+        kv = await self._conn.bucket(RESULTS_BUCKET)
+        await kv.purge(job_id)
