@@ -27,6 +27,7 @@ from nats.js.api import (
 )
 from nats.js.kv import KeyValue
 
+from naq_core._publish import AckPipeline
 from naq_core.errors import NaqConnectionError, ServerVersionError
 from naq_core.plugins import Hooks, get_hooks
 
@@ -152,6 +153,14 @@ class Connection:
     _buckets: dict[str, KeyValue] = field(factory=dict)
     _consumers: set[str] = field(factory=set)
     _lock: asyncio.Lock = field(factory=asyncio.Lock)
+    _pipeline: AckPipeline | None = None
+
+    @property
+    def pipeline(self) -> AckPipeline:
+        """Batched publishing with acks counted together (``enqueue_many``)."""
+        if self._pipeline is None:
+            self._pipeline = AckPipeline(self.nc)
+        return self._pipeline
 
     @property
     def serializer(self) -> Serializer:

@@ -36,7 +36,7 @@ class PullConsumer:
         stream: str,
         consumer: str,
         *,
-        capacity: int,
+        capacity: Callable[[], int],
         deliver: Callable[[Msg], None],
         expires: float = 5.0,
     ) -> None:
@@ -52,7 +52,7 @@ class PullConsumer:
         self._sub: Subscription | None = None
         self._timer: asyncio.Task[None] | None = None
         self._stopping = False
-        self._min_batch = max(1, capacity // 4)
+        self._min_batch = max(1, capacity() // 4)
 
     @property
     def held(self) -> int:
@@ -87,12 +87,12 @@ class PullConsumer:
     def done(self) -> None:
         """One held message finished (acked, NAKed or termed): its credit comes back."""
         self._held -= 1
-        free = self._capacity - self._held - self._outstanding
+        free = self._capacity() - self._held - self._outstanding
         if free >= self._min_batch and not self._stopping:
             asyncio.get_running_loop().create_task(self._pull())
 
     async def _pull(self) -> None:
-        free = self._capacity - self._held - self._outstanding
+        free = self._capacity() - self._held - self._outstanding
         if free <= 0 or self._stopping or self._sub is None:
             return
         self._outstanding += free
@@ -124,5 +124,5 @@ class PullConsumer:
                 remaining, _ = self._requests.popleft()
                 self._outstanding -= int(remaining)
                 expired = True
-            if expired or self._capacity - self._held - self._outstanding >= self._min_batch:
+            if expired or self._capacity() - self._held - self._outstanding >= self._min_batch:
                 await self._pull()

@@ -35,9 +35,10 @@ __all__ = ["DependencyTracker", "hold", "is_waiting", "resolve"]
 _MISSING = (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError)
 
 
-async def hold(conn: Connection, job: Job, data: bytes, headers: dict[str, str]) -> None:
+async def hold(conn: Connection, job: Job, data: bytes, headers: dict[str, str] | None) -> None:
     """Park ``job`` until its dependencies complete (producer side)."""
     kv = await conn.bucket(DEPS_BUCKET)
+    headers = {**(headers or {}), "Nats-Msg-Id": job.job_id}  # release is idempotent
     held = {"queue": job.queue_name, "deps": list(job.depends_on), "headers": headers}
     await kv.put(f"wait.{job.job_id}", json.dumps(held).encode() + b"\n" + data)
     await asyncio.gather(*(kv.put(f"on.{dep}.{job.job_id}", b"") for dep in job.depends_on))

@@ -62,9 +62,38 @@ class Executor:
         self.threads = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="naq-job")
         self.slots = asyncio.Semaphore(concurrency)
         self.current: dict[str, Job] = {}
+        self.started: dict[str, float] = {}  # running jobs not yet recorded as "running"
+        self.concurrency = concurrency
+        self.max_prefetch = conn.config.prefetch
+        self.avg_duration = 1.0  # seconds, EWMA; starts pessimistic (no prefetch)
         self.processed = 0
         self.failed = 0
         _, self._hook_started, self._hook_finished = conn.hooks.lifecycle_active()
+
+    def _observe(self, duration: float) -> None:
+        self.avg_duration += 0.05 * (duration - self.avg_duration)
+
+    def capacity(self) -> int:
+        """How many messages to hold: the slots, plus a prefetch that grows for short jobs.
+
+        Holding about 50 ms of work per slot keeps a fast worker busy between pull round
+        trips, while a worker running long jobs holds none it cannot start (so idle workers
+        get them instead).
+        """
+        if not self.max_prefetch:
+            return self.concurrency
+        extra = int(self.concurrency * 0.05 / max(self.avg_duration, 1e-5))
+        return self.concurrency + min(self.max_prefetch, extra)
+
+    async def mark_running(self) -> None:
+        """Record "running" for jobs that have been running a while (one sweep, not per job)."""
+        if not self.started:
+            return
+        marked, self.started = self.started, {}
+        for job_id, since in marked.items():
+            job = self.current.get(job_id)
+            if job is not None:
+                await self.results.write(job, JobStatus.RUNNING, started_at=since, worker_id=self.worker_id)
 
     def decode(self, msg: Msg, attempt: int) -> Job:
         headers = msg.headers
@@ -108,7 +137,7 @@ class Executor:
         func = self.registry.get(job.function)
         started = time.time()
         self.current[job.job_id] = job
-        await self.results.write(job, JobStatus.RUNNING, started_at=started, worker_id=self.worker_id)
+        self.started[job.job_id] = started  # marked "running" by mark_running() if it lasts
         if self._hook_started:
             await self.conn.hooks.job_started(job=job, worker_id=self.worker_id)
         try:
@@ -135,6 +164,8 @@ class Executor:
                 )
         finally:
             self.current.pop(job.job_id, None)
+            self.started.pop(job.job_id, None)
+            self._observe(time.time() - started)
 
     async def _run(self, func: Callable[..., Any], job: Job) -> Any:
         if inspect.iscoroutinefunction(func):

@@ -84,6 +84,7 @@ class Config:
     shutdown_timeout: float = field(default=30.0, validator=validators.ge(0))
     ack_wait: float = field(default=30.0, validator=validators.ge(1))
     max_deliver: int = field(default=20, validator=validators.ge(2))
+    prefetch: int = field(default=200, validator=[validators.ge(0), validators.le(10_000)])
     heartbeat_interval: float = field(default=5.0, validator=_pos)
     # logging (read by the CLI only)
     log_level: str = field(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
+import os
 import random
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -61,8 +61,8 @@ class RetryStrategy(str, enum.Enum):
 
 
 def new_job_id() -> str:
-    """A fresh job id: 32 lowercase hex characters (uuid4), safe as a NATS subject token."""
-    return uuid.uuid4().hex
+    """A fresh job id: 32 random lowercase hex characters, safe as a NATS subject token."""
+    return os.urandom(16).hex()
 
 
 def exception_names(exc_type: type[BaseException]) -> list[str]:
@@ -106,6 +106,9 @@ class Job:
     result_ttl: float | None = field(default=None, validator=validators.optional(validators.gt(0)))
     enqueued_at: float = field(factory=time.time)
     attempt: int = 1
+    #: True when the caller chose ``job_id``: it is then sent as ``Nats-Msg-Id`` so a
+    #: repeated enqueue within the duplicate window is dropped. Not part of the envelope.
+    dedupe: bool = field(default=False, eq=False)
 
     # --- retry policy ---------------------------------------------------------------
 

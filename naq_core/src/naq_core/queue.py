@@ -143,6 +143,7 @@ class Queue:
             if not job_id or any(c in job_id for c in " .*>\t\r\n"):
                 raise ValueError(f"job_id {job_id!r} must be non-empty, without spaces, dots, '*' or '>'")
             options["job_id"] = job_id
+            options["dedupe"] = True
         return Job(
             function=task_name(func),
             args=args,
@@ -166,8 +167,12 @@ class Queue:
         except SerializationError as exc:
             raise SerializationError(f"cannot enqueue {job.function}: {exc}") from None
 
-    def _headers(self, conn: Connection, job: Job) -> dict[str, str]:
-        return {"Nats-Msg-Id": job.job_id, SERIALIZER_HEADER: conn.serializer.name}
+    def _headers(self, conn: Connection, job: Job) -> dict[str, str] | None:
+        # Headers cost every worker a parse per message: send them only when they matter.
+        # A caller-given id is an idempotency key (Nats-Msg-Id deduplicates for 2 minutes).
+        if job.dedupe:
+            return {"Nats-Msg-Id": job.job_id, SERIALIZER_HEADER: conn.serializer.name}
+        return None
 
     # --- enqueue ------------------------------------------------------------------------
 
@@ -191,10 +196,7 @@ class Queue:
         if job.depends_on:
             await _deps.hold(conn, job, data, headers)
         else:
-            try:
-                await conn.js.publish(job_subject(self.name, job.job_id), data, headers=headers)
-            except nats.errors.TimeoutError as exc:
-                raise NaqConnectionError(f"NATS did not confirm job {job.job_id} in time: {exc}") from None
+            await _publish_one(conn, job_subject(self.name, job.job_id), data, headers)
         await conn.hooks.job_enqueued(job=job)
         return job
 
@@ -217,22 +219,16 @@ class Queue:
                 func, args, *rest = item
                 kwargs = rest[0] if rest else {}
                 jobs.append(self.prepare(func, *args, **options, **kwargs))
-        futures = []
-        publish_async = conn.js.publish_async
+        batch: list[tuple[str, bytes, dict[str, str] | None]] = []
         for job in jobs:
             data = self._encode(conn, job)
             headers = self._headers(conn, job)
             if job.depends_on:
                 await _deps.hold(conn, job, data, headers)
-                continue
-            futures.append(await publish_async(job_subject(self.name, job.job_id), data, headers=headers))
-        if futures:
-            results = await asyncio.gather(*futures, return_exceptions=True)
-            failed = [r for r in results if isinstance(r, BaseException)]
-            if failed:
-                raise NaqConnectionError(
-                    f"{len(failed)} of {len(futures)} jobs were not confirmed by NATS: {failed[0]!r}"
-                )
+            else:
+                batch.append((job_subject(self.name, job.job_id), data, headers))
+        if batch:
+            await conn.pipeline.publish(batch)
         if conn.hooks.lifecycle_active()[0]:
             for job in jobs:
                 await conn.hooks.job_enqueued(job=job)
@@ -281,6 +277,19 @@ class Queue:
         """Delete every job waiting in this queue. Returns how many were removed."""
         conn = await self.connection()
         return await purge_subject(conn, queue_filter(self.name))
+
+
+async def _publish_one(conn: Connection, subject: str, data: bytes, headers: dict[str, str] | None) -> None:
+    """One awaited JetStream publish; the ack is checked, not parsed into a PubAck."""
+    try:
+        reply = await conn.nc.request(subject, data, timeout=10, headers=headers)
+    except nats.errors.NoRespondersError:
+        raise NaqConnectionError(f"no JetStream stream stores {subject}; was the stream deleted?") from None
+    except nats.errors.TimeoutError:
+        raise NaqConnectionError(f"NATS did not confirm {subject} within 10 s") from None
+    if b'"error"' in reply.data:
+        error = json.loads(reply.data)["error"]
+        raise NaqConnectionError(f"NATS refused the job: {error.get('description', error)}")
 
 
 async def purge_subject(conn: Connection, subject: str) -> int:

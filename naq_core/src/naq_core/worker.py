@@ -143,7 +143,7 @@ class Worker:
             for queue in self.queues:
                 consumer = await conn.ensure_consumer(queue)
                 self._consumers[queue] = PullConsumer(
-                    conn.nc, JOBS_STREAM, consumer, capacity=self.config.concurrency,
+                    conn.nc, JOBS_STREAM, consumer, capacity=self._executor.capacity,
                     deliver=lambda msg, q=queue: self._dispatch(msg, q),
                 )
             self.status = "running"
@@ -205,11 +205,18 @@ class Worker:
             await asyncio.wait(pending, timeout=5)
 
     async def _progress_loop(self) -> None:
-        """Tell JetStream that held messages are still being worked on (ack_wait / 3)."""
+        """Mark lasting jobs "running" (every 0.1 s) and tell JetStream that held messages
+        are still being worked on (every ack_wait / 3): per sweep, never per job."""
         interval = max(0.5, self.config.ack_wait / 3)
+        last = time.monotonic()
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(0.1)
+            if self._executor is not None:
+                await self._executor.mark_running()
             now = time.monotonic()
+            if now - last < interval:
+                continue
+            last = now
             for msg, _, since in list(self._tasks.values()):
                 if now - since >= interval and not msg._ackd:
                     try:
