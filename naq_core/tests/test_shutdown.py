@@ -1,0 +1,67 @@
+"""Stopping a worker: running jobs get their grace, then are NAKed; nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import worker_tasks
+from support import running_worker, wait_until
+
+from naq_core import JobStatus, Queue, ShutdownPolicy, Worker, hookimpl
+from naq_core.plugins import get_hooks
+
+
+async def test_running_job_finishes_within_grace(nats_url: str, queue_name: str) -> None:
+    async with Queue(queue_name, nats_url) as q:
+        async with running_worker(nats_url, queue_name, shutdown_timeout=10) as worker:
+            job = await q.enqueue(worker_tasks.sleep_for, 0.5)
+            await wait_until(lambda: job.job_id in worker.running_jobs, timeout=10)
+        # the block's exit stopped the worker; the job was allowed to finish
+        assert await q.job_status(job.job_id) is JobStatus.COMPLETED
+
+
+async def test_job_past_grace_is_nacked_and_runs_elsewhere(nats_url: str, queue_name: str) -> None:
+    key = uuid.uuid4().hex
+    async with Queue(queue_name, nats_url) as q:
+        async with running_worker(nats_url, queue_name, shutdown_timeout=0.2) as worker:
+            job = await q.enqueue(worker_tasks.sleep_for, 3)
+            await wait_until(lambda: job.job_id in worker.running_jobs, timeout=10)
+        # cancelled and NAKed: a second worker gets it at once (not after ack_wait)
+        async with running_worker(nats_url, queue_name) as second:
+            assert await q.fetch_job_result(job, timeout=10) == 3
+            assert (await q.job_record(job.job_id)).worker_id == second.worker_id
+            assert (await q.job_record(job.job_id)).attempt == 2
+    del key
+
+
+async def test_shutdown_policy_hook_overrides_the_default(nats_url: str, queue_name: str) -> None:
+    class ImpatientPolicy:
+        @hookimpl
+        def naq_shutdown_policy(self, worker: Worker, config: object) -> ShutdownPolicy:
+            return ShutdownPolicy(grace=0)
+
+    get_hooks().pm.register(ImpatientPolicy())
+    async with Queue(queue_name, nats_url) as q:
+        async with running_worker(nats_url, queue_name, shutdown_timeout=30) as worker:
+            job = await q.enqueue(worker_tasks.sleep_for, 5)
+            await wait_until(lambda: job.job_id in worker.running_jobs, timeout=10)
+            loop = asyncio.get_running_loop()
+            stopped_at = loop.time()
+        # the plugin's grace of 0 won over shutdown_timeout=30
+        assert loop.time() - stopped_at < 10
+        assert await q.job_status(job.job_id) is JobStatus.PENDING
+        await q.purge()
+
+
+async def test_long_job_is_kept_in_progress_beyond_ack_wait(nats_url: str, queue_name: str) -> None:
+    """ack_wait is 1 s; a 3.5 s job is never handed to the second worker meanwhile."""
+    key = uuid.uuid4().hex
+    async with Queue(queue_name, nats_url) as q:
+        async with running_worker(nats_url, queue_name, ack_wait=1.0), running_worker(
+            nats_url, queue_name, ack_wait=1.0
+        ):
+            job = await q.enqueue(worker_tasks.block_then_count, key, 3.5)
+            assert await q.fetch_job_result(job, timeout=20) == 1
+            await asyncio.sleep(1.5)  # a redelivery would have shown up by now
+    assert worker_tasks.calls[key] == 1
