@@ -18,7 +18,6 @@ sys.path.insert(0, str(Path(__file__).parent))  # test task modules (worker_task
 def _core_plugins() -> Iterator[None]:
     """Built-ins plus the json serializer, never whatever else is installed."""
     import naq_json_serializer
-
     from naq_core.plugins import new_plugin_manager, reset_plugin_manager
 
     old = reset_plugin_manager(new_plugin_manager(load_entrypoints=False, plugins=[naq_json_serializer]))

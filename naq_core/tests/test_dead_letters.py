@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 import worker_tasks
+from naq_core._conn import JOBS_STREAM
+from naq_core.plugins import get_hooks
 from support import eventually, running_worker, wait_until
 
 from naq_core import DeadLetter, DeadLetterReason, JobFailedError, Queue, hookimpl
-from naq_core._conn import JOBS_STREAM
-from naq_core.plugins import get_hooks
 
 
 class ListSink:
@@ -39,7 +39,9 @@ def sink() -> ListSink:
     return sink
 
 
-async def test_poison_payload_reaches_the_sink_with_its_bytes(nats_url: str, queue_name: str, sink: ListSink) -> None:
+async def test_poison_payload_reaches_the_sink_with_its_bytes(
+    nats_url: str, queue_name: str, sink: ListSink
+) -> None:
     async with Queue(queue_name, nats_url) as q, running_worker(nats_url, queue_name):
         conn = await q.connection()
         await conn.js.publish(f"naq.queue.{queue_name}.junk", b"\xff\x00 not json", headers={"X-Test": "1"})
@@ -73,18 +75,24 @@ async def test_unknown_task_and_exhausted_retries_reach_the_sink(
     assert letters[unknown.job_id].function == "os:system"
     exhausted = letters[failing.job_id]
     assert exhausted.reason is DeadLetterReason.RETRIES_EXHAUSTED
-    assert exhausted.attempts == 2 and exhausted.error == "bad" and "ValueError" in (exhausted.traceback or "")
+    assert (
+        exhausted.attempts == 2 and exhausted.error == "bad" and "ValueError" in (exhausted.traceback or "")
+    )
     assert exhausted.first_seen is not None and exhausted.last_seen >= exhausted.first_seen
 
 
-async def test_without_a_sink_the_message_is_terminated_not_redelivered(nats_url: str, queue_name: str) -> None:
+async def test_without_a_sink_the_message_is_terminated_not_redelivered(
+    nats_url: str, queue_name: str
+) -> None:
     async with Queue(queue_name, nats_url) as q, running_worker(nats_url, queue_name, ack_wait=1.0):
         conn = await q.connection()
         await conn.js.publish(f"naq.queue.{queue_name}.junk", b"garbage")
 
         async def settled() -> bool:
             info = await conn.js.consumer_info(JOBS_STREAM, f"naq-worker-{queue_name}")
-            return bool(info.delivered.consumer_seq == 1 and info.num_ack_pending == 0 and info.num_pending == 0)
+            return bool(
+                info.delivered.consumer_seq == 1 and info.num_ack_pending == 0 and info.num_pending == 0
+            )
 
         await eventually(settled)
         await asyncio.sleep(1.5)  # past ack_wait: nothing comes back

@@ -7,10 +7,10 @@ import uuid
 
 import pytest
 import worker_tasks
+from naq_core._conn import DEPS_BUCKET
 from support import running_worker
 
 from naq_core import DependencyFailedError, JobStatus, Queue
-from naq_core._conn import DEPS_BUCKET
 
 
 async def test_dependent_runs_after_its_dependency(nats_url: str, queue_name: str) -> None:
@@ -42,7 +42,9 @@ async def test_dependency_already_done_releases_at_once(nats_url: str, queue_nam
         assert await q.fetch_job_result(b, timeout=10) == 4
 
 
-async def test_failed_dependency_fails_dependents_and_their_dependents(nats_url: str, queue_name: str) -> None:
+async def test_failed_dependency_fails_dependents_and_their_dependents(
+    nats_url: str, queue_name: str
+) -> None:
     key = uuid.uuid4().hex
     async with Queue(queue_name, nats_url) as q, running_worker(nats_url, queue_name):
         bad = await q.enqueue(worker_tasks.fail, "no")
@@ -67,7 +69,9 @@ async def test_dependents_resolve_when_a_worker_starts(nats_url: str, queue_name
         b = q.prepare(worker_tasks.add, 5, 5, depends_on=a)
         kv = await conn.bucket(DEPS_BUCKET)
         held = {"queue": queue_name, "deps": [a.job_id], "headers": {"Nats-Msg-Id": b.job_id}}
-        await kv.put(f"wait.{b.job_id}", json.dumps(held).encode() + b"\n" + conn.serializer.dumps(b.to_envelope()))
+        await kv.put(
+            f"wait.{b.job_id}", json.dumps(held).encode() + b"\n" + conn.serializer.dumps(b.to_envelope())
+        )
         await kv.put(f"on.{a.job_id}.{b.job_id}", b"")
         assert await q.job_status(b.job_id) is JobStatus.WAITING
         async with running_worker(nats_url, queue_name):

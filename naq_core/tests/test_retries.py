@@ -7,10 +7,10 @@ import uuid
 
 import pytest
 import worker_tasks
+from naq_core.job import RetryStrategy
 from support import running_worker
 
 from naq_core import Job, JobFailedError, Queue
-from naq_core.job import RetryStrategy
 
 
 def key() -> str:
@@ -48,7 +48,12 @@ async def test_ignore_on_fails_at_once(nats_url: str, queue_name: str) -> None:
     k = key()
     async with Queue(queue_name, nats_url) as q, running_worker(nats_url, queue_name):
         job = await q.enqueue(
-            worker_tasks.fail_times, k, 5, "permanent", max_retries=5, retry_delay=0.05,
+            worker_tasks.fail_times,
+            k,
+            5,
+            "permanent",
+            max_retries=5,
+            retry_delay=0.05,
             ignore_on=[worker_tasks.Permanent],
         )
         with pytest.raises(JobFailedError) as info:
@@ -61,11 +66,21 @@ async def test_retry_on_limits_which_errors_retry(nats_url: str, queue_name: str
     k1, k2 = key(), key()
     async with Queue(queue_name, nats_url) as q, running_worker(nats_url, queue_name):
         retried = await q.enqueue(
-            worker_tasks.fail_times, k1, 1, "transient", max_retries=2, retry_delay=0.05,
+            worker_tasks.fail_times,
+            k1,
+            1,
+            "transient",
+            max_retries=2,
+            retry_delay=0.05,
             retry_on=worker_tasks.Transient,
         )
         not_retried = await q.enqueue(
-            worker_tasks.fail_times, k2, 1, "permanent", max_retries=2, retry_delay=0.05,
+            worker_tasks.fail_times,
+            k2,
+            1,
+            "permanent",
+            max_retries=2,
+            retry_delay=0.05,
             retry_on=[worker_tasks.Transient],
         )
         assert await q.fetch_job_result(retried, timeout=15) == 2

@@ -6,10 +6,10 @@ import asyncio
 import uuid
 
 import worker_tasks
+from naq_core.plugins import get_hooks
 from support import running_worker, wait_until
 
 from naq_core import JobStatus, Queue, ShutdownPolicy, Worker, hookimpl
-from naq_core.plugins import get_hooks
 
 
 async def test_running_job_finishes_within_grace(nats_url: str, queue_name: str) -> None:
@@ -58,8 +58,9 @@ async def test_long_job_is_kept_in_progress_beyond_ack_wait(nats_url: str, queue
     """ack_wait is 1 s; a 3.5 s job is never handed to the second worker meanwhile."""
     key = uuid.uuid4().hex
     async with Queue(queue_name, nats_url) as q:
-        async with running_worker(nats_url, queue_name, ack_wait=1.0), running_worker(
-            nats_url, queue_name, ack_wait=1.0
+        async with (
+            running_worker(nats_url, queue_name, ack_wait=1.0),
+            running_worker(nats_url, queue_name, ack_wait=1.0),
         ):
             job = await q.enqueue(worker_tasks.block_then_count, key, 3.5)
             assert await q.fetch_job_result(job, timeout=20) == 1

@@ -9,10 +9,10 @@ from decimal import Decimal
 
 import pytest
 import worker_tasks
+from naq_core.heartbeat import list_workers
 from support import running_worker, wait_until
 
 from naq_core import JobFailedError, JobNotFoundError, JobStatus, Queue
-from naq_core.heartbeat import list_workers
 
 
 async def test_async_and_sync_tasks_return_results(nats_url: str, queue_name: str) -> None:
@@ -143,9 +143,10 @@ async def test_enqueue_many_mixes_tuples_and_prepared_jobs(nats_url: str, queue_
 
 
 async def test_heartbeat_lists_the_worker_with_its_current_job(nats_url: str, queue_name: str) -> None:
-    async with Queue(queue_name, nats_url) as q, running_worker(
-        nats_url, queue_name, heartbeat_interval=0.2
-    ) as worker:
+    async with (
+        Queue(queue_name, nats_url) as q,
+        running_worker(nats_url, queue_name, heartbeat_interval=0.2) as worker,
+    ):
         job = await q.enqueue(worker_tasks.sleep_for, 1.0)
         conn = await q.connection()
 

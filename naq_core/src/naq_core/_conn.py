@@ -67,7 +67,7 @@ def consumer_name(queue: str) -> str:
 
 
 def _version(text: str) -> tuple[int, int, int]:
-    parts = (text.split("-")[0].split(".") + ["0", "0", "0"])[:3]
+    parts = [*text.split("-")[0].split("."), "0", "0", "0"][:3]
     return (int(parts[0]), int(parts[1]), int(parts[2]))
 
 
@@ -84,7 +84,9 @@ def _where(config: Config) -> str:
     return ", ".join(config.nats_url)
 
 
-async def connect(config: Config, *, name: str = "naq", hooks: Hooks | None = None, **callbacks: Any) -> Connection:
+async def connect(
+    config: Config, *, name: str = "naq", hooks: Hooks | None = None, **callbacks: Any
+) -> Connection:
     """Open one NATS connection and check the server can do what naq needs."""
     log = structlog.get_logger(__name__)
 
@@ -123,7 +125,7 @@ async def connect(config: Config, *, name: str = "naq", hooks: Hooks | None = No
     options.update(callbacks)
     try:
         nc = await nats.connect(**options)
-    except (nats.errors.NoServersError, OSError, asyncio.TimeoutError, nats.errors.Error) as exc:
+    except (TimeoutError, nats.errors.NoServersError, OSError, nats.errors.Error) as exc:
         raise NaqConnectionError(
             f"cannot reach NATS at {_where(config)} ({type(exc).__name__}: {exc or 'no server'}); "
             "is a server running? Start one with `naq server`."
@@ -177,7 +179,7 @@ class Connection:
         if not self.nc.is_closed:
             try:
                 await self.nc.drain()
-            except (nats.errors.Error, asyncio.TimeoutError):
+            except (TimeoutError, nats.errors.Error):
                 await self.nc.close()
 
     async def ensure_stream(self) -> None:
@@ -185,7 +187,7 @@ class Connection:
             return
         async with self._lock:
             if self._stream_ready:
-                return
+                return  # type: ignore[unreachable]  # another task created it meanwhile
             try:
                 await self.js.stream_info(JOBS_STREAM)
             except nats.js.errors.NotFoundError:

@@ -76,15 +76,21 @@ class DeadLetterRouter:
             await _term(msg, letter.reason.value)
             return True
         results = await asyncio.gather(*(sink.store(letter) for sink in self.sinks), return_exceptions=True)
-        failures = [(s.name, r) for s, r in zip(self.sinks, results, strict=True) if isinstance(r, BaseException)]
+        failures = [
+            (s.name, r) for s, r in zip(self.sinks, results, strict=True) if isinstance(r, BaseException)
+        ]
         if failures:
             for name, exc in failures:
                 log.error("dead_letter_sink_failed", sink=name, job_id=letter.job_id, error=repr(exc))
             await msg.nak(delay=5)
             return False
         log.warning(
-            "job_dead_lettered", reason=letter.reason.value, job_id=letter.job_id, queue=letter.queue,
-            function=letter.function, attempts=letter.attempts,
+            "job_dead_lettered",
+            reason=letter.reason.value,
+            job_id=letter.job_id,
+            queue=letter.queue,
+            function=letter.function,
+            attempts=letter.attempts,
         )
         await msg.ack()
         return True

@@ -80,7 +80,8 @@ async def resolve(conn: Connection, job_id: str) -> list[str]:
     store = ResultStore(conn)
     records = await asyncio.gather(*(store.get(dep) for dep in meta["deps"]))
     failed = [
-        (dep, rec) for dep, rec in zip(meta["deps"], records, strict=True)
+        (dep, rec)
+        for dep, rec in zip(meta["deps"], records, strict=True)
         if rec is not None and rec.finished and rec.status is not JobStatus.COMPLETED
     ]
     log = structlog.get_logger(__name__)
@@ -105,9 +106,7 @@ async def resolve(conn: Connection, job_id: str) -> list[str]:
 
 
 async def _forget(kv: KeyValue, job_id: str, deps: list[str]) -> None:
-    await asyncio.gather(
-        kv.purge(f"wait.{job_id}"), *(kv.purge(f"on.{dep}.{job_id}") for dep in deps)
-    )
+    await asyncio.gather(kv.purge(f"wait.{job_id}"), *(kv.purge(f"on.{dep}.{job_id}") for dep in deps))
 
 
 class DependencyTracker:
@@ -188,7 +187,5 @@ class DependencyTracker:
             for dependent in sorted(self._dependents.get(current, ())):
                 try:
                     todo.extend(await resolve(self._conn, dependent))
-                except (nats.errors.Error, asyncio.TimeoutError) as exc:
+                except (TimeoutError, nats.errors.Error) as exc:
                     log.warning("dependency_resolve_failed", job_id=dependent, error=str(exc))
-
-

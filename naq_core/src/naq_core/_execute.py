@@ -120,16 +120,29 @@ class Executor:
         try:
             job = self.decode(msg, attempt)
         except SerializationError as exc:
-            letter = self.dead.letter(msg, DeadLetterReason.POISON, queue=queue, error_type="SerializationError",
-                                      error=str(exc))
+            letter = self.dead.letter(
+                msg, DeadLetterReason.POISON, queue=queue, error_type="SerializationError", error=str(exc)
+            )
             await self.dead.route(msg, letter)
             return
         if job.function not in self.registry:
             error = f"unknown task {job.function!r}: not registered with this worker"
-            await self.results.write(job, JobStatus.FAILED, error_type="TaskNotFoundError", error=error,
-                                     worker_id=self.worker_id, confirm=self.deps.has_dependents(job.job_id))
-            letter = self.dead.letter(msg, DeadLetterReason.UNKNOWN_TASK, queue=queue, job=job,
-                                      error_type="TaskNotFoundError", error=error)
+            await self.results.write(
+                job,
+                JobStatus.FAILED,
+                error_type="TaskNotFoundError",
+                error=error,
+                worker_id=self.worker_id,
+                confirm=self.deps.has_dependents(job.job_id),
+            )
+            letter = self.dead.letter(
+                msg,
+                DeadLetterReason.UNKNOWN_TASK,
+                queue=queue,
+                job=job,
+                error_type="TaskNotFoundError",
+                error=error,
+            )
             await self.dead.route(msg, letter)
             self.deps.finished(job.job_id)
             self.failed += 1
@@ -147,17 +160,29 @@ class Executor:
             await msg.nak()
             await self.results.write(job, JobStatus.PENDING, worker_id=self.worker_id)
             raise
-        except BaseException as exc:  # noqa: BLE001 - a job may raise anything
+        except BaseException as exc:
             await self._failed(msg, job, exc, started)
         else:
-            await self.results.write(job, JobStatus.COMPLETED, result=result, started_at=started,
-                                     worker_id=self.worker_id, confirm=self.deps.has_dependents(job.job_id))
+            await self.results.write(
+                job,
+                JobStatus.COMPLETED,
+                result=result,
+                started_at=started,
+                worker_id=self.worker_id,
+                confirm=self.deps.has_dependents(job.job_id),
+            )
             await msg.ack()
             self.processed += 1
             self.deps.finished(job.job_id)
             duration = time.time() - started
-            log.info("job_completed", job_id=job.job_id, queue=job.queue_name, function=job.function,
-                     attempt=attempt, duration=round(duration, 6))
+            log.info(
+                "job_completed",
+                job_id=job.job_id,
+                queue=job.queue_name,
+                function=job.function,
+                attempt=attempt,
+                duration=round(duration, 6),
+            )
             if self._hook_finished:
                 await self.conn.hooks.job_finished(
                     job=job, outcome=Outcome(status=JobStatus.COMPLETED, duration=duration, result=result)
@@ -187,26 +212,72 @@ class Executor:
         retry = job.should_retry(exc) and job.attempt < self.max_deliver
         if retry:
             delay = job.retry_delay_for()
-            await self.results.write(job, JobStatus.RETRYING, error_type=error_type, error=error,
-                                     traceback=trace, started_at=started, worker_id=self.worker_id)
+            await self.results.write(
+                job,
+                JobStatus.RETRYING,
+                error_type=error_type,
+                error=error,
+                traceback=trace,
+                started_at=started,
+                worker_id=self.worker_id,
+            )
             await msg.nak(delay=delay or None)
-            log.warning("job_retrying", job_id=job.job_id, queue=job.queue_name, function=job.function,
-                        attempt=job.attempt, retry_in=round(delay, 3), error=f"{error_type}: {error}")
-            outcome = Outcome(status=JobStatus.RETRYING, duration=duration, error_type=error_type,
-                              error=error, traceback=trace, retry_in=delay)
+            log.warning(
+                "job_retrying",
+                job_id=job.job_id,
+                queue=job.queue_name,
+                function=job.function,
+                attempt=job.attempt,
+                retry_in=round(delay, 3),
+                error=f"{error_type}: {error}",
+            )
+            outcome = Outcome(
+                status=JobStatus.RETRYING,
+                duration=duration,
+                error_type=error_type,
+                error=error,
+                traceback=trace,
+                retry_in=delay,
+            )
         else:
-            await self.results.write(job, JobStatus.FAILED, error_type=error_type, error=error,
-                                     traceback=trace, started_at=started, worker_id=self.worker_id,
-                                     confirm=self.deps.has_dependents(job.job_id))
+            await self.results.write(
+                job,
+                JobStatus.FAILED,
+                error_type=error_type,
+                error=error,
+                traceback=trace,
+                started_at=started,
+                worker_id=self.worker_id,
+                confirm=self.deps.has_dependents(job.job_id),
+            )
             self.failed += 1
-            log.error("job_failed", job_id=job.job_id, queue=job.queue_name, function=job.function,
-                      attempt=job.attempt, duration=round(duration, 6), error=f"{error_type}: {error}")
-            letter = self.dead.letter(msg, DeadLetterReason.RETRIES_EXHAUSTED, queue=job.queue_name, job=job,
-                                      error_type=error_type, error=error, traceback=trace)
+            log.error(
+                "job_failed",
+                job_id=job.job_id,
+                queue=job.queue_name,
+                function=job.function,
+                attempt=job.attempt,
+                duration=round(duration, 6),
+                error=f"{error_type}: {error}",
+            )
+            letter = self.dead.letter(
+                msg,
+                DeadLetterReason.RETRIES_EXHAUSTED,
+                queue=job.queue_name,
+                job=job,
+                error_type=error_type,
+                error=error,
+                traceback=trace,
+            )
             await self.dead.route(msg, letter)
             self.deps.finished(job.job_id)
-            outcome = Outcome(status=JobStatus.FAILED, duration=duration, error_type=error_type,
-                              error=error, traceback=trace)
+            outcome = Outcome(
+                status=JobStatus.FAILED,
+                duration=duration,
+                error_type=error_type,
+                error=error,
+                traceback=trace,
+            )
         if self._hook_finished:
             await self.conn.hooks.job_finished(job=job, outcome=outcome)
 

@@ -54,7 +54,7 @@ def _check_queue(_: object, __: attrs.Attribute[Any], value: str) -> None:
         raise ValueError("letters, digits, '_' or '-' (no dots)")
 
 
-_pos = validators.gt(0)
+_pos: Any = validators.gt(0.0)
 _opt_str = validators.optional(validators.instance_of(str))
 
 
@@ -63,7 +63,9 @@ class Config:
     """The effective configuration. Build it with :func:`load_config`."""
 
     # connection
-    nats_url: tuple[str, ...] = field(default=("nats://127.0.0.1:4222",), converter=_urls, validator=_check_urls)
+    nats_url: tuple[str, ...] = field(
+        default=("nats://127.0.0.1:4222",), converter=_urls, validator=_check_urls
+    )
     user: str | None = field(default=None, validator=_opt_str)
     password: str | None = field(default=None, validator=_opt_str, repr=False)
     token: str | None = field(default=None, validator=_opt_str, repr=False)
@@ -137,7 +139,11 @@ def _structure_float(value: Any, _: type) -> float:
 
 
 def _structure_int(value: Any, _: type) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().lstrip("-").isdigit():
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | str)
+        or not str(value).strip().lstrip("-").isdigit()
+    ):
         raise ValueError(f"a whole number, got {value!r}")
     return int(value)
 

@@ -11,7 +11,7 @@ from attrs import field, frozen
 __all__ = ["DeadLetter", "DeadLetterReason", "DeadLetterSink"]
 
 
-class DeadLetterReason(str, enum.Enum):
+class DeadLetterReason(enum.StrEnum):
     """Why a message became a dead letter."""
 
     POISON = "poison"  # payload did not decode, or decoded into something that is not a job

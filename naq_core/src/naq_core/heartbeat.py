@@ -7,10 +7,10 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import nats.errors
 import nats.js.errors
 import structlog
-import attrs
 from attrs import frozen
 
 from naq_core._conn import WORKERS_BUCKET
@@ -68,7 +68,7 @@ class Heartbeat:
             await asyncio.sleep(self._interval)
             try:
                 await self.beat()
-            except (nats.errors.Error, asyncio.TimeoutError) as exc:
+            except (TimeoutError, nats.errors.Error) as exc:
                 log.warning("heartbeat_failed", worker_id=self._key, error=str(exc))
 
     async def stop(self) -> None:
@@ -78,7 +78,7 @@ class Heartbeat:
         try:
             kv = await self._conn.bucket(WORKERS_BUCKET)
             await kv.purge(self._key)
-        except (nats.errors.Error, asyncio.TimeoutError):
+        except (TimeoutError, nats.errors.Error):
             pass
 
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import click
 
     from naq_core.config import Config
-    from naq_core.deadletter import DeadLetter, DeadLetterSink
+    from naq_core.deadletter import DeadLetterSink
     from naq_core.job import Job, Outcome
     from naq_core.serializer import Serializer
     from naq_core.shutdown import ShutdownPolicy
@@ -62,7 +62,6 @@ def naq_register_dead_letter_sinks(register: Callable[[DeadLetterSink], None]) -
     that cannot run: undecodable payload, unknown task, retries exhausted, delivery limit);
     the message leaves its queue only after every sink has stored it.
     """
-
 
 
 # --- dashboard -----------------------------------------------------------------------

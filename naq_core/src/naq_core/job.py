@@ -27,7 +27,7 @@ __all__ = [
 ENVELOPE_VERSION = 1
 
 
-class JobStatus(str, enum.Enum):
+class JobStatus(enum.StrEnum):
     """Where a job is in its life. Stored in the results bucket under the job id."""
 
     PENDING = "pending"  # published, not picked up yet (or no record kept)
@@ -40,9 +40,6 @@ class JobStatus(str, enum.Enum):
     DEPENDENCY_FAILED = "dependency_failed"
     CANCELLED = "cancelled"
 
-    def __str__(self) -> str:
-        return self.value
-
 
 #: The original naq's name for the status enum, kept so its users can migrate.
 JOB_STATUS = JobStatus
@@ -52,7 +49,7 @@ TERMINAL_STATUSES = frozenset(
 )
 
 
-class RetryStrategy(str, enum.Enum):
+class RetryStrategy(enum.StrEnum):
     """How the delay between attempts grows. ``linear`` (the original name) = fixed."""
 
     FIXED = "fixed"

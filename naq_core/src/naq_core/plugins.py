@@ -238,4 +238,3 @@ def _core_version() -> str:
         return metadata.version("naq-core")
     except metadata.PackageNotFoundError:
         return "0+unknown"
-

@@ -86,7 +86,9 @@ class Queue:
         **settings: Any,
     ) -> None:
         if config is None:
-            config = connection.config if connection else load_config(overrides={"nats_url": nats_url, **settings})
+            config = (
+                connection.config if connection else load_config(overrides={"nats_url": nats_url, **settings})
+            )
         self.config = config
         self.name = validate_queue_name(name or config.default_queue)
         self._conn = connection
@@ -150,7 +152,7 @@ class Queue:
             kwargs=kwargs,
             queue_name=self.name,
             max_retries=max_retries,
-            retry_delay=retry_delay,  # type: ignore[arg-type]
+            retry_delay=retry_delay,
             retry_strategy=RetryStrategy(retry_strategy),
             retry_jitter=retry_jitter,
             retry_on=_exc_names(retry_on),

@@ -8,6 +8,7 @@ Readers wait for a terminal record with a KV watch, never a polling loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -160,10 +161,8 @@ class ResultStore:
         except TimeoutError:
             raise NaqTimeoutError(f"job {job_id} did not finish within {timeout} s") from None
         finally:
-            try:
-                await watcher.stop()
-            except (nats.errors.Error, asyncio.TimeoutError):
-                pass
+            with contextlib.suppress(TimeoutError, nats.errors.Error):
+                await watcher.stop()  # type: ignore[no-untyped-call]
         raise JobNotFoundError(f"watch on job {job_id} ended without a result")
 
     async def delete(self, job_id: str) -> None:

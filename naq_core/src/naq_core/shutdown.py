@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from attrs import frozen, validators, field
+from attrs import field, frozen, validators
 
 __all__ = ["ShutdownPolicy"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import signal
 import socket
@@ -17,8 +18,8 @@ import nats.errors
 import structlog
 from nats.aio.msg import Msg
 
-from naq_core._consumer import PullConsumer
 from naq_core._conn import JOBS_STREAM, RESULTS_BUCKET, Connection, connect
+from naq_core._consumer import PullConsumer
 from naq_core._dead import DeadLetterRouter
 from naq_core._deps import DependencyTracker
 from naq_core._execute import Executor
@@ -57,8 +58,13 @@ class Worker:
         install_signal_handlers: bool = True,
         **settings: Any,
     ) -> None:
-        overrides = {"nats_url": nats_url, "concurrency": concurrency, "shutdown_timeout": shutdown_timeout,
-                     "tasks": tuple(tasks) if tasks is not None else None, **settings}
+        overrides = {
+            "nats_url": nats_url,
+            "concurrency": concurrency,
+            "shutdown_timeout": shutdown_timeout,
+            "tasks": tuple(tasks) if tasks is not None else None,
+            **settings,
+        }
         if config is None:
             config = load_config(overrides=overrides)
         else:
@@ -105,10 +111,15 @@ class Worker:
     def snapshot(self) -> dict[str, Any]:
         ex = self._executor
         return {
-            "worker_id": self.worker_id, "hostname": self.hostname, "pid": os.getpid(),
-            "queues": list(self.queues), "status": self.status, "concurrency": self.config.concurrency,
+            "worker_id": self.worker_id,
+            "hostname": self.hostname,
+            "pid": os.getpid(),
+            "queues": list(self.queues),
+            "status": self.status,
+            "concurrency": self.config.concurrency,
             "current_jobs": list(ex.current)[:50] if ex else [],
-            "processed": ex.processed if ex else 0, "failed": ex.failed if ex else 0,
+            "processed": ex.processed if ex else 0,
+            "failed": ex.failed if ex else 0,
             "started_at": self.started_at,
         }
 
@@ -119,7 +130,9 @@ class Worker:
         self._loop = asyncio.get_running_loop()
         self._stop.clear()
         self._conn = conn = await connect(
-            self.config, name=f"naq-worker-{self.worker_id}", hooks=self.hooks,
+            self.config,
+            name=f"naq-worker-{self.worker_id}",
+            hooks=self.hooks,
             reconnected_cb=self._on_reconnect,
         )
         try:
@@ -127,24 +140,33 @@ class Worker:
             await conn.ensure_stream()
             sinks = self.hooks.dead_letter_sinks()
             if not sinks:
-                log.warning("no_dead_letter_sink", hint="install naq-dlq-stream: jobs that cannot run are "
-                            "terminated and only logged")
+                log.warning(
+                    "no_dead_letter_sink",
+                    hint="install naq-dlq-stream: jobs that cannot run are terminated and only logged",
+                )
             results = ResultStore(conn)
             await conn.bucket(RESULTS_BUCKET)
             deps = DependencyTracker(conn)
             await deps.start()
             self._executor = Executor(
-                conn=conn, registry=self.registry, results=results,
-                dead=DeadLetterRouter(sinks, self.worker_id), deps=deps,
-                worker_id=self.worker_id, concurrency=self.config.concurrency,
+                conn=conn,
+                registry=self.registry,
+                results=results,
+                dead=DeadLetterRouter(sinks, self.worker_id),
+                deps=deps,
+                worker_id=self.worker_id,
+                concurrency=self.config.concurrency,
             )
             policy = self.hooks.shutdown_policy(worker=self, config=self.config)
             heartbeat = Heartbeat(conn, self.worker_id, self.config.heartbeat_interval, self.snapshot)
             for queue in self.queues:
-                consumer = await conn.ensure_consumer(queue)
+                durable = await conn.ensure_consumer(queue)
                 self._consumers[queue] = PullConsumer(
-                    conn.nc, JOBS_STREAM, consumer, capacity=self._executor.capacity,
-                    deliver=lambda msg, q=queue: self._dispatch(msg, q),
+                    conn.nc,
+                    JOBS_STREAM,
+                    durable,
+                    capacity=self._executor.capacity,
+                    deliver=functools.partial(self._dispatch, queue=queue),
                 )
             self.status = "running"
             await heartbeat.start()
@@ -152,14 +174,20 @@ class Worker:
             for consumer in self._consumers.values():
                 await consumer.start()
             signals = self._install_signals()
-            log.info("worker_started", worker_id=self.worker_id, queues=list(self.queues),
-                     concurrency=self.config.concurrency, tasks=len(self.registry.names()),
-                     serializer=conn.serializer.name)
+            log.info(
+                "worker_started",
+                worker_id=self.worker_id,
+                queues=list(self.queues),
+                concurrency=self.config.concurrency,
+                tasks=len(self.registry.names()),
+                serializer=conn.serializer.name,
+            )
             progress = asyncio.create_task(self._progress_loop(), name="naq-in-progress")
             await self._stop.wait()
             self.status = "stopping"
-            log.info("worker_stopping", worker_id=self.worker_id, running=len(self._tasks),
-                     grace=policy.grace)
+            log.info(
+                "worker_stopping", worker_id=self.worker_id, running=len(self._tasks), grace=policy.grace
+            )
             for consumer in self._consumers.values():
                 await consumer.stop()
             await self._drain(policy.grace)
@@ -170,14 +198,18 @@ class Worker:
             self._remove_signals(signals)
             self.status = "stopped"
             await self.hooks.worker_stopped(worker=self)
-            log.info("worker_stopped", worker_id=self.worker_id,
-                     processed=self._executor.processed, failed=self._executor.failed)
+            log.info(
+                "worker_stopped",
+                worker_id=self.worker_id,
+                processed=self._executor.processed,
+                failed=self._executor.failed,
+            )
         finally:
             if self._executor is not None:
                 self._executor.shutdown()
             await conn.close()
 
-    def _dispatch(self, msg: Msg, queue: str) -> None:
+    def _dispatch(self, msg: Msg, *, queue: str) -> None:
         executor = self._executor
         consumer = self._consumers[queue]
         if executor is None or self._stop.is_set():
@@ -197,7 +229,7 @@ class Worker:
         tasks = [task for _, task, _ in self._tasks.values()]
         if not tasks:
             return
-        done, pending = await asyncio.wait(tasks, timeout=grace)
+        _, pending = await asyncio.wait(tasks, timeout=grace)
         if pending:
             structlog.get_logger(__name__).warning("shutdown_grace_expired", cancelled=len(pending))
             for task in pending:
@@ -229,11 +261,11 @@ class Worker:
         for consumer in self._consumers.values():
             consumer.reset()
 
-    def _install_signals(self) -> list[int]:
+    def _install_signals(self) -> list[signal.Signals]:
         if not self.install_signal_handlers or threading.current_thread() is not threading.main_thread():
             return []
         loop = asyncio.get_running_loop()
-        installed = []
+        installed: list[signal.Signals] = []
         for sig in (signal.SIGTERM, signal.SIGINT):
             try:
                 loop.add_signal_handler(sig, self._on_signal, sig)
@@ -246,7 +278,7 @@ class Worker:
         structlog.get_logger(__name__).info("signal_received", signal=signal.Signals(sig).name)
         self._stop.set()
 
-    def _remove_signals(self, signals: list[int]) -> None:
+    def _remove_signals(self, signals: list[signal.Signals]) -> None:
         loop = asyncio.get_running_loop()
         for sig in signals:
             loop.remove_signal_handler(sig)
@@ -257,4 +289,3 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
-
