@@ -1,0 +1,354 @@
+"""``NaqClient``: the synchronous API, one persistent NATS connection for a whole program.
+
+The client runs a private event loop in a daemon thread and submits every call to it with
+:func:`asyncio.run_coroutine_threadsafe`, so the connection, its JetStream objects and the
+per-queue :class:`~naq_core.queue.Queue` objects all live on one loop for the client's
+lifetime. Any number of threads may call one client at once; errors raised on the loop
+(``NaqConnectionError``, ``JobFailedError``, ...) reach the caller unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import threading
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from concurrent.futures import CancelledError, Future
+from types import TracebackType
+from typing import Any, TypeVar
+
+import attrs
+import structlog
+
+from naq_core._conn import Connection, connect
+from naq_core.config import Config, load_config, validate_queue_name
+from naq_core.errors import NaqConnectionError
+from naq_core.heartbeat import WorkerInfo, list_workers
+from naq_core.job import Job, JobStatus
+from naq_core.queue import Queue
+from naq_core.results import JobRecord
+
+__all__ = ["NaqClient", "close_default_client", "get_default_client", "open_connection"]
+
+T = TypeVar("T")
+
+#: How long :meth:`NaqClient.close` waits for the connection to drain and the thread to end.
+CLOSE_TIMEOUT = 10.0
+
+
+async def open_connection(config: Config, *, name: str) -> Connection:
+    """:func:`~naq_core._conn.connect`, failing fast when no server answers.
+
+    With unlimited reconnects nats-py retries the *first* connect for ever, so this gives
+    up after two failed attempts per server, or after two ``connect_timeout`` in all,
+    with a :class:`NaqConnectionError` that names the URLs and the last error.
+    """
+    errors: list[Exception] = []
+    gave_up = asyncio.Event()
+    connected = False
+
+    async def on_error(exc: Exception) -> None:
+        if connected:
+            structlog.get_logger(__name__).warning(
+                "nats_error", error=str(exc), error_type=type(exc).__name__
+            )
+            return
+        errors.append(exc)
+        if len(errors) >= 2 * len(config.nats_url):
+            gave_up.set()
+
+    attempt = asyncio.ensure_future(connect(config, name=name, error_cb=on_error))
+    stop = asyncio.ensure_future(gave_up.wait())
+    try:
+        await asyncio.wait(
+            {attempt, stop}, timeout=2 * config.connect_timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        stop.cancel()
+        if not attempt.done():
+            attempt.cancel()
+            await asyncio.gather(attempt, stop, return_exceptions=True)
+    if attempt.done() and not attempt.cancelled():
+        conn = attempt.result()  # or the error connect() raised
+        connected = True
+        return conn
+    detail = (
+        f"{type(errors[-1]).__name__}: {errors[-1]}"
+        if errors
+        else f"no answer within {2 * config.connect_timeout:g} s"
+    )
+    raise NaqConnectionError(
+        f"cannot reach NATS at {', '.join(config.nats_url)} ({detail}); is a server running? "
+        "Start one with `naq server`."
+    )
+
+
+class NaqClient:
+    """A synchronous client holding one NATS connection for its lifetime.
+
+    ::
+
+        with NaqClient(nats_url="nats://127.0.0.1:4222") as client:
+            job = client.enqueue("myapp.tasks:send_mail", "bob@example.com", queue_name="emails")
+            print(client.fetch_job_result(job.job_id, timeout=30))
+
+    ``config`` is a ready :class:`~naq_core.config.Config`; otherwise the effective
+    configuration is loaded (files, ``NAQ_*``) with ``nats_url`` and ``settings`` on top.
+    The connection opens on the first call, and opens again on the next call if it could
+    not be opened or was closed. Safe to share between threads; do not call it from inside
+    a task submitted to its own loop.
+    """
+
+    def __init__(
+        self, nats_url: str | Sequence[str] | None = None, *, config: Config | None = None, **settings: Any
+    ) -> None:
+        overrides = {"nats_url": nats_url, **settings}
+        if config is None:
+            config = load_config(overrides=overrides)
+        elif any(v is not None for v in overrides.values()):
+            config = attrs.evolve(config, **{k: v for k, v in overrides.items() if v is not None})
+        self.config = config
+        self._lock = threading.Lock()
+        self._closed = False
+        self._pid = os.getpid()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._pending: set[Future[Any]] = set()
+        # Touched only on the client's loop, so they need no thread lock.
+        self._conn: Connection | None = None
+        self._connect_lock: asyncio.Lock | None = None
+        self._queues: dict[str, Queue] = {}
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else ("connected" if self._conn is not None else "idle")
+        return f"<NaqClient {', '.join(self.config.nats_url)} {state}>"
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self) -> NaqClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def connect(self) -> NaqClient:
+        """Open the connection now instead of on the first call (fail fast at start-up)."""
+        self._call(self._connection())
+        return self
+
+    def close(self) -> None:
+        """Drain the connection, stop the loop thread and join it. Safe to call twice."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is None or thread is None or self._pid != os.getpid():
+            return
+        if thread is threading.current_thread():
+            raise RuntimeError("NaqClient.close() cannot be called from the client's own loop")
+        for future in self._pending.copy():  # calls in flight (a result wait, say) end with an error
+            future.cancel()
+        try:
+            asyncio.run_coroutine_threadsafe(self._aclose(), loop).result(CLOSE_TIMEOUT)
+        except Exception as exc:  # closing must not fail; say what happened and carry on
+            structlog.get_logger(__name__).warning(
+                "client_close_failed", error=str(exc), error_type=type(exc).__name__
+            )
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(CLOSE_TIMEOUT)
+        if not thread.is_alive():
+            loop.close()
+
+    async def _aclose(self) -> None:
+        conn, self._conn = self._conn, None
+        self._queues.clear()
+        if conn is not None:
+            try:
+                await asyncio.wait_for(conn.close(), CLOSE_TIMEOUT / 2)
+            except TimeoutError:
+                await conn.nc.close()
+
+    # --- the loop thread ------------------------------------------------------------------
+
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._closed:
+                raise NaqConnectionError(f"{self!r} is closed; create a new NaqClient")
+            if self._pid != os.getpid():  # forked: the parent's thread does not exist here
+                self._pid = os.getpid()
+                self._loop = self._thread = None
+                self._conn, self._connect_lock, self._queues = None, None, {}
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                ready = threading.Event()
+                thread = threading.Thread(
+                    target=self._run_loop, args=(loop, ready), name="naq-client-loop", daemon=True
+                )
+                thread.start()
+                ready.wait()
+                self._loop, self._thread = loop, thread
+            return self._loop
+
+    @staticmethod
+    def _run_loop(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+        asyncio.set_event_loop(loop)
+        loop.call_soon(ready.set)
+        loop.run_forever()
+
+    def _call(self, coro: Coroutine[Any, Any, T]) -> T:
+        try:
+            loop = self._ensure_loop()
+        except BaseException:
+            coro.close()
+            raise
+        if self._thread is threading.current_thread():
+            coro.close()
+            raise RuntimeError("NaqClient methods block; inside the client's own loop use Queue instead")
+        try:
+            future: Future[T] = asyncio.run_coroutine_threadsafe(coro, loop)
+        except RuntimeError:  # the loop closed under us: close() ran in another thread
+            coro.close()
+            raise NaqConnectionError(f"{self!r} is closed; create a new NaqClient") from None
+        self._pending.add(future)
+        if self._closed:  # close() ran since _ensure_loop and may not have seen this call
+            future.cancel()
+        try:
+            return future.result()
+        except CancelledError:
+            if self._closed:
+                raise NaqConnectionError(f"{self!r} was closed while this call was waiting") from None
+            raise
+        except BaseException:
+            future.cancel()  # e.g. KeyboardInterrupt while waiting for a result
+            raise
+        finally:
+            self._pending.discard(future)
+
+    # --- on the loop ------------------------------------------------------------------------
+
+    async def _connection(self) -> Connection:
+        conn = self._conn
+        if conn is not None and not conn.nc.is_closed:
+            return conn
+        if self._connect_lock is None:
+            self._connect_lock = asyncio.Lock()
+        async with self._connect_lock:
+            if self._conn is not None and self._conn.nc.is_closed:
+                self._conn, self._queues = None, {}
+            if self._conn is None:
+                self._conn = await open_connection(self.config, name="naq-client")
+            return self._conn
+
+    async def _queue(self, queue_name: str | None) -> Queue:
+        name = validate_queue_name(queue_name or self.config.default_queue)
+        conn = await self._connection()
+        queue = self._queues.get(name)
+        if queue is None:
+            queue = self._queues[name] = Queue(name, connection=conn, config=self.config)
+        return queue
+
+    async def _with_queue(self, queue_name: str | None, method: str, *args: Any, **kwargs: Any) -> Any:
+        queue = await self._queue(queue_name)
+        return await getattr(queue, method)(*args, **kwargs)
+
+    async def _list_workers(self) -> list[WorkerInfo]:
+        return await list_workers(await self._connection())
+
+    # --- the API (mirrors Queue) ------------------------------------------------------------
+
+    def enqueue(
+        self, func: Callable[..., Any] | str, *args: Any, queue_name: str | None = None, **options: Any
+    ) -> Job:
+        """Publish one job; see :meth:`Queue.enqueue <naq_core.queue.Queue.enqueue>` for options."""
+        job: Job = self._call(self._with_queue(queue_name, "enqueue", func, *args, **options))
+        return job
+
+    def enqueue_many(
+        self, calls: Iterable[Job | tuple[Any, ...]], queue_name: str | None = None, **options: Any
+    ) -> list[Job]:
+        """Publish many jobs pipelined; items are ``(func, args)``, ``(func, args, kwargs)`` or Jobs."""
+        jobs: list[Job] = self._call(self._with_queue(queue_name, "enqueue_many", list(calls), **options))
+        return jobs
+
+    def job_record(self, job_id: str | Job) -> JobRecord:
+        """Everything known about a job; raises ``JobNotFoundError`` if nothing is."""
+        record: JobRecord = self._call(self._with_queue(None, "job_record", _job_id(job_id)))
+        return record
+
+    def job_status(self, job_id: str | Job) -> JobStatus:
+        return self.job_record(job_id).status
+
+    def fetch_job_result(self, job_id: str | Job, timeout: float | None = None) -> Any:
+        """The job's return value, waiting up to ``timeout`` seconds (``None``: for ever).
+
+        Raises ``JobFailedError`` (with the remote traceback) if the job failed and
+        ``naq_core.errors.TimeoutError`` if it did not finish in time.
+        """
+        return self._call(self._with_queue(None, "fetch_job_result", _job_id(job_id), timeout))
+
+    def count(self, queue_name: str | None = None) -> int:
+        """Jobs waiting in the queue (default: the configured default queue)."""
+        n: int = self._call(self._with_queue(queue_name, "count"))
+        return n
+
+    def purge(self, queue_name: str | None = None) -> int:
+        """Delete every job waiting in the queue; returns how many were removed."""
+        n: int = self._call(self._with_queue(queue_name, "purge"))
+        return n
+
+    def list_workers(self) -> list[WorkerInfo]:
+        """Every live worker (from the heartbeat bucket)."""
+        return self._call(self._list_workers())
+
+
+def _job_id(job_id: str | Job) -> str:
+    return job_id.job_id if isinstance(job_id, Job) else job_id
+
+
+# --- the process-wide default client ----------------------------------------------------------
+
+_default_lock = threading.Lock()
+_default: NaqClient | None = None
+
+
+def get_default_client() -> NaqClient:
+    """The shared client of this process (effective configuration), made on first use.
+
+    It is made again if it was closed, and closed when the interpreter exits.
+    """
+    global _default
+    client = _default
+    if client is not None and not client.closed:
+        return client
+    with _default_lock:
+        if _default is None or _default.closed:
+            _default = NaqClient()
+        return _default
+
+
+def close_default_client() -> None:
+    """Close the shared client, if there is one (the next use makes a new one)."""
+    global _default
+    with _default_lock:
+        client, _default = _default, None
+    if client is not None:
+        client.close()
+
+
+def _forget_default_in_child() -> None:
+    global _default, _default_lock
+    _default, _default_lock = None, threading.Lock()
+
+
+atexit.register(close_default_client)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_default_in_child)

@@ -1,0 +1,164 @@
+"""Module-level helpers: one connection per loop (async), a shared NaqClient (sync)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import threading
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from naq_core.client import get_default_client
+from naq_core.server import EmbeddedServer, free_port
+
+from naq_core import JobFailedError, JobStatus, Worker, helpers
+
+sys.path.insert(0, str(Path(__file__).parent))
+import client_tasks
+
+
+@pytest.fixture(autouse=True)
+def _sync_clients() -> Iterator[None]:
+    yield
+    helpers.close_sync_connections()
+
+
+@asynccontextmanager
+async def running_worker(url: str, queue: str) -> AsyncIterator[Worker]:
+    worker = Worker(queue, url, tasks=["client_tasks"], install_signal_handlers=False)
+    task = asyncio.create_task(worker.run())
+    try:
+        async with asyncio.timeout(15):
+            while worker.status != "running" and not task.done():
+                await asyncio.sleep(0.01)
+        if task.done():
+            task.result()
+        yield worker
+    finally:
+        worker.request_stop()
+        await asyncio.wait_for(task, 30)
+
+
+def _shared(url: str) -> helpers._Shared:
+    return helpers._states[asyncio.get_running_loop()].shared[(url,)]
+
+
+# --- async helpers ----------------------------------------------------------------------------
+
+
+async def test_async_helpers_reuse_one_connection_per_loop(nats_url: str, queue_name: str) -> None:
+    first = await helpers.enqueue(client_tasks.noop, 1, queue_name=queue_name, nats_url=nats_url)
+    conn = _shared(nats_url).conn
+    assert conn is not None
+    await helpers.enqueue(client_tasks.noop, 2, queue_name=queue_name, nats_url=nats_url)
+    await helpers.enqueue_many(
+        [(client_tasks.noop, (i,)) for i in range(5)], queue_name=queue_name, nats_url=nats_url
+    )
+    assert await helpers.job_status(first, nats_url=nats_url) is JobStatus.PENDING
+    assert await helpers.list_workers(nats_url=nats_url) is not None
+    assert _shared(nats_url).conn is conn
+    assert await helpers.purge_queue(queue_name, nats_url=nats_url) == 7
+
+    await helpers.close_connections()
+    assert conn.nc.is_closed
+    await helpers.enqueue(client_tasks.noop, queue_name=queue_name, nats_url=nats_url)  # reconnects
+    assert _shared(nats_url).conn is not conn
+    assert await helpers.purge_queue(queue_name, nats_url=nats_url) == 1
+
+
+async def test_async_helpers_with_a_worker(nats_url: str, queue_name: str) -> None:
+    async with running_worker(nats_url, queue_name) as worker:
+        job = await helpers.enqueue(client_tasks.add, 4, 5, queue_name=queue_name, nats_url=nats_url)
+        assert await helpers.fetch_job_result(job.job_id, timeout=10, nats_url=nats_url) == 9
+        bad = await helpers.enqueue(client_tasks.boom, "no", queue_name=queue_name, nats_url=nats_url)
+        with pytest.raises(JobFailedError, match="ValueError"):
+            await helpers.fetch_job_result(bad, timeout=10, nats_url=nats_url)
+        ids = {w.worker_id for w in await helpers.list_workers(nats_url=nats_url)}
+    assert worker.worker_id in ids
+
+
+async def test_concurrent_first_calls_open_one_connection(nats_url: str, queue_name: str) -> None:
+    await asyncio.gather(
+        *(helpers.enqueue(client_tasks.noop, i, queue_name=queue_name, nats_url=nats_url) for i in range(20))
+    )
+    state = helpers._states[asyncio.get_running_loop()]
+    assert list(state.shared) == [(nats_url,)]
+    assert await helpers.purge_queue(queue_name, nats_url=nats_url) == 20
+
+
+def test_connections_close_when_asyncio_run_ends(nats_url: str, queue_name: str) -> None:
+    async def use() -> tuple[asyncio.AbstractEventLoop, object]:
+        await helpers.enqueue(client_tasks.noop, queue_name=queue_name, nats_url=nats_url)
+        conn = _shared(nats_url).conn
+        assert conn is not None
+        return asyncio.get_running_loop(), conn.nc
+
+    for _ in range(3):  # every new loop gets (and releases) its own connection
+        loop, nc = asyncio.run(use())
+        assert nc.is_closed  # type: ignore[attr-defined]
+        assert loop not in helpers._states
+    assert helpers.purge_queue_sync(queue_name, nats_url=nats_url) == 3
+
+
+# --- sync helpers -----------------------------------------------------------------------------
+
+
+def test_a_thousand_enqueue_sync_calls_use_one_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = EmbeddedServer(
+        port=free_port(), http_port=0, store_dir=tmp_path / "js", log_file=tmp_path / "nats-server.log"
+    )
+    server.start(timeout=20)
+    try:
+        monkeypatch.setenv("NAQ_NATS_URL", server.url)
+        helpers.close_sync_connections()
+        helpers.enqueue_sync(client_tasks.noop, 0, queue_name="thousand")
+        conn = get_default_client()._conn
+        assert conn is not None
+        for i in range(1, 1000):
+            helpers.enqueue_sync(client_tasks.noop, i, queue_name="thousand")
+        assert get_default_client()._conn is conn
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.http_port}/connz", timeout=5) as reply:
+            connz = json.load(reply)
+        assert connz["num_connections"] == 1
+        assert connz["connections"][0]["name"] == "naq-client"
+        assert helpers.purge_queue_sync("thousand") == 1000
+    finally:
+        helpers.close_sync_connections()
+        server.stop()
+
+
+def test_sync_helpers_with_a_worker(nats_url: str, queue_name: str) -> None:
+    loop = asyncio.new_event_loop()
+    worker = Worker(queue_name, nats_url, tasks=["client_tasks"], install_signal_handlers=False)
+    thread = threading.Thread(target=loop.run_until_complete, args=(worker.run(),), daemon=True)
+    thread.start()
+    try:
+        job = helpers.enqueue_sync(client_tasks.add, 20, 22, queue_name=queue_name, nats_url=nats_url)
+        assert helpers.fetch_job_result_sync(job.job_id, timeout=10, nats_url=nats_url) == 42
+        assert helpers.job_status_sync(job, nats_url=nats_url) is JobStatus.COMPLETED
+        jobs = helpers.enqueue_many_sync(
+            [("client_tasks:greet", ("ann",))], queue_name=queue_name, nats_url=nats_url
+        )
+        assert helpers.fetch_job_result_sync(jobs[0], timeout=10, nats_url=nats_url) == "hello ann!"
+        assert worker.worker_id in {w.worker_id for w in helpers.list_workers_sync(nats_url=nats_url)}
+        assert helpers._client(nats_url) is helpers._client([nats_url])  # one cached client per URL
+    finally:
+        worker.request_stop()
+        thread.join(30)
+        loop.close()
+    assert not thread.is_alive()
+
+
+def test_sync_helpers_survive_event_loops_coming_and_going(nats_url: str, queue_name: str) -> None:
+    """The original library's bug: the second sync call reused a connection of a dead loop."""
+    for i in range(5):
+        helpers.enqueue_sync(client_tasks.noop, i, queue_name=queue_name, nats_url=nats_url)
+        asyncio.run(asyncio.sleep(0))
+    helpers.close_sync_connections()  # and after closing, the next call opens a new client
+    assert helpers.purge_queue_sync(queue_name, nats_url=nats_url) == 5
