@@ -7,6 +7,7 @@ are :class:`Worker` or ``naq worker``; plugins implement hooks from
 
 from __future__ import annotations
 
+from naq_core.client import NaqClient, close_default_client, get_default_client
 from naq_core.config import Config, load_config
 from naq_core.deadletter import DeadLetter, DeadLetterReason, DeadLetterSink
 from naq_core.errors import (
@@ -23,6 +24,21 @@ from naq_core.errors import (
     UnknownSerializerError,
 )
 from naq_core.heartbeat import WorkerInfo
+from naq_core.helpers import (
+    close_connections,
+    enqueue,
+    enqueue_many,
+    enqueue_many_sync,
+    enqueue_sync,
+    fetch_job_result,
+    fetch_job_result_sync,
+    job_status,
+    job_status_sync,
+    list_workers,
+    list_workers_sync,
+    purge_queue,
+    purge_queue_sync,
+)
 from naq_core.hookspecs import hookimpl
 from naq_core.job import JOB_STATUS, Job, JobStatus, Outcome, RetryStrategy
 from naq_core.queue import Queue
@@ -45,6 +61,7 @@ __all__ = [
     "JobNotFoundError",
     "JobRecord",
     "JobStatus",
+    "NaqClient",
     "NaqConnectionError",
     "NaqError",
     "Outcome",
@@ -60,7 +77,22 @@ __all__ = [
     "UnknownSerializerError",
     "Worker",
     "WorkerInfo",
+    "close_connections",
+    "close_default_client",
+    "enqueue",
+    "enqueue_many",
+    "enqueue_many_sync",
+    "enqueue_sync",
+    "fetch_job_result",
+    "fetch_job_result_sync",
+    "get_default_client",
     "hookimpl",
+    "job_status",
+    "job_status_sync",
+    "list_workers",
+    "list_workers_sync",
     "load_config",
+    "purge_queue",
+    "purge_queue_sync",
     "task",
 ]

@@ -93,7 +93,11 @@ async def connect(
     async def on_error(exc: Exception) -> None:
         log.warning("nats_error", error=str(exc), error_type=type(exc).__name__)
 
+    closing: list[NATS] = []
+
     async def on_disconnect() -> None:
+        if closing and (closing[0].is_draining or closing[0].is_closed):
+            return  # our own close(), not an outage
         log.warning("nats_disconnected", servers=_where(config))
 
     async def on_reconnect() -> None:
@@ -104,7 +108,9 @@ async def connect(
         "name": name,
         "connect_timeout": config.connect_timeout,
         "allow_reconnect": True,
-        "max_reconnect_attempts": -1,
+        # nats-py retries a first connect as often as a reconnect: a dead URL would hang
+        # for ever. Try each server twice now; reconnect for ever once connected.
+        "max_reconnect_attempts": 1,
         "reconnect_time_wait": 0.5,
         "error_cb": callbacks.pop("error_cb", on_error),
         "disconnected_cb": callbacks.pop("disconnected_cb", on_disconnect),
@@ -130,6 +136,8 @@ async def connect(
             f"cannot reach NATS at {_where(config)} ({type(exc).__name__}: {exc or 'no server'}); "
             "is a server running? Start one with `naq server`."
         ) from None
+    nc.options["max_reconnect_attempts"] = -1
+    closing.append(nc)
     version = nc.connected_server_version
     found = (version.major, version.minor, version.patch)
     if found < MIN_SERVER:
@@ -214,8 +222,15 @@ class Connection:
             return name
         await self.ensure_stream()
         try:
-            await self.js.consumer_info(JOBS_STREAM, name)
+            info = await self.js.consumer_info(JOBS_STREAM, name)
         except nats.js.errors.NotFoundError:
+            info = None
+        wanted = (self.config.ack_wait, self.config.max_deliver)
+        if info is None or (info.config.ack_wait, info.config.max_deliver) != wanted:
+            if info is not None:  # the original kept the first worker's settings for ever
+                structlog.get_logger(__name__).info(
+                    "consumer_updated", queue=queue, ack_wait=wanted[0], max_deliver=wanted[1]
+                )
             await self._call(
                 self.js.add_consumer(
                     JOBS_STREAM,

@@ -29,59 +29,12 @@ from naq_core.job import Job, JobStatus
 from naq_core.queue import Queue
 from naq_core.results import JobRecord
 
-__all__ = ["NaqClient", "close_default_client", "get_default_client", "open_connection"]
+__all__ = ["NaqClient", "close_default_client", "get_default_client"]
 
 T = TypeVar("T")
 
 #: How long :meth:`NaqClient.close` waits for the connection to drain and the thread to end.
 CLOSE_TIMEOUT = 10.0
-
-
-async def open_connection(config: Config, *, name: str) -> Connection:
-    """:func:`~naq_core._conn.connect`, failing fast when no server answers.
-
-    With unlimited reconnects nats-py retries the *first* connect for ever, so this gives
-    up after two failed attempts per server, or after two ``connect_timeout`` in all,
-    with a :class:`NaqConnectionError` that names the URLs and the last error.
-    """
-    errors: list[Exception] = []
-    gave_up = asyncio.Event()
-    connected = False
-
-    async def on_error(exc: Exception) -> None:
-        if connected:
-            structlog.get_logger(__name__).warning(
-                "nats_error", error=str(exc), error_type=type(exc).__name__
-            )
-            return
-        errors.append(exc)
-        if len(errors) >= 2 * len(config.nats_url):
-            gave_up.set()
-
-    attempt = asyncio.ensure_future(connect(config, name=name, error_cb=on_error))
-    stop = asyncio.ensure_future(gave_up.wait())
-    try:
-        await asyncio.wait(
-            {attempt, stop}, timeout=2 * config.connect_timeout, return_when=asyncio.FIRST_COMPLETED
-        )
-    finally:
-        stop.cancel()
-        if not attempt.done():
-            attempt.cancel()
-            await asyncio.gather(attempt, stop, return_exceptions=True)
-    if attempt.done() and not attempt.cancelled():
-        conn = attempt.result()  # or the error connect() raised
-        connected = True
-        return conn
-    detail = (
-        f"{type(errors[-1]).__name__}: {errors[-1]}"
-        if errors
-        else f"no answer within {2 * config.connect_timeout:g} s"
-    )
-    raise NaqConnectionError(
-        f"cannot reach NATS at {', '.join(config.nats_url)} ({detail}); is a server running? "
-        "Start one with `naq server`."
-    )
 
 
 class NaqClient:
@@ -245,7 +198,7 @@ class NaqClient:
             if self._conn is not None and self._conn.nc.is_closed:
                 self._conn, self._queues = None, {}
             if self._conn is None:
-                self._conn = await open_connection(self.config, name="naq-client")
+                self._conn = await connect(self.config, name="naq-client")
             return self._conn
 
     async def _queue(self, queue_name: str | None) -> Queue:

@@ -22,8 +22,8 @@ from typing import Any
 
 import structlog
 
-from naq_core._conn import Connection
-from naq_core.client import NaqClient, close_default_client, get_default_client, open_connection
+from naq_core._conn import Connection, connect
+from naq_core.client import NaqClient, close_default_client, get_default_client
 from naq_core.config import Config, load_config, validate_queue_name
 from naq_core.heartbeat import WorkerInfo
 from naq_core.heartbeat import list_workers as _list_workers
@@ -80,7 +80,7 @@ class _Shared:
             if self.conn is not None and self.conn.nc.is_closed:
                 self.conn, self.queues = None, {}
             if self.conn is None:
-                self.conn = await open_connection(self.config, name="naq-helpers")
+                self.conn = await connect(self.config, name="naq-helpers")
             return self.conn
 
     async def queue(self, queue_name: str | None) -> Queue:

@@ -141,6 +141,11 @@ class Queue:
     ) -> Job:
         """Build the :class:`Job` that :meth:`enqueue` would publish, without publishing."""
         options: dict[str, Any] = {}
+        if max_retries >= self.config.max_deliver:
+            raise ValueError(
+                f"max_retries={max_retries} needs max_deliver > {max_retries} "
+                f"(configured max_deliver is {self.config.max_deliver}; raise it in the config)"
+            )
         if job_id is not None:
             if not job_id or any(c in job_id for c in " .*>\t\r\n"):
                 raise ValueError(f"job_id {job_id!r} must be non-empty, without spaces, dots, '*' or '>'")
