@@ -50,7 +50,7 @@ def test_pyproject_table_is_found_upwards(tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_naq_config_env_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NAQ_CONFIG", str(tmp_path / "missing.toml"))
-    with pytest.raises(ConfigurationError, match="missing.toml"):
+    with pytest.raises(ConfigurationError, match=r"missing\.toml"):
         find_config_file()
 
 
