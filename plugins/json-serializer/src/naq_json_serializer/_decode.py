@@ -5,9 +5,9 @@ fixed up in place. Payloads are untrusted: every tag checks the shape of what it
 raises ``ValueError``/``TypeError`` (turned into ``SerializationError`` by the caller) for
 anything else.
 
-The one import this module ever performs is in :func:`_decode_enum`: it imports the module
-named by an ``enum`` tag and accepts the attribute found there only if it is a subclass of
-:class:`enum.Enum`, so a payload can only ever produce Enum members, never call anything.
+Nothing is ever imported: :func:`_decode_enum` looks the class up in a module that is
+already loaded and accepts it only if it is a subclass of :class:`enum.Enum`, so a payload
+can only ever produce Enum members, never import a module or call anything.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import binascii
 import datetime as dt
 import decimal
 import enum
-import importlib
 import re
 import sys
 import uuid
@@ -152,12 +151,14 @@ def _decode_enum(tree: dict[str, Any]) -> enum.Enum:
     module_name, _, qualname = path.partition(":")
     if not (_DOTTED.fullmatch(module_name) and _DOTTED.fullmatch(qualname)):
         raise ValueError(f"'enum' tag: bad class path {path!r}")
+    # Never import because a payload says so: importing runs a module's top-level code.
+    # The enum's module must already be loaded (the worker imported its task modules).
     module = sys.modules.get(module_name)
     if module is None:
-        try:
-            module = importlib.import_module(module_name)
-        except Exception as exc:
-            raise ValueError(f"'enum' tag: cannot import {module_name!r}: {exc}") from exc
+        raise ValueError(
+            f"'enum' tag: module {module_name!r} is not imported in this process; "
+            "import it (for example from your tasks module) to decode its enums"
+        )
     found: Any = module
     for attr in qualname.split("."):
         found = getattr(found, attr, None)
