@@ -23,7 +23,7 @@ from naq_core.serializer import SERIALIZER_HEADER
 __all__ = ["Queue", "UnsafeSerializerWarning"]
 
 ExcSpec = type[BaseException] | str
-_warned_unsafe = False
+_warned_unsafe: set[str] = set()
 
 
 class UnsafeSerializerWarning(UserWarning):
@@ -53,12 +53,12 @@ def _dep_ids(depends_on: str | Job | Sequence[str | Job] | None) -> tuple[str, .
 
 
 def warn_if_unsafe(conn: Connection, where: str) -> None:
-    """Warn once per process when a serializer that can run code is in use."""
-    global _warned_unsafe
+    """Warn once per process and place (``enqueue``, ``worker start``) about a serializer
+    that can run code when it decodes."""
     serializer = conn.serializer
-    if not serializer.unsafe or _warned_unsafe:
+    if not serializer.unsafe or where in _warned_unsafe:
         return
-    _warned_unsafe = True
+    _warned_unsafe.add(where)
     message = (
         f"serializer {serializer.name!r} can execute code when it decodes: anyone who can publish "
         "to naq's subjects can run code on your workers. See docs/security.md."
