@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from naq_core import JobFailedError, JobNotFoundError, JobStatus, NaqConnectionError, Worker
 from naq_core.client import NaqClient, close_default_client, get_default_client
 from naq_core.errors import TimeoutError as NaqTimeoutError
 from naq_core.server import free_port
-
-from naq_core import JobFailedError, JobNotFoundError, JobStatus, NaqConnectionError, Worker
 
 sys.path.insert(0, str(Path(__file__).parent))
 import client_tasks

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+from naq_core import Queue
 from naq_core.config import find_config_file, load_config
 from naq_core.errors import ConfigurationError, NaqConnectionError, UnknownSerializerError
 from naq_core.plugins import get_hooks
 from naq_core.server import free_port
-
-from naq_core import Queue
 
 
 def test_defaults() -> None:

@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 import worker_tasks
-from naq_core._conn import JOBS_STREAM
-from naq_core.plugins import get_hooks
 from support import eventually, running_worker, wait_until
 
 from naq_core import DeadLetter, DeadLetterReason, JobFailedError, Queue, hookimpl
+from naq_core._conn import JOBS_STREAM
+from naq_core.plugins import get_hooks
 
 
 class ListSink:

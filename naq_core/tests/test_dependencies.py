@@ -7,10 +7,10 @@ import uuid
 
 import pytest
 import worker_tasks
-from naq_core._conn import DEPS_BUCKET
 from support import running_worker
 
 from naq_core import DependencyFailedError, JobStatus, Queue
+from naq_core._conn import DEPS_BUCKET
 
 
 async def test_dependent_runs_after_its_dependency(nats_url: str, queue_name: str) -> None:

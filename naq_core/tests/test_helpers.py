@@ -12,10 +12,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from naq_core.client import get_default_client
-from naq_core.server import EmbeddedServer, free_port
 
 from naq_core import JobFailedError, JobStatus, Worker, helpers
+from naq_core.client import get_default_client
+from naq_core.server import EmbeddedServer, free_port
 
 sys.path.insert(0, str(Path(__file__).parent))
 import client_tasks

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import worker_tasks
-from naq_core.server import EmbeddedServer
 from support import running_worker
 
 from naq_core import Queue
+from naq_core.server import EmbeddedServer
 
 
 async def test_worker_and_queue_survive_a_server_restart(fresh_nats_server: EmbeddedServer) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import worker_tasks
-from naq_core.errors import ConfigurationError, TaskNotFoundError
-from naq_core.registry import TaskRegistry, default_registry, task_name
 
 from naq_core import task
+from naq_core.errors import ConfigurationError, TaskNotFoundError
+from naq_core.registry import TaskRegistry, default_registry, task_name
 
 
 @task

@@ -26,6 +26,7 @@ from typing import IO, Any, Self
 import platformdirs
 import structlog
 from attrs import define, field
+
 from naq_core.errors import ConfigurationError, NaqConnectionError, NaqError
 from naq_core.errors import TimeoutError as NaqTimeoutError
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from naq_core.server import EmbeddedServer, free_port
 
 __all__ = ["fresh_nats_server", "nats_server", "nats_url", "start_test_server"]
