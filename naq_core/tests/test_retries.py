@@ -7,10 +7,10 @@ import uuid
 
 import pytest
 import worker_tasks
-from naq_core.job import RetryStrategy
 from support import running_worker
 
 from naq_core import Job, JobFailedError, Queue
+from naq_core.job import RetryStrategy
 
 
 def key() -> str:

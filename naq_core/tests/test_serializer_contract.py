@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+
 from naq_core.errors import SerializationError
 from naq_core.testing.serializer_contract import SerializerContract, assert_same
 

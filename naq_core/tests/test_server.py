@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nats
 import pytest
+
 from naq_core.errors import NaqConnectionError, NaqError
 from naq_core.server import EmbeddedServer, find_nats_server, free_port, server_version
 from naq_core.testing import NatsServer

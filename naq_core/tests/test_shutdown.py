@@ -6,10 +6,10 @@ import asyncio
 import uuid
 
 import worker_tasks
-from naq_core.plugins import get_hooks
 from support import running_worker, wait_until
 
 from naq_core import JobStatus, Queue, ShutdownPolicy, Worker, hookimpl
+from naq_core.plugins import get_hooks
 
 
 async def test_running_job_finishes_within_grace(nats_url: str, queue_name: str) -> None:

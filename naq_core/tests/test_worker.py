@@ -9,10 +9,10 @@ from decimal import Decimal
 
 import pytest
 import worker_tasks
-from naq_core.heartbeat import list_workers
 from support import running_worker, wait_until
 
 from naq_core import JobFailedError, JobNotFoundError, JobStatus, Queue
+from naq_core.heartbeat import list_workers
 
 
 async def test_async_and_sync_tasks_return_results(nats_url: str, queue_name: str) -> None:
