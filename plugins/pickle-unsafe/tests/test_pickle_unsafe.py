@@ -8,8 +8,9 @@ import threading
 import uuid
 from typing import Any
 
-import naq_pickle_unsafe
 import pytest
+
+import naq_pickle_unsafe
 from naq_core.errors import SerializationError
 from naq_core.job import Job
 from naq_core.plugins import new_plugin_manager

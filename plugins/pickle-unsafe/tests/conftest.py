@@ -1,0 +1,1 @@
+pytest_plugins = ["naq_core.testing.fixtures"]
