@@ -41,7 +41,11 @@ async def test_selected_pickle_warns_and_runs(nats_url: str) -> None:
         async with Queue("pickle-q", nats_url, serializer="pickle") as q:
             job = await q.enqueue(pickle_tasks.norm1, pickle_tasks.Point(3, -4))
             worker = Worker(
-                "pickle-q", nats_url, serializer="pickle", tasks=["pickle_tasks"], install_signal_handlers=False
+                "pickle-q",
+                nats_url,
+                serializer="pickle",
+                tasks=["pickle_tasks"],
+                install_signal_handlers=False,
             )
             running = asyncio.create_task(worker.run())
             try:
