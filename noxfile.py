@@ -1,0 +1,128 @@
+"""Everything the repository runs: ``nox`` (the default sessions) is the whole check.
+
+Default sessions, each in a fresh environment so that a missing dependency cannot hide
+behind a sibling package:
+
+* ``tests_core``: ``naq-core[server]`` (+ the JSON serializer its tests use), ``naq_core/tests``
+* ``tests_json_serializer``, ``tests_pickle_unsafe``: one plugin with ``naq-core``, its ``tests/``
+* ``integration``: everything installed (the ``naq`` meta distribution), ``tests/integration``
+* ``lint``: ``ruff check`` and ``ruff format --check``
+* ``typecheck``: ``mypy`` (strict, configured in ``pyproject.toml``) over every ``src/``
+
+``nox -s bench`` (never part of the default run) prints the benchmark table; pass
+``-- --json out.json`` to keep the figures. Extra arguments after ``--`` go to pytest in the
+test sessions (``nox -s tests_core -- -k worker -x``).
+
+The packages are installed from their local directories, all in one install command so the
+resolver sees the local ``naq-core`` that the plugins pin (none of them is on a registry).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2024.3.2"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.error_on_external_run = True
+nox.options.sessions = [
+    "tests_core",
+    "tests_json_serializer",
+    "tests_pickle_unsafe",
+    "integration",
+    "lint",
+    "typecheck",
+]
+
+PYTHON = "3.11"
+ROOT = Path(__file__).parent
+CORE = "./naq_core[server]"
+JSON_SERIALIZER = "./plugins/json-serializer"
+PICKLE_UNSAFE = "./plugins/pickle-unsafe"
+TEST_DEPS = ("pytest>=8.3", "pytest-asyncio>=0.24", "pytest-timeout>=2.3", "hypothesis>=6.100")
+LINT_DEPS = ("ruff==0.17.6",)  # pinned: the same verdict locally and in CI
+TYPECHECK_DEPS = ("mypy==2.4.1",)
+
+
+def _exists(path: str) -> bool:
+    """True if ``path`` (``./dir`` or ``./dir[extra]``) is a project with a pyproject.toml."""
+    directory = path.split("[", 1)[0]
+    return (ROOT / directory / "pyproject.toml").is_file()
+
+
+def _plugins() -> list[str]:
+    """Every first-party plugin that exists in this checkout, as ``./plugins/<name>``."""
+    return sorted(f"./{p.parent.relative_to(ROOT).as_posix()}" for p in ROOT.glob("plugins/*/pyproject.toml"))
+
+
+def _install_local(session: nox.Session, *paths: str, extra: tuple[str, ...] = ()) -> None:
+    """Install local projects (editable, in one resolver run) plus ``extra`` requirements.
+
+    Editable, so that uv's wheel cache (keyed on pyproject.toml) can never hand a session
+    stale code from an earlier build of the same directory.
+    """
+    missing = [p for p in paths if not _exists(p)]
+    if missing:
+        session.skip(f"not in this checkout yet: {', '.join(missing)}")
+    args: list[str] = []
+    for path in paths:
+        args += ["-e", path]
+    session.install(*args, *extra)
+
+
+def _pytest(session: nox.Session, *targets: str) -> None:
+    session.run("pytest", *targets, *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def tests_core(session: nox.Session) -> None:
+    """naq-core's own tests (the JSON serializer is the serializer they run jobs with)."""
+    _install_local(session, CORE, JSON_SERIALIZER, extra=TEST_DEPS)
+    _pytest(session, "naq_core/tests")
+
+
+@nox.session(python=PYTHON)
+def tests_json_serializer(session: nox.Session) -> None:
+    """The JSON serializer plugin with naq-core, nothing else."""
+    _install_local(session, CORE, JSON_SERIALIZER, extra=TEST_DEPS)
+    _pytest(session, f"{JSON_SERIALIZER}/tests")
+
+
+@nox.session(python=PYTHON)
+def tests_pickle_unsafe(session: nox.Session) -> None:
+    """The pickle plugin with naq-core, nothing else."""
+    _install_local(session, CORE, PICKLE_UNSAFE, extra=TEST_DEPS)
+    _pytest(session, f"{PICKLE_UNSAFE}/tests")
+
+
+@nox.session(python=PYTHON)
+def integration(session: nox.Session) -> None:
+    """Everything installed the way users install it (``naq`` + every plugin)."""
+    _install_local(session, ".", CORE, *_plugins(), extra=TEST_DEPS)
+    _pytest(session, "tests/integration")
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff: lint rules and formatting, the whole repository."""
+    session.install(*LINT_DEPS)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict (see pyproject.toml) over naq-core and every plugin's sources."""
+    plugins = _plugins()
+    # naq_core.testing imports pytest and hypothesis: their types are part of the check.
+    _install_local(session, CORE, *plugins, extra=(*TYPECHECK_DEPS, *TEST_DEPS))
+    sources = ["naq_core/src", *(f"{p.removeprefix('./')}/src" for p in plugins)]
+    session.run("mypy", *sources, *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """Throughput and latency figures against raw nats-py (``-- --jobs 2000 --json out.json``)."""
+    _install_local(session, ".", CORE, *_plugins())
+    session.run("python", "tests/benchmarks/run.py", *session.posargs)
