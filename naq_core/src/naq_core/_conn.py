@@ -90,10 +90,14 @@ async def connect(
     """Open one NATS connection and check the server can do what naq needs."""
     log = structlog.get_logger(__name__)
 
-    async def on_error(exc: Exception) -> None:
-        log.warning("nats_error", error=str(exc), error_type=type(exc).__name__)
-
     closing: list[NATS] = []
+    first_errors: list[Exception] = []
+
+    async def on_error(exc: Exception) -> None:
+        if not closing:  # still connecting: keep it for the one error we raise
+            first_errors.append(exc)
+            return
+        log.warning("nats_error", error=str(exc), error_type=type(exc).__name__)
 
     async def on_disconnect() -> None:
         if closing and (closing[0].is_draining or closing[0].is_closed):
@@ -132,6 +136,13 @@ async def connect(
     try:
         nc = await nats.connect(**options)
     except (TimeoutError, nats.errors.NoServersError, OSError, nats.errors.Error) as exc:
+        cause: BaseException = first_errors[-1] if first_errors else exc
+        if "authorization" in str(cause).lower() or "authentication" in str(cause).lower():
+            raise NaqConnectionError(
+                f"NATS at {_where(config)} refused the credentials ({cause}); check user/password, "
+                "token, nkey_seed or creds_file"
+            ) from None
+        exc = cause  # type: ignore[assignment]
         raise NaqConnectionError(
             f"cannot reach NATS at {_where(config)} ({type(exc).__name__}: {exc or 'no server'}); "
             "is a server running? Start one with `naq server`."

@@ -152,6 +152,8 @@ class EmbeddedServer:
     log_file: Path | None = None
     http_port: int | None = None
     binary: str | None = None
+    #: More nats-server flags, e.g. ``("--user", "naq", "--pass", "secret")``.
+    extra_args: tuple[str, ...] = ()
     host: str = field(default=LOOPBACK, init=False)
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _log: IO[bytes] | None = field(default=None, init=False, repr=False)
@@ -179,7 +181,7 @@ class EmbeddedServer:
         argv = [binary, "-js", "-a", self.host, "-p", str(self.port), "-sd", str(store)]
         if self.http_port is not None:
             argv += ["-m", str(self.http_port)]
-        return argv
+        return [*argv, *self.extra_args]
 
     def start(self, timeout: float = 10.0) -> None:
         """Launch the server and return once it accepts NATS connections.
