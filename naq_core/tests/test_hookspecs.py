@@ -1,0 +1,416 @@
+"""Every hookspec is exercised here, through the ``Hooks`` facade core code uses.
+
+Each test registers a throwaway plugin with ``new_plugin_manager(load_entrypoints=False,
+plugins=[...])``. The lifecycle hooks run a real Queue and Worker against the session's
+nats-server. ``test_every_hookspec_is_exercised`` fails when a hook is added without a test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+import pluggy
+import pytest
+from click.testing import CliRunner
+
+import naq_json_serializer
+from naq_core import Job, JobFailedError, Outcome, Queue, Worker, hookimpl, task
+from naq_core.config import Config, load_config
+from naq_core.deadletter import DeadLetter
+from naq_core.errors import PluginError, UnknownSerializerError
+from naq_core.plugins import Hooks, list_plugins, new_plugin_manager, reset_plugin_manager
+from naq_core.shutdown import ShutdownPolicy
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXERCISED: set[str] = set()
+
+
+def exercises(*hooks: str) -> Callable[[F], F]:
+    """Mark a test as the one that exercises ``hooks``."""
+    EXERCISED.update(hooks)
+
+    def mark(test: F) -> F:
+        return test
+
+    return mark
+
+
+def hooks_with(*plugins: object) -> Hooks:
+    return Hooks(new_plugin_manager(load_entrypoints=False, plugins=plugins))
+
+
+def bare_config(**overrides: Any) -> Config:
+    return load_config(search=False, env={}, overrides=overrides)
+
+
+@pytest.fixture
+def reset_hooks() -> Callable[..., Hooks]:
+    """Install a process-wide manager for one test (conftest restores the previous one)."""
+
+    def install(*plugins: object) -> Hooks:
+        pm = new_plugin_manager(load_entrypoints=False, plugins=[naq_json_serializer, *plugins])
+        reset_plugin_manager(pm)
+        return Hooks(pm)
+
+    return install
+
+
+# --- the plugin manager ------------------------------------------------------------------
+
+
+def test_check_pending_passes_with_the_builtins() -> None:
+    pm = new_plugin_manager(load_entrypoints=False)
+    pm.check_pending()
+    assert pm.get_plugin("naq_core.builtin") is not None
+
+
+def test_a_misspelled_hookimpl_fails_check_pending() -> None:
+    class Typo:
+        @hookimpl
+        def naq_job_finishd(self, job: Job, outcome: Outcome) -> None:
+            pass
+
+    with pytest.raises(pluggy.PluginValidationError, match="naq_job_finishd"):
+        new_plugin_manager(load_entrypoints=False, plugins=[Typo()])
+
+
+def test_an_unknown_hook_argument_fails_registration() -> None:
+    class WrongArgument:
+        @hookimpl
+        def naq_job_started(self, job: Job, worker: Worker) -> None:
+            pass
+
+    with pytest.raises(pluggy.PluginValidationError, match="worker"):
+        new_plugin_manager(load_entrypoints=False, plugins=[WrongArgument()])
+
+
+def test_list_plugins_reports_a_plugins_hooks() -> None:
+    class Recorder:
+        @hookimpl
+        def naq_job_enqueued(self, job: Job) -> None:
+            pass
+
+        @hookimpl
+        def naq_worker_started(self, worker: Worker) -> None:
+            pass
+
+    pm = new_plugin_manager(load_entrypoints=False)
+    pm.register(Recorder(), name="recorder")
+    rows = {row["name"]: row for row in list_plugins(pm)}
+    assert rows["recorder"]["hooks"] == ["naq_job_enqueued", "naq_worker_started"]
+    assert rows["naq_core.builtin"]["hooks"] == ["naq_shutdown_policy"]
+    assert set(rows["recorder"]) == {"name", "distribution", "version", "hooks"}
+
+
+def test_every_hookspec_is_exercised() -> None:
+    pm = new_plugin_manager(load_entrypoints=False)
+    specs = {name for name in dir(pm.hook) if name.startswith("naq_")}
+    assert specs - EXERCISED == set(), "hookspecs without a test in test_hookspecs.py"
+    assert EXERCISED - specs == set(), "tests claim hooks that do not exist"
+
+
+# --- serializers ---------------------------------------------------------------------------
+
+
+class Reversed:
+    """A throwaway serializer: reversed UTF-8 of repr (enough for the facade)."""
+
+    name = "reversed"
+    content_type = "text/plain"
+    unsafe = False
+
+    def dumps(self, value: Any) -> bytes:
+        return repr(value).encode()[::-1]
+
+    def loads(self, data: bytes) -> Any:
+        return data[::-1].decode()
+
+
+@exercises("naq_register_serializers")
+def test_serializers_register_and_look_up_by_name() -> None:
+    serializer = Reversed()
+
+    class Plugin:
+        @hookimpl
+        def naq_register_serializers(self, register: Callable[[Any], None]) -> None:
+            register(serializer)
+
+    hooks = hooks_with(Plugin(), naq_json_serializer)
+    assert hooks.serializer("reversed") is serializer
+    assert sorted(hooks.serializers()) == ["json", "reversed"]
+    with pytest.raises(UnknownSerializerError, match=r"'yaml'.*installed serializers: json, reversed"):
+        hooks.serializer("yaml")
+
+
+def test_unknown_serializer_without_any_installed_says_what_to_install() -> None:
+    with pytest.raises(UnknownSerializerError, match="none \\(pip install naq-json-serializer\\)"):
+        hooks_with().serializer("json")
+
+
+def test_two_serializers_with_one_name_are_an_error() -> None:
+    class Twice:
+        @hookimpl
+        def naq_register_serializers(self, register: Callable[[Any], None]) -> None:
+            register(Reversed())
+            register(Reversed())
+
+    with pytest.raises(PluginError, match="'reversed'"):
+        hooks_with(Twice()).serializers()
+
+
+# --- dead letters ----------------------------------------------------------------------------
+
+
+class MemorySink:
+    name = "memory"
+
+    def __init__(self) -> None:
+        self.letters: list[DeadLetter] = []
+
+    async def store(self, letter: DeadLetter) -> None:
+        self.letters.append(letter)
+
+
+@exercises("naq_register_dead_letter_sinks")
+def test_dead_letter_sinks_come_from_every_plugin() -> None:
+    first, second = MemorySink(), MemorySink()
+
+    class One:
+        @hookimpl
+        def naq_register_dead_letter_sinks(self, register: Callable[[Any], None]) -> None:
+            register(first)
+
+    class Two:
+        @hookimpl
+        def naq_register_dead_letter_sinks(self, register: Callable[[Any], None]) -> None:
+            register(second)
+
+    sinks = hooks_with(One(), Two()).dead_letter_sinks()
+    assert sorted(map(id, sinks)) == sorted([id(first), id(second)])
+    assert hooks_with().dead_letter_sinks() == []
+
+
+# --- dashboard and CLI ---------------------------------------------------------------------
+
+
+@exercises("naq_dashboard_panels")
+def test_dashboard_panels_from_every_plugin_are_concatenated() -> None:
+    class Jobs:
+        @hookimpl
+        def naq_dashboard_panels(self) -> list[Any]:
+            return ["jobs", "failed"]
+
+    class Workers:
+        @hookimpl
+        def naq_dashboard_panels(self) -> list[Any]:
+            return ["workers"]
+
+    assert sorted(hooks_with(Jobs(), Workers()).dashboard_panels()) == ["failed", "jobs", "workers"]
+    assert hooks_with().dashboard_panels() == []
+
+
+@exercises("naq_register_commands")
+def test_register_commands_adds_a_command_to_a_click_group() -> None:
+    @click.command()
+    @click.argument("who")
+    def hello(who: str) -> None:
+        click.echo(f"hello {who}")
+
+    class Plugin:
+        @hookimpl
+        def naq_register_commands(self, cli: click.Group) -> None:
+            cli.add_command(hello)
+
+    group = click.Group("naq")
+    hooks_with(Plugin()).register_commands(cli=group)
+    assert group.commands["hello"] is hello
+    result = CliRunner().invoke(group, ["hello", "plugins"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "hello plugins\n"
+
+
+# --- shutdown and destructive actions ------------------------------------------------------
+
+
+@exercises("naq_shutdown_policy")
+def test_shutdown_policy_builtin_uses_config_and_a_plugin_wins() -> None:
+    config = bare_config(shutdown_timeout=7)
+    worker = Worker("q", config=config, install_signal_handlers=False)
+    assert hooks_with().shutdown_policy(worker=worker, config=config) == ShutdownPolicy(grace=7.0)
+
+    seen: list[tuple[Worker, Config]] = []
+
+    class Patient:
+        @hookimpl
+        def naq_shutdown_policy(self, worker: Worker, config: Config) -> ShutdownPolicy:
+            seen.append((worker, config))
+            return ShutdownPolicy(grace=None)
+
+    class Defers:
+        @hookimpl
+        def naq_shutdown_policy(self, worker: Worker, config: Config) -> None:
+            return None
+
+    assert hooks_with(Patient()).shutdown_policy(worker=worker, config=config) == ShutdownPolicy(grace=None)
+    assert seen == [(worker, config)]
+    assert hooks_with(Defers()).shutdown_policy(worker=worker, config=config).grace == 7.0
+
+
+@exercises("naq_confirm_destructive")
+def test_confirm_destructive_defaults_to_yes_and_a_refusal_wins() -> None:
+    asked: list[tuple[str, str, int | None, bool]] = []
+
+    class Defers:
+        @hookimpl
+        def naq_confirm_destructive(self, action: str, target: str, count: int | None, force: bool) -> None:
+            asked.append((action, target, count, force))
+
+    class Refuses:
+        @hookimpl
+        def naq_confirm_destructive(self, action: str, force: bool) -> bool | None:
+            return None if force else False
+
+    args: dict[str, Any] = {"action": "purge", "target": "emails", "count": 3, "force": False}
+    assert hooks_with().confirm_destructive(**args) is True
+    assert hooks_with(Defers()).confirm_destructive(**args) is True
+    assert asked == [("purge", "emails", 3, False)]
+    assert hooks_with(Defers(), Refuses()).confirm_destructive(**args) is False
+    assert hooks_with(Refuses(), Defers()).confirm_destructive(**args) is False
+    assert hooks_with(Refuses()).confirm_destructive(**{**args, "force": True}) is True
+
+
+# --- lifecycle: a real Queue and Worker --------------------------------------------------------
+
+
+@task
+async def lifecycle_ok(x: int) -> int:
+    return x * 2
+
+
+@task
+def lifecycle_fails() -> None:
+    raise RuntimeError("nope")
+
+
+class SyncRecorder:
+    """Records every lifecycle call with plain functions."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    @hookimpl
+    def naq_job_enqueued(self, job: Job) -> None:
+        self.calls.append(("enqueued", job.job_id))
+
+    @hookimpl
+    def naq_job_started(self, job: Job, worker_id: str) -> None:
+        self.calls.append(("started", job.job_id, job.attempt, worker_id))
+
+    @hookimpl
+    def naq_job_finished(self, job: Job, outcome: Outcome) -> None:
+        self.calls.append(("finished", job.job_id, job.attempt, outcome.status.value))
+
+    @hookimpl
+    def naq_worker_started(self, worker: Worker) -> None:
+        self.calls.append(("worker_started", worker.worker_id, worker.status))
+
+    @hookimpl
+    def naq_worker_stopped(self, worker: Worker) -> None:
+        self.calls.append(("worker_stopped", worker.worker_id, worker.status))
+
+
+class AsyncRecorder(SyncRecorder):
+    """The same records, from coroutine functions (naq awaits them)."""
+
+    @hookimpl
+    async def naq_job_enqueued(self, job: Job) -> None:  # type: ignore[override]
+        await asyncio.sleep(0)
+        self.calls.append(("enqueued", job.job_id))
+
+    @hookimpl
+    async def naq_job_started(self, job: Job, worker_id: str) -> None:  # type: ignore[override]
+        await asyncio.sleep(0)
+        self.calls.append(("started", job.job_id, job.attempt, worker_id))
+
+    @hookimpl
+    async def naq_job_finished(self, job: Job, outcome: Outcome) -> None:  # type: ignore[override]
+        await asyncio.sleep(0)
+        self.calls.append(("finished", job.job_id, job.attempt, outcome.status.value))
+
+    @hookimpl
+    async def naq_worker_started(self, worker: Worker) -> None:  # type: ignore[override]
+        await asyncio.sleep(0)
+        self.calls.append(("worker_started", worker.worker_id, worker.status))
+
+    @hookimpl
+    async def naq_worker_stopped(self, worker: Worker) -> None:  # type: ignore[override]
+        await asyncio.sleep(0)
+        self.calls.append(("worker_stopped", worker.worker_id, worker.status))
+
+
+def _count(recorder: SyncRecorder, kind: str) -> int:
+    return sum(1 for call in recorder.calls if call[0] == kind)
+
+
+async def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+@exercises(
+    "naq_job_enqueued", "naq_job_started", "naq_job_finished", "naq_worker_started", "naq_worker_stopped"
+)
+async def test_lifecycle_hooks_see_jobs_and_outcomes(
+    nats_url: str, queue_name: str, reset_hooks: Callable[..., Hooks]
+) -> None:
+    plain, coroutines = SyncRecorder(), AsyncRecorder()
+    reset_hooks(plain, coroutines)
+    worker = Worker(queue_name, nats_url, install_signal_handlers=False, concurrency=4)
+    running = asyncio.create_task(worker.run())
+    try:
+        both = (plain, coroutines)
+        await _until(lambda: all(_count(r, "worker_started") for r in both) or running.done(), timeout=15)
+        assert not running.done(), running
+        async with Queue(queue_name, nats_url) as queue:
+            ok = await queue.enqueue(lifecycle_ok, 21)
+            bad = await queue.enqueue(lifecycle_fails, max_retries=1, retry_delay=0.05)
+            many = await queue.enqueue_many([(lifecycle_ok, (1,)), (lifecycle_ok, (2,))])
+            assert await queue.fetch_job_result(ok, timeout=10) == 42
+            assert [await queue.fetch_job_result(j, timeout=10) for j in many] == [2, 4]
+            with pytest.raises(JobFailedError, match="RuntimeError: nope"):
+                await queue.fetch_job_result(bad, timeout=10)
+        ids = [ok.job_id, bad.job_id, *(j.job_id for j in many)]
+        await _until(lambda: _count(plain, "finished") == 5 and _count(coroutines, "finished") == 5)
+    finally:
+        worker.request_stop()
+        await asyncio.wait_for(running, timeout=30)
+
+    for recorder in (plain, coroutines):
+        calls = recorder.calls
+        assert calls[0] == ("worker_started", worker.worker_id, "running")
+        assert calls[-1] == ("worker_stopped", worker.worker_id, "stopped")
+        assert [c[1] for c in calls if c[0] == "enqueued"] == ids
+        started = sorted(c[1:] for c in calls if c[0] == "started")
+        assert started == sorted(
+            [
+                (ok.job_id, 1, worker.worker_id),
+                (bad.job_id, 1, worker.worker_id),
+                (bad.job_id, 2, worker.worker_id),
+                *((j.job_id, 1, worker.worker_id) for j in many),
+            ]
+        )
+        outcomes = sorted(c[1:] for c in calls if c[0] == "finished")
+        assert outcomes == sorted(
+            [
+                (ok.job_id, 1, "completed"),
+                (bad.job_id, 1, "retrying"),
+                (bad.job_id, 2, "failed"),
+                *((j.job_id, 1, "completed") for j in many),
+            ]
+        )
+    assert sorted(plain.calls) == sorted(coroutines.calls)
