@@ -76,3 +76,20 @@ async def test_dependents_resolve_when_a_worker_starts(nats_url: str, queue_name
         assert await q.job_status(b.job_id) is JobStatus.WAITING
         async with running_worker(nats_url, queue_name):
             assert await q.fetch_job_result(b, timeout=15) == 10
+
+
+async def test_unknown_dependency_is_refused_at_enqueue(nats_url: str, queue_name: str) -> None:
+    from naq_core import JobNotFoundError
+
+    async with Queue(queue_name, nats_url) as q:
+        with pytest.raises(JobNotFoundError, match="unknown job id"):
+            await q.enqueue(worker_tasks.add, 1, 1, depends_on="f" * 32)
+
+
+async def test_dependency_still_in_the_queue_is_accepted(nats_url: str, queue_name: str) -> None:
+    async with Queue(queue_name, nats_url) as q:
+        first = await q.enqueue(worker_tasks.add, 1, 1)  # no worker yet: pending in the stream
+        second = await q.enqueue(worker_tasks.add, 2, 2, depends_on=first)
+        assert await q.job_status(second.job_id) is JobStatus.WAITING
+        async with running_worker(nats_url, queue_name):
+            assert await q.fetch_job_result(second, timeout=15) == 4

@@ -66,3 +66,19 @@ async def test_long_job_is_kept_in_progress_beyond_ack_wait(nats_url: str, queue
             assert await q.fetch_job_result(job, timeout=20) == 1
             await asyncio.sleep(1.5)  # a redelivery would have shown up by now
     assert worker_tasks.calls[key] == 1
+
+
+async def test_prefetched_jobs_are_nacked_not_started_on_stop(nats_url: str, queue_name: str) -> None:
+    """With one slot busy, jobs held for it go back at once when the worker stops."""
+    key = uuid.uuid4().hex
+    async with Queue(queue_name, nats_url) as q:
+        async with running_worker(nats_url, queue_name, concurrency=1, shutdown_timeout=5) as worker:
+            blocker = await q.enqueue(worker_tasks.sleep_for, 0.6)
+            await wait_until(lambda: blocker.job_id in worker.running_jobs, timeout=10)
+            waiting = await q.enqueue_many([(worker_tasks.count, (key,)) for _ in range(3)])
+            await asyncio.sleep(0.2)
+        assert await q.job_status(blocker.job_id) is JobStatus.COMPLETED
+        assert key not in worker_tasks.calls  # none of the held jobs started during the grace
+        async with running_worker(nats_url, queue_name):
+            for job in waiting:
+                await q.fetch_job_result(job, timeout=10)  # back at once, not after ack_wait

@@ -28,7 +28,8 @@ from nats.js.api import (
 from nats.js.kv import KeyValue
 
 from naq_core._publish import AckPipeline
-from naq_core.errors import NaqConnectionError, ServerVersionError
+from naq_core.config import mask_url
+from naq_core.errors import ConfigurationError, NaqConnectionError, ServerVersionError
 from naq_core.plugins import Hooks, get_hooks
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def _tls_context(config: Config) -> ssl.SSLContext | None:
 
 
 def _where(config: Config) -> str:
-    return ", ".join(config.nats_url)
+    return ", ".join(mask_url(url) for url in config.nats_url)
 
 
 async def connect(
@@ -208,7 +209,14 @@ class Connection:
             if self._stream_ready:
                 return  # type: ignore[unreachable]  # another task created it meanwhile
             try:
-                await self.js.stream_info(JOBS_STREAM)
+                info = await self.js.stream_info(JOBS_STREAM)
+                subjects = set(info.config.subjects or ())
+                if "naq.queue.>" not in subjects:
+                    raise ConfigurationError(
+                        f"stream {JOBS_STREAM} exists with subjects {sorted(subjects)} (made by the "
+                        "original naq?); naq needs naq.queue.> — remove the old stream "
+                        f"(nats stream rm {JOBS_STREAM}) after draining it"
+                    )
             except nats.js.errors.NotFoundError:
                 await self._call(
                     self.js.add_stream(

@@ -21,7 +21,8 @@ import nats.errors
 import nats.js.errors
 import structlog
 
-from naq_core._conn import DEPS_BUCKET, job_subject
+from naq_core._conn import DEPS_BUCKET, JOBS_STREAM, job_subject
+from naq_core.errors import JobNotFoundError
 from naq_core.job import Job, JobStatus
 from naq_core.results import ResultStore
 
@@ -35,8 +36,27 @@ __all__ = ["DependencyTracker", "hold", "is_waiting", "resolve"]
 _MISSING = (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError)
 
 
+async def _known(conn: Connection, job_id: str) -> bool:
+    """Whether naq knows ``job_id``: a record, a held job, or a message in a queue."""
+    if await ResultStore(conn).get(job_id) is not None or await is_waiting(conn, job_id):
+        return True
+    info = await conn.js.stream_info(JOBS_STREAM, subjects_filter=f"naq.queue.*.{job_id}")
+    return bool(info.state.subjects)
+
+
 async def hold(conn: Connection, job: Job, data: bytes, headers: dict[str, str] | None) -> None:
-    """Park ``job`` until its dependencies complete (producer side)."""
+    """Park ``job`` until its dependencies complete (producer side).
+
+    A dependency naq has never heard of (a typo, or a record that expired) would keep the
+    job waiting for ever, so it is refused here with :class:`JobNotFoundError`.
+    """
+    known = await asyncio.gather(*(_known(conn, dep) for dep in job.depends_on))
+    unknown = [dep for dep, ok in zip(job.depends_on, known, strict=True) if not ok]
+    if unknown:
+        raise JobNotFoundError(
+            f"job {job.function} depends on unknown job id(s) {', '.join(unknown)}: "
+            "never enqueued, or their records expired"
+        )
     kv = await conn.bucket(DEPS_BUCKET)
     headers = {**(headers or {}), "Nats-Msg-Id": job.job_id}  # release is idempotent
     held = {"queue": job.queue_name, "deps": list(job.depends_on), "headers": headers}

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from naq_core.deadletter import DeadLetterReason
-from naq_core.errors import SerializationError
+from naq_core.errors import JobTimeoutError, SerializationError
 from naq_core.job import Job, JobStatus, Outcome
 from naq_core.serializer import SERIALIZER_HEADER
 
@@ -26,11 +26,7 @@ if TYPE_CHECKING:
     from naq_core.registry import TaskRegistry
     from naq_core.results import ResultStore
 
-__all__ = ["Executor", "JobTimeoutError"]
-
-
-class JobTimeoutError(Exception):
-    """The job ran longer than its ``timeout``."""
+__all__ = ["Executor"]
 
 
 def _format(exc: BaseException) -> tuple[str, str, str]:
@@ -66,12 +62,16 @@ class Executor:
         self.concurrency = concurrency
         self.max_prefetch = conn.config.prefetch
         self.avg_duration = 1.0  # seconds, EWMA; starts pessimistic (no prefetch)
+        self.stopping = False
         self.processed = 0
         self.failed = 0
         _, self._hook_started, self._hook_finished = conn.hooks.lifecycle_active()
 
-    def _observe(self, duration: float) -> None:
-        self.avg_duration += 0.05 * (duration - self.avg_duration)
+    def _forget(self, job: Job, started: float) -> None:
+        """The job stopped running: no more "running" marks, and learn its duration."""
+        self.current.pop(job.job_id, None)
+        self.started.pop(job.job_id, None)
+        self.avg_duration += 0.05 * (time.time() - started - self.avg_duration)
 
     def capacity(self) -> int:
         """How many messages to hold: the slots, plus a prefetch that grows for short jobs.
@@ -107,10 +107,24 @@ class Executor:
         return Job.from_envelope(self.serializer.loads(msg.data), attempt=attempt)
 
     async def handle(self, msg: Msg, queue: str, release: Callable[[], None]) -> None:
-        """Run one message end to end. ``release`` gives its pull credit back."""
+        """Run one message end to end. ``release`` gives its pull credit back.
+
+        A message still waiting for a slot when the worker stops (prefetched, never
+        started) is NAKed at once, so another worker takes it without waiting for ack_wait.
+        """
         try:
-            async with self.slots:
+            try:
+                await self.slots.acquire()
+            except asyncio.CancelledError:
+                await msg.nak()
+                raise
+            try:
+                if self.stopping:
+                    await msg.nak()
+                    return
                 await self._handle(msg, queue)
+            finally:
+                self.slots.release()
         finally:
             release()
 
@@ -157,12 +171,16 @@ class Executor:
             result = await self._run(func, job)
         except asyncio.CancelledError:
             # Shutdown ran out of grace: give the job back at once, record nothing final.
+            self._forget(job, started)
             await msg.nak()
             await self.results.write(job, JobStatus.PENDING, worker_id=self.worker_id)
             raise
         except BaseException as exc:
+            self._forget(job, started)
             await self._failed(msg, job, exc, started)
         else:
+            # Forget it before the final write, so the "running" sweep cannot write after it.
+            self._forget(job, started)
             await self.results.write(
                 job,
                 JobStatus.COMPLETED,
@@ -187,10 +205,6 @@ class Executor:
                 await self.conn.hooks.job_finished(
                     job=job, outcome=Outcome(status=JobStatus.COMPLETED, duration=duration, result=result)
                 )
-        finally:
-            self.current.pop(job.job_id, None)
-            self.started.pop(job.job_id, None)
-            self._observe(time.time() - started)
 
     async def _run(self, func: Callable[..., Any], job: Job) -> Any:
         if inspect.iscoroutinefunction(func):

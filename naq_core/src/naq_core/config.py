@@ -21,7 +21,14 @@ from attrs import field, frozen, validators
 
 from naq_core.errors import ConfigurationError
 
-__all__ = ["QUEUE_NAME_RE", "Config", "find_config_file", "load_config", "validate_queue_name"]
+__all__ = [
+    "QUEUE_NAME_RE",
+    "Config",
+    "find_config_file",
+    "load_config",
+    "mask_url",
+    "validate_queue_name",
+]
 
 QUEUE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _SECRET_KEYS = frozenset({"password", "token"})
@@ -33,6 +40,11 @@ def validate_queue_name(name: str) -> str:
             f"invalid queue name {name!r}: use 1-128 letters, digits, '_' or '-' (no dots or spaces)"
         )
     return name
+
+
+def mask_url(url: str) -> str:
+    """``nats://user:pass@host`` -> ``nats://***@host``: URLs are shown, secrets never."""
+    return re.sub(r"//[^@/]*@", "//***@", url)
 
 
 def _urls(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -104,7 +116,7 @@ class Config:
         for key in _SECRET_KEYS:
             if data.get(key):
                 data[key] = "***"
-        data["nats_url"] = [re.sub(r"//[^@/]*@", "//***@", u) for u in data["nats_url"]]
+        data["nats_url"] = [mask_url(u) for u in data["nats_url"]]
         return data
 
     def plugin_config(self, name: str) -> Mapping[str, Any]:

@@ -46,8 +46,8 @@ class DeadLetterSink(Protocol):
     """Stores dead letters. Registered through ``naq_register_dead_letter_sinks``.
 
     ``store`` must return only once the letter is durable: the worker removes the message
-    from its queue right after every sink returned. Raising keeps the message in the queue
-    (it comes back after ``ack_wait``).
+    from its queue right after every sink returned. Raising keeps the message in the queue:
+    it is NAKed with a 5 s delay and handled again (a failed job then runs once more).
     """
 
     name: str

@@ -7,6 +7,7 @@ __all__ = [
     "DependencyFailedError",
     "JobFailedError",
     "JobNotFoundError",
+    "JobTimeoutError",
     "NaqConnectionError",
     "NaqError",
     "PluginError",
@@ -58,6 +59,13 @@ class TaskNotFoundError(NaqError):
 
 class TimeoutError(NaqError, _builtin_timeout):  # noqa: A001 - deliberate: catchable as both
     """An operation did not finish in time (also a builtin ``TimeoutError``)."""
+
+
+class JobTimeoutError(TimeoutError):
+    """Raised inside a worker when a job runs longer than its ``timeout``.
+
+    Name it in ``retry_on`` / ``ignore_on`` to retry timeouts or not.
+    """
 
 
 class JobFailedError(NaqError):

@@ -45,7 +45,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 def naq_register_serializers(register: Callable[[Serializer], None]) -> None:
     """Offer serializers by calling ``register(serializer)`` once for each.
 
-    Called once when the plugin manager is built. ``serializer`` implements
+    Called once, the first time a serializer is looked up. ``serializer`` implements
     :class:`naq_core.serializer.Serializer`; its ``name`` is what users write in
     configuration (``serializer = "json"``). Two serializers with the same name are an error.
     """
@@ -115,7 +115,7 @@ def naq_confirm_destructive(action: str, target: str, count: int | None, force: 
     what it acts on (a queue name, a filter), ``count`` how many items will go (``None`` if
     unknown) and ``force`` whether the user passed ``--force``/``-y``. Return ``True`` to go
     ahead, ``False`` to refuse, ``None`` to defer. When every implementation defers, the
-    action goes ahead (install naq-confirm-purge, a default of ``naq``, to be asked).
+    action goes ahead (install a confirming plugin, such as naq-confirm-purge, to be asked).
     """
 
 
@@ -138,8 +138,11 @@ def naq_job_started(job: Job, worker_id: str) -> None:
 
 @hookspec
 def naq_job_finished(job: Job, outcome: Outcome) -> None:
-    """A job attempt ended. ``outcome.status`` is ``completed``, ``failed``, ``retrying``,
-    ``timeout`` or ``cancelled``; ``outcome.duration`` is in seconds. Keep it cheap."""
+    """A job attempt that ran has ended. ``outcome.status`` is ``completed``, ``failed`` or
+    ``retrying`` (a timeout is a failure with ``error_type == "JobTimeoutError"``);
+    ``outcome.duration`` is in seconds. Not called for messages that never ran (poison,
+    unknown task: see the dead-letter sinks) nor for attempts cancelled at shutdown.
+    Keep it cheap."""
 
 
 @hookspec

@@ -222,14 +222,13 @@ def list_plugins(pm: pluggy.PluginManager | None = None) -> list[PluginInfo]:
             continue
         hooks = sorted(caller.name for caller in pm.get_hookcallers(plugin) or [])
         dist = dists.get(id(plugin))
-        rows.append(
-            PluginInfo(
-                name=name,
-                distribution=dist.project_name if dist else "naq-core",
-                version=dist.version if dist else _core_version(),
-                hooks=hooks,
-            )
-        )
+        if dist is not None:
+            distribution, version = dist.project_name, dist.version
+        elif name.startswith("naq_core."):
+            distribution, version = "naq-core", _core_version()
+        else:  # registered in code, not through an entry point
+            distribution, version = None, None
+        rows.append(PluginInfo(name=name, distribution=distribution, version=version, hooks=hooks))
     return rows
 
 

@@ -190,6 +190,7 @@ class Worker:
             )
             for consumer in self._consumers.values():
                 await consumer.stop()
+            self._executor.stopping = True  # prefetched jobs are NAKed, not started
             await self._drain(policy.grace)
             progress.cancel()
             await asyncio.gather(progress, return_exceptions=True)
