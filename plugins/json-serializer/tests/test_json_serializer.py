@@ -11,11 +11,12 @@ from collections import OrderedDict
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import naq_json_serializer
 import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+import naq_json_serializer
 from naq_core.errors import SerializationError
 from naq_core.job import Job, JobStatus
 from naq_core.plugins import new_plugin_manager

@@ -218,7 +218,10 @@ def _print_plugins(as_json: bool) -> None:
     if as_json:
         echo_json([dict(p) for p in plugins])
         return
-    rows = [(p["name"], p["distribution"], p["version"], ", ".join(p["hooks"]) or "-") for p in plugins]
+    rows = [
+        (p["name"], p["distribution"] or "-", p["version"] or "-", ", ".join(p["hooks"]) or "-")
+        for p in plugins
+    ]
     click.echo(table(("NAME", "DISTRIBUTION", "VERSION", "HOOKS"), rows))
 
 

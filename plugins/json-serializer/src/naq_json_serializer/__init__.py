@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 from naq_core.hookspecs import hookimpl
 from naq_core.serializer import Serializer
-
 from naq_json_serializer.serializer import SUPPORTED_TYPES, JsonSerializer
 
 __all__ = ["SUPPORTED_TYPES", "JsonSerializer", "naq_register_serializers"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from naq_core.errors import SerializationError
 
+from naq_core.errors import SerializationError
 from naq_json_serializer._decode import decode
 from naq_json_serializer._encode import UnsupportedValue, encode, find_unencodable_str
 

@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 from naq_core.hookspecs import hookimpl
 from naq_core.serializer import Serializer
-
 from naq_pickle_unsafe.serializer import PickleSerializer
 
 __all__ = ["PickleSerializer", "naq_register_serializers"]

@@ -10,6 +10,7 @@ import pickle
 from typing import Any
 
 import cloudpickle  # type: ignore[import-untyped]
+
 from naq_core.errors import SerializationError
 
 __all__ = ["PickleSerializer"]
