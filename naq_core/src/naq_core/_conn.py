@@ -137,8 +137,9 @@ async def connect(
     try:
         nc = await nats.connect(**options)
     except (TimeoutError, nats.errors.NoServersError, OSError, nats.errors.Error) as exc:
-        cause: BaseException = first_errors[-1] if first_errors else exc
-        if "authorization" in str(cause).lower() or "authentication" in str(cause).lower():
+        auth = [e for e in first_errors if "authoriz" in str(e).lower() or "authentic" in str(e).lower()]
+        cause: BaseException = auth[0] if auth else (first_errors[-1] if first_errors else exc)
+        if auth:
             raise NaqConnectionError(
                 f"NATS at {_where(config)} refused the credentials ({cause}); check user/password, "
                 "token, nkey_seed or creds_file"
