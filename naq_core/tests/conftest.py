@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["naq_core.testing.fixtures"]
-
 sys.path.insert(0, str(Path(__file__).parent))  # test task modules (worker_tasks, ...)
 
 

@@ -201,11 +201,13 @@ class DependencyTracker:
 
     async def _resolve_dependents(self, job_id: str) -> None:
         log = structlog.get_logger(__name__)
-        todo = [job_id]
-        while todo:
-            current = todo.pop()
-            for dependent in sorted(self._dependents.get(current, ())):
-                try:
-                    todo.extend(await resolve(self._conn, dependent))
-                except (TimeoutError, nats.errors.Error) as exc:
-                    log.warning("dependency_resolve_failed", job_id=dependent, error=str(exc))
+        for dependent in sorted(self._dependents.get(job_id, ())):
+            try:
+                failed = await resolve(self._conn, dependent)
+            except (nats.errors.Error, TimeoutError) as exc:
+                log.warning("dependency_resolve_failed", job_id=dependent, error=str(exc))
+                continue
+            for failed_id in failed:
+                # It is terminal now: its own dependents (some may not have reached our
+                # watch yet) are resolved like those of any finished job.
+                self.finished(failed_id)

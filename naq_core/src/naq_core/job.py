@@ -147,7 +147,7 @@ class Job:
             "id": self.job_id,
             "queue": self.queue_name,
             "fn": self.function,
-            "args": self.args,
+            "args": list(self.args),  # a list on the wire; from_envelope makes it a tuple
             "kwargs": dict(self.kwargs),
             "at": self.enqueued_at,
         }

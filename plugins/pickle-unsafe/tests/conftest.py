@@ -1,1 +1,0 @@
-pytest_plugins = ["naq_core.testing.fixtures"]
