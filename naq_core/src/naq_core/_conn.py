@@ -177,6 +177,8 @@ class Connection:
     _consumers: set[str] = field(factory=set)
     _lock: asyncio.Lock = field(factory=asyncio.Lock)
     _pipeline: AckPipeline | None = None
+    #: Set once the jobs stream is known to allow message schedules (see _schedules).
+    schedules_ready: bool = False
 
     @property
     def pipeline(self) -> AckPipeline:

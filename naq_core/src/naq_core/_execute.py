@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from naq_core import _schedules
 from naq_core.deadletter import DeadLetterReason
 from naq_core.errors import JobTimeoutError, SerializationError
 from naq_core.job import Job, JobStatus, Outcome
@@ -139,6 +140,12 @@ class Executor:
             )
             await self.dead.route(msg, letter)
             return
+        if job.schedule_id is not None and msg.headers and "Nats-Scheduler" in msg.headers:
+            fired = await _schedules.on_fire(self.conn, msg, job)
+            if fired is None:  # past its repeat, or its schedule was cancelled
+                await msg.ack()
+                return
+            job = fired
         if job.function not in self.registry:
             error = f"unknown task {job.function!r}: not registered with this worker"
             await self.results.write(

@@ -106,6 +106,8 @@ class Job:
     #: True when the caller chose ``job_id``: it is then sent as ``Nats-Msg-Id`` so a
     #: repeated enqueue within the duplicate window is dropped. Not part of the envelope.
     dedupe: bool = field(default=False, eq=False)
+    #: The schedule that fires this job (``enqueue_at``/``schedule``), else ``None``.
+    schedule_id: str | None = None
 
     # --- retry policy ---------------------------------------------------------------
 
@@ -167,6 +169,8 @@ class Job:
             env["timeout"] = self.timeout
         if self.result_ttl is not None:
             env["ttl"] = self.result_ttl
+        if self.schedule_id is not None:
+            env["sched"] = self.schedule_id
         return env
 
     @classmethod
@@ -199,6 +203,7 @@ class Job:
                 depends_on=tuple(env.get("deps", ())),
                 timeout=env.get("timeout"),
                 result_ttl=env.get("ttl"),
+                schedule_id=env.get("sched"),
                 attempt=attempt,
             )
         except SerializationError:

