@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from naq_core._conn import Connection
 
-__all__ = ["DependencyTracker", "hold", "is_waiting", "resolve"]
+__all__ = ["DependencyTracker", "cancel", "hold", "is_waiting", "resolve"]
 
 _MISSING = (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError)
 
@@ -62,7 +62,7 @@ async def hold(conn: Connection, job: Job, data: bytes, headers: dict[str, str] 
     held = {"queue": job.queue_name, "deps": list(job.depends_on), "headers": headers}
     await kv.put(f"wait.{job.job_id}", json.dumps(held).encode() + b"\n" + data)
     await asyncio.gather(*(kv.put(f"on.{dep}.{job.job_id}", b"") for dep in job.depends_on))
-    await ResultStore(conn).write(job, JobStatus.WAITING)
+    await ResultStore(conn).write(job, JobStatus.WAITING, confirm=True)
     await resolve(conn, job.job_id)
 
 
@@ -107,13 +107,17 @@ async def resolve(conn: Connection, job_id: str) -> list[str]:
     log = structlog.get_logger(__name__)
     if failed:
         dep, rec = failed[0]
-        job = Job(function="?", job_id=job_id, queue_name=meta["queue"])
+        try:
+            job = Job.from_envelope(conn.serializer.loads(data))
+        except Exception:  # a held message naq wrote itself; never expected to fail
+            job = Job(function="?", job_id=job_id, queue_name=meta["queue"])
         await store.write(
             job,
             JobStatus.DEPENDENCY_FAILED,
             error_type="DependencyFailed",
             error=f"dependency {dep} ended {rec.status.value}" if rec else f"dependency {dep} failed",
             confirm=True,
+            payload=data,
         )
         await _forget(kv, job_id, meta["deps"])
         log.info("job_dependency_failed", job_id=job_id, dependency=dep, queue=meta["queue"])
@@ -123,6 +127,51 @@ async def resolve(conn: Connection, job_id: str) -> list[str]:
         await _forget(kv, job_id, meta["deps"])
         log.debug("job_released", job_id=job_id, queue=meta["queue"])
     return []
+
+
+async def cancel(conn: Connection, job_id: str) -> bool:
+    """Cancel a held job (False if it is not held); its dependents then fail in turn."""
+    kv = await conn.bucket(DEPS_BUCKET)
+    loaded = await _load(kv, job_id)
+    if loaded is None:
+        return False
+    meta, data = loaded
+    try:
+        job = Job.from_envelope(conn.serializer.loads(data))
+    except Exception:  # a held message naq wrote itself; never expected to fail
+        job = Job(function="?", job_id=job_id, queue_name=meta["queue"])
+    await ResultStore(conn).write(
+        job,
+        JobStatus.CANCELLED,
+        error_type="Cancelled",
+        error="cancelled while waiting",
+        confirm=True,
+        payload=data,
+    )
+    await _forget(kv, job_id, meta["deps"])
+    todo = [job_id]
+    while todo:  # dependents of a cancelled job never run
+        current = todo.pop()
+        for key in await _keys(kv, f"on.{current}.*"):
+            todo.extend(await resolve(conn, key.split(".", 2)[2]))
+    return True
+
+
+async def _keys(kv: KeyValue, pattern: str) -> list[str]:
+    """Keys matching a subject pattern (nats-py's ``keys(filters=)`` matches substrings)."""
+    watcher = await kv.watch(pattern, meta_only=True, ignore_deletes=True)
+    keys = []
+    try:
+        async with asyncio.timeout(10):
+            async for entry in watcher:
+                if entry is None:
+                    break
+                keys.append(entry.key)
+                if entry.delta == 0:
+                    break
+    finally:
+        await watcher.stop()  # type: ignore[no-untyped-call]
+    return keys
 
 
 async def _forget(kv: KeyValue, job_id: str, deps: list[str]) -> None:

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import structlog
+from attrs import evolve
 
 from naq_core import _schedules
 from naq_core.deadletter import DeadLetterReason
@@ -64,6 +65,9 @@ class Executor:
         self.max_prefetch = conn.config.prefetch
         self.avg_duration = 1.0  # seconds, EWMA; starts pessimistic (no prefetch)
         self.stopping = False
+        self.tasks_by_job: dict[str, asyncio.Task[Any]] = {}
+        self.sync_jobs: set[str] = set()
+        self.cancelled: set[str] = set()  # cancel requested by `naq job cancel`
         self.processed = 0
         self.failed = 0
         _, self._hook_started, self._hook_finished = conn.hooks.lifecycle_active()
@@ -72,6 +76,8 @@ class Executor:
         """The job stopped running: no more "running" marks, and learn its duration."""
         self.current.pop(job.job_id, None)
         self.started.pop(job.job_id, None)
+        self.tasks_by_job.pop(job.job_id, None)
+        self.sync_jobs.discard(job.job_id)
         self.avg_duration += 0.05 * (time.time() - started - self.avg_duration)
 
     def capacity(self) -> int:
@@ -155,6 +161,7 @@ class Executor:
                 error=error,
                 worker_id=self.worker_id,
                 confirm=self.deps.has_dependents(job.job_id),
+                payload=bytes(msg.data),
             )
             letter = self.dead.letter(
                 msg,
@@ -172,11 +179,21 @@ class Executor:
         started = time.time()
         self.current[job.job_id] = job
         self.started[job.job_id] = started  # marked "running" by mark_running() if it lasts
+        task = asyncio.current_task()
+        if task is not None:
+            self.tasks_by_job[job.job_id] = task
         if self._hook_started:
             await self.conn.hooks.job_started(job=job, worker_id=self.worker_id)
         try:
             result = await self._run(func, job)
         except asyncio.CancelledError:
+            if job.job_id in self.cancelled:  # `naq job cancel`: ours, so it ends here
+                self.cancelled.discard(job.job_id)
+                current = asyncio.current_task()
+                if current is not None:
+                    current.uncancel()
+                await self._cancelled(msg, job, started)
+                return
             # Shutdown ran out of grace: give the job back at once, record nothing final.
             self._forget(job, started)
             await msg.nak()
@@ -217,6 +234,7 @@ class Executor:
         if inspect.iscoroutinefunction(func):
             call = func(*job.args, **job.kwargs)
         else:
+            self.sync_jobs.add(job.job_id)
             loop = asyncio.get_running_loop()
             call = loop.run_in_executor(self.threads, lambda: func(*job.args, **job.kwargs))
         if job.timeout is None:
@@ -264,6 +282,7 @@ class Executor:
             await self.results.write(
                 job,
                 JobStatus.FAILED,
+                payload=self._payload(msg, job),
                 error_type=error_type,
                 error=error,
                 traceback=trace,
@@ -301,6 +320,42 @@ class Executor:
             )
         if self._hook_finished:
             await self.conn.hooks.job_finished(job=job, outcome=outcome)
+
+    def request_cancel(self, job_id: str) -> str:
+        """``cancelled``, ``sync`` (a thread cannot be interrupted) or ``unknown`` (not here)."""
+        task = self.tasks_by_job.get(job_id)
+        if task is None:
+            return "unknown"
+        if job_id in self.sync_jobs:
+            return "sync"
+        self.cancelled.add(job_id)
+        task.cancel()
+        return "cancelled"
+
+    async def _cancelled(self, msg: Msg, job: Job, started: float) -> None:
+        self._forget(job, started)
+        await self.results.write(
+            job,
+            JobStatus.CANCELLED,
+            error_type="Cancelled",
+            error="cancelled while running",
+            started_at=started,
+            worker_id=self.worker_id,
+            confirm=self.deps.has_dependents(job.job_id),
+            payload=self._payload(msg, job),
+        )
+        await msg.ack()
+        self.deps.finished(job.job_id)
+        structlog.get_logger(__name__).info(
+            "job_cancelled", job_id=job.job_id, queue=job.queue_name, function=job.function
+        )
+
+    def _payload(self, msg: Msg, job: Job) -> bytes:
+        """What a requeue publishes: the message body, or for a schedule's firing the job
+        itself under its own id (a firing's body carries the schedule's id)."""
+        if job.schedule_id is None:
+            return bytes(msg.data)
+        return self.serializer.dumps(evolve(job, schedule_id=None).to_envelope())
 
     def shutdown(self) -> None:
         self.threads.shutdown(wait=False, cancel_futures=True)

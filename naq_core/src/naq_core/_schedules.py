@@ -118,13 +118,13 @@ async def register(conn: Connection, job: Job, schedule: Schedule) -> Schedule:
     )
     payload = conn.serializer.dumps(evolve(job, schedule_id=schedule.schedule_id).to_envelope())
     await kv.put(schedule.schedule_id, _encode(schedule, payload))
+    if schedule.kind is ScheduleKind.AT:  # before publishing: a past time fires at once
+        await ResultStore(conn).write(job, JobStatus.SCHEDULED, confirm=True)
     try:
         await _publish_schedule(conn, schedule, payload)
     except BaseException:
         await kv.purge(schedule.schedule_id)
         raise
-    if schedule.kind is ScheduleKind.AT:
-        await ResultStore(conn).write(job, JobStatus.SCHEDULED)
     structlog.get_logger(__name__).info(
         "schedule_registered",
         schedule_id=schedule.schedule_id,
@@ -186,7 +186,7 @@ async def cancel(conn: Connection, schedule_id: str) -> Schedule:
     if schedule.kind is ScheduleKind.AT:
         job = Job(function=schedule.function, job_id=schedule_id, queue_name=schedule.queue)
         await ResultStore(conn).write(
-            job, JobStatus.CANCELLED, error_type="Cancelled", error="schedule cancelled"
+            job, JobStatus.CANCELLED, error_type="Cancelled", error="schedule cancelled", confirm=True
         )
     return schedule
 

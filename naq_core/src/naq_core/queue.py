@@ -16,6 +16,7 @@ from naq_core._conn import JOBS_STREAM, Connection, connect, job_subject, queue_
 from naq_core.config import Config, load_config, validate_queue_name
 from naq_core.errors import JobNotFoundError, NaqConnectionError, SerializationError
 from naq_core.job import Job, JobStatus, RetryStrategy
+from naq_core.jobcontrol import JobControlMixin
 from naq_core.registry import task_name
 from naq_core.results import JobRecord, ResultStore
 from naq_core.scheduling import SchedulingMixin
@@ -68,7 +69,7 @@ def warn_if_unsafe(conn: Connection, where: str) -> None:
     warnings.warn(message, UnsafeSerializerWarning, stacklevel=3)
 
 
-class Queue(SchedulingMixin):
+class Queue(SchedulingMixin, JobControlMixin):
     """A named queue on the ``naq_jobs`` stream.
 
     ``Queue("emails")`` connects lazily on first use with the effective configuration

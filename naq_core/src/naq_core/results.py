@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import nats.errors
 import nats.js.errors
-from attrs import asdict, frozen
+from attrs import asdict, field, frozen
 
 from naq_core._conn import RESULTS_BUCKET
 from naq_core.errors import DependencyFailedError, JobFailedError, JobNotFoundError, SerializationError
@@ -54,14 +54,19 @@ class JobRecord:
     started_at: float | None = None
     finished_at: float | None = None
     worker_id: str | None = None
+    #: The original message body of a job that failed or was cancelled (what requeue
+    #: publishes again); not kept for completed jobs.
+    payload: bytes | None = field(default=None, repr=False)
 
     @property
     def finished(self) -> bool:
         return self.status in TERMINAL_STATUSES
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able values; the payload is reduced to whether one is kept."""
         data = asdict(self)
         data["status"] = self.status.value
+        data["requeueable"] = data.pop("payload") is not None
         return data
 
     def raise_for_status(self) -> None:
@@ -112,6 +117,7 @@ class ResultStore:
         started_at: float | None = None,
         worker_id: str | None = None,
         confirm: bool = False,
+        payload: bytes | None = None,
     ) -> None:
         """Publish the job's record; without ``confirm`` the ack is not awaited (hot path)."""
         record: dict[str, Any] = {
@@ -129,6 +135,8 @@ class ResultStore:
             record["finished_at"] = time.time()
             record["result"] = result
             record["error_type"], record["error"], record["traceback"] = error_type, error, traceback
+            if payload is not None:
+                record["payload"] = payload
         ttl = job.result_ttl or self._conn.config.result_ttl
         headers = {"Nats-TTL": ttl_header(ttl)}
         if confirm:

@@ -25,6 +25,7 @@ from naq_core._deps import DependencyTracker
 from naq_core._execute import Executor
 from naq_core.config import Config, load_config, validate_queue_name
 from naq_core.heartbeat import Heartbeat
+from naq_core.jobcontrol import CANCEL_SUBJECT
 from naq_core.plugins import Hooks, get_hooks
 from naq_core.queue import warn_if_unsafe
 from naq_core.registry import TaskRegistry, default_registry
@@ -157,6 +158,7 @@ class Worker:
                 worker_id=self.worker_id,
                 concurrency=self.config.concurrency,
             )
+            cancels = await conn.nc.subscribe(f"{CANCEL_SUBJECT}.*", cb=self._on_cancel)
             policy = self.hooks.shutdown_policy(worker=self, config=self.config)
             heartbeat = Heartbeat(conn, self.worker_id, self.config.heartbeat_interval, self.snapshot)
             for queue in self.queues:
@@ -194,6 +196,7 @@ class Worker:
             await self._drain(policy.grace)
             progress.cancel()
             await asyncio.gather(progress, return_exceptions=True)
+            await cancels.unsubscribe()
             await deps.stop()
             await heartbeat.stop()
             self._remove_signals(signals)
@@ -256,6 +259,14 @@ class Worker:
                         await msg.in_progress()
                     except nats.errors.Error:
                         pass
+
+    async def _on_cancel(self, msg: Msg) -> None:
+        """``naq job cancel``: answer only for jobs running here (others stay silent)."""
+        if self._executor is None:
+            return
+        answer = self._executor.request_cancel(msg.subject.rpartition(".")[2])
+        if answer != "unknown" and msg.reply:
+            await msg.respond(answer.encode())
 
     async def _on_reconnect(self) -> None:
         structlog.get_logger(__name__).info("worker_reconnected", worker_id=self.worker_id)
