@@ -5,6 +5,8 @@ behind a sibling package:
 
 * ``tests_core``: ``naq-core[server]`` (+ the JSON serializer its tests use), ``naq_core/tests``
 * ``tests_json_serializer``, ``tests_pickle_unsafe``: one plugin with ``naq-core``, its ``tests/``
+* ``tests_dlq_stream``, ``tests_dlq_jsonl``: a dead-letter sink with ``naq-core`` and the JSON
+  serializer, its ``tests/``
 * ``integration``: everything installed (the ``naq`` meta distribution), ``tests/integration``
 * ``lint``: ``ruff check`` and ``ruff format --check``
 * ``typecheck``: ``mypy`` (strict, configured in ``pyproject.toml``) over every ``src/``
@@ -30,6 +32,8 @@ nox.options.sessions = [
     "tests_core",
     "tests_json_serializer",
     "tests_pickle_unsafe",
+    "tests_dlq_stream",
+    "tests_dlq_jsonl",
     "integration",
     "lint",
     "typecheck",
@@ -40,6 +44,8 @@ ROOT = Path(__file__).parent
 CORE = "./naq_core[server]"
 JSON_SERIALIZER = "./plugins/json-serializer"
 PICKLE_UNSAFE = "./plugins/pickle-unsafe"
+DLQ_STREAM = "./plugins/dlq-stream"
+DLQ_JSONL = "./contrib/dlq-jsonl"
 TEST_DEPS = ("pytest>=8.3", "pytest-asyncio>=0.24", "pytest-timeout>=2.3", "hypothesis>=6.100")
 LINT_DEPS = ("ruff==0.17.6",)  # pinned: the same verdict locally and in CI
 TYPECHECK_DEPS = ("mypy==2.4.1",)
@@ -94,6 +100,20 @@ def tests_pickle_unsafe(session: nox.Session) -> None:
     """The pickle plugin with naq-core, nothing else."""
     _install_local(session, CORE, PICKLE_UNSAFE, extra=TEST_DEPS)
     _pytest(session, f"{PICKLE_UNSAFE}/tests")
+
+
+@nox.session(python=PYTHON)
+def tests_dlq_stream(session: nox.Session) -> None:
+    """The dlq-stream plugin with naq-core (+ the JSON serializer its workers use)."""
+    _install_local(session, CORE, JSON_SERIALIZER, DLQ_STREAM, extra=TEST_DEPS)
+    _pytest(session, f"{DLQ_STREAM}/tests")
+
+
+@nox.session(python=PYTHON)
+def tests_dlq_jsonl(session: nox.Session) -> None:
+    """contrib/dlq-jsonl, a sink on public hooks only (+ the JSON serializer)."""
+    _install_local(session, CORE, JSON_SERIALIZER, DLQ_JSONL, extra=TEST_DEPS)
+    _pytest(session, f"{DLQ_JSONL}/tests")
 
 
 @nox.session(python=PYTHON)

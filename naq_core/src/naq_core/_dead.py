@@ -62,18 +62,26 @@ class DeadLetterRouter:
 
     async def route(self, msg: Msg, letter: DeadLetter) -> bool:
         """Store ``letter`` then remove ``msg``. False if a sink failed (message kept)."""
+        if not self.sinks:
+            self.dropped(letter)
+            await _term(msg, letter.reason.value)
+            return True
+        if not await self.store(letter):
+            await msg.nak(delay=5)
+            return False
+        await msg.ack()
+        return True
+
+    async def store(self, letter: DeadLetter) -> bool:
+        """Hand ``letter`` to every sink at once; True only if all of them stored it.
+
+        Each failure is logged (``dead_letter_sink_failed``); the caller keeps the message.
+        With no sink installed this returns True after logging the letter (see
+        :meth:`dropped`): there is nothing to wait for.
+        """
         log = structlog.get_logger(__name__)
         if not self.sinks:
-            log.error(
-                "dead_letter_dropped",
-                reason=letter.reason.value,
-                job_id=letter.job_id,
-                queue=letter.queue,
-                error=letter.error,
-                payload=letter.payload[:_PAYLOAD_LOG_LIMIT].decode("utf-8", "replace"),
-                hint="no dead-letter sink installed (pip install naq-dlq-stream)",
-            )
-            await _term(msg, letter.reason.value)
+            self.dropped(letter)
             return True
         results = await asyncio.gather(*(sink.store(letter) for sink in self.sinks), return_exceptions=True)
         failures = [
@@ -82,7 +90,6 @@ class DeadLetterRouter:
         if failures:
             for name, exc in failures:
                 log.error("dead_letter_sink_failed", sink=name, job_id=letter.job_id, error=repr(exc))
-            await msg.nak(delay=5)
             return False
         log.warning(
             "job_dead_lettered",
@@ -92,8 +99,19 @@ class DeadLetterRouter:
             function=letter.function,
             attempts=letter.attempts,
         )
-        await msg.ack()
         return True
+
+    def dropped(self, letter: DeadLetter) -> None:
+        """No sink is installed: log the letter (payload truncated) at error level."""
+        structlog.get_logger(__name__).error(
+            "dead_letter_dropped",
+            reason=letter.reason.value,
+            job_id=letter.job_id,
+            queue=letter.queue,
+            error=letter.error,
+            payload=letter.payload[:_PAYLOAD_LOG_LIMIT].decode("utf-8", "replace"),
+            hint="no dead-letter sink installed (pip install naq-dlq-stream)",
+        )
 
 
 async def _term(msg: Msg, reason: str) -> None:
