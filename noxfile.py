@@ -4,7 +4,8 @@ Default sessions, each in a fresh environment so that a missing dependency canno
 behind a sibling package:
 
 * ``tests_core``: ``naq-core[server]`` (+ the JSON serializer its tests use), ``naq_core/tests``
-* ``tests_json_serializer``, ``tests_pickle_unsafe``: one plugin with ``naq-core``, its ``tests/``
+* ``tests_json_serializer``, ``tests_pickle_unsafe``, ``tests_confirm_purge``: one plugin with
+  ``naq-core``, its ``tests/``
 * ``tests_dlq_stream``, ``tests_dlq_jsonl``: a dead-letter sink with ``naq-core`` and the JSON
   serializer, its ``tests/``
 * ``integration``: everything installed (the ``naq`` meta distribution), ``tests/integration``
@@ -34,6 +35,7 @@ nox.options.sessions = [
     "tests_pickle_unsafe",
     "tests_dlq_stream",
     "tests_dlq_jsonl",
+    "tests_confirm_purge",
     "integration",
     "lint",
     "typecheck",
@@ -46,6 +48,7 @@ JSON_SERIALIZER = "./plugins/json-serializer"
 PICKLE_UNSAFE = "./plugins/pickle-unsafe"
 DLQ_STREAM = "./plugins/dlq-stream"
 DLQ_JSONL = "./contrib/dlq-jsonl"
+CONFIRM_PURGE = "./plugins/confirm-purge"
 TEST_DEPS = ("pytest>=8.3", "pytest-asyncio>=0.24", "pytest-timeout>=2.3", "hypothesis>=6.100")
 LINT_DEPS = ("ruff==0.17.6",)  # pinned: the same verdict locally and in CI
 TYPECHECK_DEPS = ("mypy==2.4.1",)
@@ -114,6 +117,13 @@ def tests_dlq_jsonl(session: nox.Session) -> None:
     """contrib/dlq-jsonl, a sink on public hooks only (+ the JSON serializer)."""
     _install_local(session, CORE, JSON_SERIALIZER, DLQ_JSONL, extra=TEST_DEPS)
     _pytest(session, f"{DLQ_JSONL}/tests")
+
+
+@nox.session(python=PYTHON)
+def tests_confirm_purge(session: nox.Session) -> None:
+    """The confirm-purge plugin with naq-core[server], nothing else (its tests bring a serializer)."""
+    _install_local(session, CORE, CONFIRM_PURGE, extra=TEST_DEPS)
+    _pytest(session, f"{CONFIRM_PURGE}/tests")
 
 
 @nox.session(python=PYTHON)

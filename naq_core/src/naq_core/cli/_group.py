@@ -33,6 +33,8 @@ BUILTIN_COMMANDS: Mapping[str, str] = {
     "dev": "naq_core.cli.dev:dev",
     "job": "naq_core.cli.job:job",
     "purge": "naq_core.cli.purge:purge",
+    "queue": "naq_core.cli.queues:queue",
+    "queues": "naq_core.cli.queues:queues",
     "server": "naq_core.cli.server:server",
     "worker": "naq_core.cli.worker:worker",
     "workers": "naq_core.cli.workers:workers",
@@ -150,7 +152,7 @@ class NaqGroup(click.Group):
             _error(message)
             return exc.exit_code
         except click.Abort as exc:
-            if isinstance(exc.__cause__, KeyboardInterrupt):
+            if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):  # Ctrl-C in a prompt
                 return 130
             click.echo("Aborted.", err=True)
             return 1

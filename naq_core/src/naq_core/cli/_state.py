@@ -48,12 +48,16 @@ class CliState:
     log_level: str | None = None
     log_format: str | None = None
     debug: bool = False
+    #: The log level when none is configured (flag, NAQ_LOG_LEVEL, config file): one-shot
+    #: commands show warnings and errors only; worker, server and dev set "info".
+    default_log_level: str = "warning"
     _logging_done: bool = field(default=False, alias="_logging_done")
 
     def config(self, **overrides: Any) -> Config:
         """The effective config (files < ``NAQ_*`` < global flags < ``overrides``).
 
-        The first call also configures logging from the result, so a command that never
+        The first call also configures logging from the result (at
+        :attr:`default_log_level` unless a level is configured), so a command that never
         needs the config (``--help``) never fails on a bad config file.
         """
         merged = {
@@ -66,7 +70,8 @@ class CliState:
         if not self._logging_done:
             from naq_core import logconfig
 
-            logconfig.configure(config.log_level, config.log_format)
+            level = config.log_level if "log_level" in config.sources else self.default_log_level
+            logconfig.configure(level, config.log_format)
             self._logging_done = True
         return config
 

@@ -117,6 +117,7 @@ def dev(
     if once and no_samples:
         raise click.UsageError("--exit-after-samples needs the samples; drop --no-samples", ctx)
     state = get_state(ctx)
+    state.default_log_level = "info"
     state.config()  # a bad config fails before anything starts
     add_cwd_to_path()
     temporary = store_dir is None

@@ -1,14 +1,19 @@
-"""``naq job``: look at one job by id (status, result)."""
+"""``naq job``: look at a job by id (show, status, result), cancel or requeue it.
+
+``naq job`` with no command is an interactive picker (see :mod:`naq_core.cli._picker`).
+"""
 
 from __future__ import annotations
 
 import contextlib
-import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
+from naq_core.cli._complete import complete_job_id
+from naq_core.cli._jobview import echo_record
 from naq_core.cli._state import echo_json, get_state, run_async
+from naq_core.cli.job_control import cancel, requeue
 
 if TYPE_CHECKING:
     from naq_core.config import Config
@@ -38,19 +43,38 @@ async def _result(config: Config, job_id: str, timeout: float | None) -> JobReco
         return record
 
 
-def _when(timestamp: float | None) -> str:
-    if timestamp is None:
-        return "-"
-    return datetime.datetime.fromtimestamp(timestamp).isoformat(sep=" ", timespec="seconds")
+@click.group(invoke_without_command=True)
+@click.pass_context
+def job(ctx: click.Context) -> None:
+    """Look at, cancel or requeue a job by its id.
+
+    Without a command, `naq job` lets you pick a job on the terminal: filter by queue,
+    status and function, choose one from a list, then choose what to do with it.
+    """
+    if ctx.invoked_subcommand is None:
+        from naq_core.cli._picker import pick
+
+        pick(ctx)
 
 
-@click.group()
-def job() -> None:
-    """Inspect a job by its id."""
+_job_id = click.argument("job_id", shell_complete=complete_job_id)
 
 
 @job.command()
-@click.argument("job_id")
+@_job_id
+@click.option("--json", "as_json", is_flag=True, help="Print the whole record as JSON.")
+@click.pass_context
+def show(ctx: click.Context, job_id: str, as_json: bool) -> None:
+    """Show everything known about JOB_ID: status, times, result, error and traceback."""
+    record = run_async(_record(get_state(ctx).config(), job_id))
+    if as_json:
+        echo_json(record.to_dict())
+    else:
+        echo_record(record, full=True)
+
+
+@job.command()
+@_job_id
 @click.option("--json", "as_json", is_flag=True, help="Print the whole record as JSON.")
 @click.pass_context
 def status(ctx: click.Context, job_id: str, as_json: bool) -> None:
@@ -58,26 +82,12 @@ def status(ctx: click.Context, job_id: str, as_json: bool) -> None:
     record = run_async(_record(get_state(ctx).config(), job_id))
     if as_json:
         echo_json(record.to_dict())
-        return
-    fields: list[tuple[str, Any]] = [
-        ("job", record.job_id),
-        ("status", record.status.value),
-        ("queue", record.queue or "-"),
-        ("function", record.function or "-"),
-        ("attempt", record.attempt),
-        ("enqueued", _when(record.enqueued_at)),
-        ("started", _when(record.started_at)),
-        ("finished", _when(record.finished_at)),
-        ("worker", record.worker_id or "-"),
-    ]
-    if record.error_type or record.error:
-        fields.append(("error", f"{record.error_type}: {record.error}"))
-    for key, value in fields:
-        click.echo(f"{key + ':':<10}{value}")
+    else:
+        echo_record(record, full=False)
 
 
 @job.command()
-@click.argument("job_id")
+@_job_id
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0),
@@ -99,3 +109,7 @@ def result(ctx: click.Context, job_id: str, timeout: float | None, as_json: bool
         echo_json({"job_id": record.job_id, "status": record.status.value, "result": record.result})
     else:
         click.echo(repr(record.result))
+
+
+job.add_command(cancel)
+job.add_command(requeue)

@@ -44,7 +44,9 @@ def server(ctx: click.Context, port: int, store_dir: Path | None, http_port: int
     from naq_core.errors import NaqConnectionError
     from naq_core.server import EmbeddedServer, default_store_dir
 
-    get_state(ctx).config()  # validates the config and sets up logging
+    state = get_state(ctx)
+    state.default_log_level = "info"
+    state.config()  # validates the config and sets up logging
     store = store_dir if store_dir is not None else default_store_dir()
     embedded = EmbeddedServer(port=port, store_dir=store, http_port=http_port)
     with sigterm_as_interrupt():

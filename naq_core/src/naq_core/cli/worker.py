@@ -46,6 +46,7 @@ def worker(
     from naq_core.worker import Worker
 
     state = get_state(ctx)
+    state.default_log_level = "info"
     config = state.config(concurrency=concurrency, shutdown_timeout=shutdown_timeout)
     add_cwd_to_path()
     tasks = tuple(dict.fromkeys((*config.tasks, *task_modules)))
