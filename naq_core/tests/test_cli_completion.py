@@ -75,6 +75,7 @@ def test_queue_names_and_job_ids_complete_from_nats(nats_url: str) -> None:
     job_id = asyncio.run(enqueue())
     assert name in complete(f"naq --nats-url {nats_url} purge {name[:8]}")
     assert complete(f"naq --nats-url {nats_url} queue pause {name}") == [name]
+    assert complete(f"naq --nats-url {nats_url} worker {name}") == [name]
     assert complete(f"naq --nats-url {nats_url} job show {job_id[:12]}") == [job_id]
     assert complete(f"naq --nats-url {nats_url} job show zzzz") == []
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
+from naq_core.cli._complete import complete_queue
 from naq_core.cli._state import add_cwd_to_path, get_state, sigterm_as_interrupt
 
 __all__ = ["worker"]
 
 
 @click.command()
-@click.argument("queues", nargs=-1, metavar="[QUEUE]...")
+@click.argument("queues", nargs=-1, metavar="[QUEUE]...", shell_complete=complete_queue)
 @click.option(
     "-t",
     "--tasks",
