@@ -134,7 +134,8 @@ def test_cancelling_several_jobs_asks_and_reports_each(
     refused = invoke("--nats-url", nats_url, "job", "cancel", ids["pending"], ids["done"])
     assert refused.exit_code == 2
     assert "not confirmed" in one_error_line(refused)
-    assert answer.asked == [{"action": "job cancel", "target": "2 jobs", "count": 2, "force": False}]
+    target = f"{ids['pending'][:12]}, {ids['done'][:12]}"
+    assert answer.asked == [{"action": "job cancel", "target": target, "count": 2, "force": False}]
     answer.answer = None  # defer: the hook's default goes ahead
     result = invoke("--nats-url", nats_url, "job", "cancel", ids["pending"], ids["done"], "-y")
     assert result.exit_code == 1

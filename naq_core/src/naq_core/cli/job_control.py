@@ -68,6 +68,12 @@ def _report(outcomes: list[Outcome], as_json: bool, key: str, verb: str) -> None
         raise NaqError(f"{len(failed)} of {len(outcomes)} jobs failed (see above)")
 
 
+def _some(ids: Sequence[str], shown: int = 3) -> str:
+    """``3f2a9c0e41d8, a81b4d2c9e3f and 3 more``: enough of each id to recognise it."""
+    text = ", ".join(job_id[:12] for job_id in ids[:shown])
+    return f"{text} and {len(ids) - shown} more" if len(ids) > shown else text
+
+
 async def _cancel_one(queue: Queue, job_id: str) -> str:
     return (await queue.cancel_job(job_id)).value
 
@@ -85,9 +91,7 @@ def cancel(ctx: click.Context, job_ids: tuple[str, ...], force: bool, as_json: b
     """
     ids = list(dict.fromkeys(job_ids))
     if len(ids) > 1:
-        require_confirmation(
-            action="job cancel", target=f"{len(ids)} jobs", count=len(ids), force=force, noun="jobs"
-        )
+        require_confirmation(action="job cancel", target=_some(ids), count=len(ids), force=force, noun="jobs")
     outcomes = run_async(_each(get_state(ctx).config(), ids, _cancel_one, "Cancelling jobs"))
     _report(outcomes, as_json, "status", "Cancelled")
 

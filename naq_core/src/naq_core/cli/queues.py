@@ -37,6 +37,11 @@ def parse_duration(text: str) -> dt.timedelta:
     return dt.timedelta(seconds=seconds)
 
 
+def _local(when: dt.datetime) -> str:
+    """``2030-01-31 18:00:00 CET``: the local time zone, to the second."""
+    return when.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
 def _paused_text(stats: QueueStats, now: dt.datetime) -> str:
     if not stats.paused:
         return "no"
@@ -46,7 +51,7 @@ def _paused_text(stats: QueueStats, now: dt.datetime) -> str:
         return "yes"
     if until - now > _FOR_EVER:
         return "yes"
-    return f"until {until.astimezone().isoformat(sep=' ', timespec='seconds')}"
+    return f"until {_local(until)}"
 
 
 async def _stats(config: Config) -> list[QueueStats]:
@@ -138,10 +143,6 @@ async def _resume(config: Config, name: str) -> bool:
     async with Queue(name, config=config) as q:
         await q.resume()
         return await q.is_paused()
-
-
-def _local(when: dt.datetime) -> str:
-    return when.astimezone().isoformat(sep=" ", timespec="seconds")
 
 
 @queue.command()
