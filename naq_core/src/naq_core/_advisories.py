@@ -155,6 +155,8 @@ class MaxDeliveryMover:
         log = structlog.get_logger(__name__)
         try:
             while not self.stopping():
+                if self.conn.nc.is_closed:  # the worker is gone; nothing to fetch with
+                    return
                 try:
                     msgs = await sub.fetch(_BATCH, timeout=self.fetch_timeout)
                 except TimeoutError:

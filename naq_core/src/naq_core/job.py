@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import os
 import random
+import re
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -25,6 +26,11 @@ __all__ = [
 ]
 
 ENVELOPE_VERSION = 1
+_TOKEN_RE = re.compile(r"^[!-~]{1,256}$")  # printable, no space; checked for . * > below
+
+
+def _is_token(value: str) -> bool:
+    return bool(_TOKEN_RE.match(value)) and not any(c in value for c in ".*>")
 
 
 class JobStatus(enum.StrEnum):
@@ -185,6 +191,8 @@ class Job:
             args, kwargs = env.get("args", ()), env.get("kwargs", {})
             if not (isinstance(fn, str) and isinstance(job_id, str) and isinstance(queue, str)):
                 raise TypeError("fn, id and queue must be strings")
+            if not _is_token(job_id) or not _is_token(queue):
+                raise ValueError(f"id {job_id[:80]!r} and queue {queue[:80]!r} must be subject tokens")
             if not isinstance(args, list | tuple) or not isinstance(kwargs, Mapping):
                 raise TypeError("args must be a list and kwargs a mapping")
             return cls(

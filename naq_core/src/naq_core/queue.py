@@ -12,7 +12,7 @@ import nats.js.errors
 import structlog
 
 from naq_core import _deps
-from naq_core._conn import JOBS_STREAM, Connection, connect, job_subject, queue_filter
+from naq_core._conn import JOBS_STREAM, RESULTS_BUCKET, Connection, connect, job_subject, queue_filter
 from naq_core.config import Config, load_config, validate_queue_name
 from naq_core.errors import JobNotFoundError, NaqConnectionError, SerializationError
 from naq_core.job import Job, JobStatus, RetryStrategy
@@ -106,6 +106,7 @@ class Queue(SchedulingMixin, JobControlMixin):
                     self._conn = await connect(self.config, name=f"naq-queue-{self.name}")
                 if not self._ready:
                     await self._conn.ensure_stream()
+                    await self._conn.bucket(RESULTS_BUCKET)  # records may be written at once
                     warn_if_unsafe(self._conn, "enqueue")
                     self._ready = True
         return self._conn

@@ -18,6 +18,7 @@ import nats.errors
 import structlog
 from nats.aio.msg import Msg
 
+from naq_core._advisories import MaxDeliveryMover
 from naq_core._conn import JOBS_STREAM, RESULTS_BUCKET, Connection, connect
 from naq_core._consumer import PullConsumer
 from naq_core._dead import DeadLetterRouter
@@ -86,6 +87,7 @@ class Worker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._conn: Connection | None = None
         self._executor: Executor | None = None
+        self._mover: MaxDeliveryMover | None = None
         self._consumers: dict[str, PullConsumer] = {}
         self._tasks: dict[int, tuple[Msg, asyncio.Task[None], float]] = {}  # id(msg) ->
 
@@ -158,6 +160,8 @@ class Worker:
                 worker_id=self.worker_id,
                 concurrency=self.config.concurrency,
             )
+            mover = self._mover = MaxDeliveryMover(conn, self._executor.dead, deps=deps)
+            await mover.start()
             cancels = await conn.nc.subscribe(f"{CANCEL_SUBJECT}.*", cb=self._on_cancel)
             policy = self.hooks.shutdown_policy(worker=self, config=self.config)
             heartbeat = Heartbeat(conn, self.worker_id, self.config.heartbeat_interval, self.snapshot)
@@ -194,6 +198,7 @@ class Worker:
                 await consumer.stop()
             self._executor.stopping = True  # prefetched jobs are NAKed, not started
             await self._drain(policy.grace)
+            await mover.stop()
             progress.cancel()
             await asyncio.gather(progress, return_exceptions=True)
             await cancels.unsubscribe()
@@ -209,6 +214,8 @@ class Worker:
                 failed=self._executor.failed,
             )
         finally:
+            if self._mover is not None:  # stopped above, unless run() failed or was cancelled
+                await self._mover.stop(timeout=2)
             if self._executor is not None:
                 self._executor.shutdown()
             await conn.close()

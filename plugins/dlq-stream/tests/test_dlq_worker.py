@@ -107,11 +107,6 @@ async def test_requeued_poison_comes_back_as_poison(nats_url: str, queue_name: s
     assert again.letter.subject == f"naq.queue.{queue_name}.junk" and again.letter.attempts == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: Job.from_envelope accepts job ids that are not subject tokens; the record "
-    "write then raises BadSubjectError and the message is never acked",
-)
 @pytest.mark.parametrize("job_id", ["has space", "line\r\nbreak"])
 async def test_envelope_with_an_invalid_job_id_is_a_dead_letter(
     nats_url: str, queue_name: str, job_id: str
