@@ -1,6 +1,7 @@
 """naq against raw nats-py, measured in one run on one private nats-server.
 
     python tests/benchmarks/run.py [--jobs 10000] [--repeat 3] [--json out.json]
+    python tests/benchmarks/run.py --schedules 100000   (scheduling at scale: schedules.py)
 
 (``nox -s bench -- --jobs 2000`` runs it with everything installed.) It starts its own
 embedded nats-server on a free loopback port with a temporary store, and stops it at the
@@ -42,6 +43,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--latency-samples", type=int, default=300, help="idle-latency samples (300)")
     parser.add_argument("--timeout", type=float, default=120.0, help="give up on one measurement after (s)")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the figures here")
+    parser.add_argument(
+        "--schedules",
+        type=int,
+        default=None,
+        metavar="N",
+        help="instead, run the scheduling benchmark (schedules.py) with N pending schedules",
+    )
     args = parser.parse_args(argv)
     if args.jobs < 1 or args.repeat < 1 or args.concurrency < 1 or args.latency_samples < 1:
         parser.error("--jobs, --repeat, --concurrency and --latency-samples must be at least 1")
@@ -119,6 +127,12 @@ async def _measure(url: str, args: argparse.Namespace, results: Results) -> None
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
+    if args.schedules is not None:
+        import schedules
+
+        return schedules.main(
+            ["--schedules", str(args.schedules), *(["--json", str(args.json)] if args.json else [])]
+        )
     _quiet_logging()
     _install_plugins()
     results = Results()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import datetime as dt
 import os
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Sequence
@@ -28,6 +29,7 @@ from naq_core.heartbeat import WorkerInfo, list_workers
 from naq_core.job import Job, JobStatus
 from naq_core.queue import Queue
 from naq_core.results import JobRecord
+from naq_core.schedule import Schedule
 
 __all__ = ["NaqClient", "close_default_client", "get_default_client"]
 
@@ -261,6 +263,105 @@ class NaqClient:
     def list_workers(self) -> list[WorkerInfo]:
         """Every live worker (from the heartbeat bucket)."""
         return self._call(self._list_workers())
+
+    # --- scheduled jobs (mirrors Queue's scheduling methods) ---------------------------------
+
+    def enqueue_at(
+        self,
+        when: dt.datetime,
+        func: Callable[..., Any] | str,
+        *args: Any,
+        queue_name: str | None = None,
+        **options: Any,
+    ) -> Job:
+        """Run ``func`` once at ``when`` (naive datetimes are UTC); every ``enqueue`` option.
+
+        The job's id is also its schedule's id (for :meth:`cancel_scheduled_job`).
+        """
+        job: Job = self._call(self._with_queue(queue_name, "enqueue_at", when, func, *args, **options))
+        return job
+
+    def enqueue_in(
+        self,
+        delay: float | dt.timedelta,
+        func: Callable[..., Any] | str,
+        *args: Any,
+        queue_name: str | None = None,
+        **options: Any,
+    ) -> Job:
+        """Run ``func`` once after ``delay`` (seconds or a ``timedelta``)."""
+        job: Job = self._call(self._with_queue(queue_name, "enqueue_in", delay, func, *args, **options))
+        return job
+
+    def schedule(
+        self,
+        func: Callable[..., Any] | str,
+        *args: Any,
+        cron: str | None = None,
+        interval: float | dt.timedelta | None = None,
+        repeat: int | None = None,
+        tz: str | None = None,
+        name: str | None = None,
+        queue_name: str | None = None,
+        **options: Any,
+    ) -> Schedule:
+        """A recurring job on ``cron`` (5 or 6 fields, ``tz``) or every ``interval`` seconds.
+
+        See :meth:`Queue.schedule <naq_core.queue.Queue.schedule>`: ``repeat`` stops after
+        that many firings, ``name`` is the schedule's id (registering it again replaces it).
+        """
+        spec = {"cron": cron, "interval": interval, "repeat": repeat, "tz": tz, "name": name}
+        schedule: Schedule = self._call(
+            self._with_queue(queue_name, "schedule", func, *args, **spec, **options)
+        )
+        return schedule
+
+    def list_schedules(self, queue_name: str | None = None) -> list[Schedule]:
+        """Every schedule of every queue (or of ``queue_name``), soonest next run first."""
+        schedules: list[Schedule] = self._call(
+            self._with_queue(queue_name, "list_schedules", all_queues=queue_name is None)
+        )
+        return schedules
+
+    def get_schedule(self, schedule_id: str) -> Schedule:
+        """One schedule by id; raises ``JobNotFoundError`` (``no schedule 'x'``) if unknown."""
+        return self._by_id("get_schedule", schedule_id)
+
+    def cancel_scheduled_job(self, schedule_id: str) -> Schedule:
+        """Stop a schedule for good; firings still waiting in the queue are skipped."""
+        return self._by_id("cancel_scheduled_job", schedule_id)
+
+    def pause_scheduled_job(self, schedule_id: str) -> Schedule:
+        """Stop firing until :meth:`resume_scheduled_job` (firings already queued still run)."""
+        return self._by_id("pause_scheduled_job", schedule_id)
+
+    def resume_scheduled_job(self, schedule_id: str) -> Schedule:
+        """Fire again from the next due time (runs missed while paused are skipped)."""
+        return self._by_id("resume_scheduled_job", schedule_id)
+
+    def modify_scheduled_job(
+        self,
+        schedule_id: str,
+        *,
+        cron: str | None = None,
+        interval: float | dt.timedelta | None = None,
+        next_run: dt.datetime | None = None,
+        repeat: int | None = None,
+        tz: str | None = None,
+    ) -> Schedule:
+        """A new cron (and ``tz``), interval or one-off ``next_run``, and/or a new ``repeat``."""
+        changes = {"cron": cron, "interval": interval, "next_run": next_run, "repeat": repeat, "tz": tz}
+        return self._by_id("modify_scheduled_job", schedule_id, **changes)
+
+    def run_scheduled_job_now(self, schedule_id: str) -> Job:
+        """Enqueue one run now, as a job of its own; the schedule itself is unchanged."""
+        job: Job = self._call(self._with_queue(None, "run_scheduled_job_now", schedule_id))
+        return job
+
+    def _by_id(self, method: str, schedule_id: str, **kwargs: Any) -> Schedule:
+        # Schedule ids are unique across queues: any queue object reaches every schedule.
+        schedule: Schedule = self._call(self._with_queue(None, method, schedule_id, **kwargs))
+        return schedule
 
 
 def _job_id(job_id: str | Job) -> str:

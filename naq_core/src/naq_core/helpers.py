@@ -9,6 +9,9 @@ URL.
 Sync helpers (``*_sync``) go through a :class:`~naq_core.client.NaqClient`: the process's
 default client when ``nats_url`` is not given, else one cached client per URL. They work
 the same on the thousandth call as on the first, from any thread.
+
+The scheduling helpers (``enqueue_at``, ``schedule``, ``cancel_scheduled_job``, ... and
+their ``*_sync`` twins) live in :mod:`naq_core.schedule_helpers` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -29,22 +32,64 @@ from naq_core.heartbeat import WorkerInfo
 from naq_core.heartbeat import list_workers as _list_workers
 from naq_core.job import Job, JobStatus
 from naq_core.queue import Queue
+from naq_core.schedule_helpers import (
+    cancel_scheduled_job,
+    cancel_scheduled_job_sync,
+    enqueue_at,
+    enqueue_at_sync,
+    enqueue_in,
+    enqueue_in_sync,
+    get_schedule,
+    get_schedule_sync,
+    list_schedules,
+    list_schedules_sync,
+    modify_scheduled_job,
+    modify_scheduled_job_sync,
+    pause_scheduled_job,
+    pause_scheduled_job_sync,
+    resume_scheduled_job,
+    resume_scheduled_job_sync,
+    run_scheduled_job_now,
+    run_scheduled_job_now_sync,
+    schedule,
+    schedule_sync,
+)
 
 __all__ = [
+    "cancel_scheduled_job",
+    "cancel_scheduled_job_sync",
     "close_connections",
     "close_sync_connections",
     "enqueue",
+    "enqueue_at",
+    "enqueue_at_sync",
+    "enqueue_in",
+    "enqueue_in_sync",
     "enqueue_many",
     "enqueue_many_sync",
     "enqueue_sync",
     "fetch_job_result",
     "fetch_job_result_sync",
+    "get_schedule",
+    "get_schedule_sync",
     "job_status",
     "job_status_sync",
+    "list_schedules",
+    "list_schedules_sync",
     "list_workers",
     "list_workers_sync",
+    "modify_scheduled_job",
+    "modify_scheduled_job_sync",
+    "pause_scheduled_job",
+    "pause_scheduled_job_sync",
     "purge_queue",
     "purge_queue_sync",
+    "resume_scheduled_job",
+    "resume_scheduled_job_sync",
+    "run_scheduled_job_now",
+    "run_scheduled_job_now_sync",
+    "schedule",
+    "schedule_sync",
 ]
 
 Url = str | Sequence[str] | None

@@ -35,6 +35,7 @@ BUILTIN_COMMANDS: Mapping[str, str] = {
     "purge": "naq_core.cli.purge:purge",
     "queue": "naq_core.cli.queues:queue",
     "queues": "naq_core.cli.queues:queues",
+    "schedule": "naq_core.cli.schedule:schedule",
     "server": "naq_core.cli.server:server",
     "worker": "naq_core.cli.worker:worker",
     "workers": "naq_core.cli.workers:workers",

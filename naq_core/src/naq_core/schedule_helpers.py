@@ -1,0 +1,267 @@
+"""Module-level helpers for scheduled jobs, with the original naq's names.
+
+``await enqueue_at(when, func, ...)``, ``enqueue_in``, ``schedule``, ``list_schedules``,
+``get_schedule``, ``cancel_scheduled_job``, ``pause_scheduled_job``,
+``resume_scheduled_job``, ``modify_scheduled_job``, ``run_scheduled_job_now``, and a
+``*_sync`` twin of each. They share the connections of :mod:`naq_core.helpers` (one per
+event loop and URL for the async ones, a :class:`~naq_core.client.NaqClient` per URL for the
+sync ones), which also re-exports them.
+
+Schedule ids are unique across queues, so the helpers that take an id find the schedule
+whatever its queue; they accept ``queue_name=`` only so that calls written for the original
+naq keep working.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from naq_core.client import NaqClient
+    from naq_core.job import Job
+    from naq_core.queue import Queue
+    from naq_core.schedule import Schedule
+
+__all__ = [
+    "cancel_scheduled_job",
+    "cancel_scheduled_job_sync",
+    "enqueue_at",
+    "enqueue_at_sync",
+    "enqueue_in",
+    "enqueue_in_sync",
+    "get_schedule",
+    "get_schedule_sync",
+    "list_schedules",
+    "list_schedules_sync",
+    "modify_scheduled_job",
+    "modify_scheduled_job_sync",
+    "pause_scheduled_job",
+    "pause_scheduled_job_sync",
+    "resume_scheduled_job",
+    "resume_scheduled_job_sync",
+    "run_scheduled_job_now",
+    "run_scheduled_job_now_sync",
+    "schedule",
+    "schedule_sync",
+]
+
+Url = str | Sequence[str] | None
+Delay = float | dt.timedelta
+
+
+async def _queue(queue_name: str | None, nats_url: Url) -> Queue:
+    # naq_core.helpers re-exports this module, so its connection cache is imported late.
+    from naq_core.helpers import _shared
+
+    return await (await _shared(nats_url)).queue(queue_name)
+
+
+def _client(nats_url: Url) -> NaqClient:
+    from naq_core.helpers import _client as client_for
+
+    return client_for(nats_url)
+
+
+def _changes(
+    cron: str | None,
+    interval: Delay | None,
+    next_run: dt.datetime | None,
+    repeat: int | None,
+    tz: str | None,
+    scheduled_timestamp_utc: float | None,
+) -> dict[str, Any]:
+    if scheduled_timestamp_utc is not None:  # the original naq's name for the next run
+        if next_run is not None:
+            raise ValueError("give next_run= or scheduled_timestamp_utc=, not both")
+        next_run = dt.datetime.fromtimestamp(scheduled_timestamp_utc, dt.UTC)
+    return {"cron": cron, "interval": interval, "next_run": next_run, "repeat": repeat, "tz": tz}
+
+
+# --- async ---------------------------------------------------------------------------------------
+
+
+async def enqueue_at(
+    when: dt.datetime,
+    func: Callable[..., Any] | str,
+    *args: Any,
+    queue_name: str | None = None,
+    nats_url: Url = None,
+    **options: Any,
+) -> Job:
+    """Run ``func`` once at ``when`` (naive datetimes are UTC); options as for ``enqueue``."""
+    return await (await _queue(queue_name, nats_url)).enqueue_at(when, func, *args, **options)
+
+
+async def enqueue_in(
+    delay: Delay,
+    func: Callable[..., Any] | str,
+    *args: Any,
+    queue_name: str | None = None,
+    nats_url: Url = None,
+    **options: Any,
+) -> Job:
+    """Run ``func`` once after ``delay`` (seconds or a ``timedelta``)."""
+    return await (await _queue(queue_name, nats_url)).enqueue_in(delay, func, *args, **options)
+
+
+async def schedule(
+    func: Callable[..., Any] | str,
+    *args: Any,
+    cron: str | None = None,
+    interval: Delay | None = None,
+    repeat: int | None = None,
+    tz: str | None = None,
+    name: str | None = None,
+    queue_name: str | None = None,
+    nats_url: Url = None,
+    **options: Any,
+) -> Schedule:
+    """A recurring job on ``cron`` or every ``interval``; see ``Queue.schedule``."""
+    spec: dict[str, Any] = {"cron": cron, "interval": interval, "repeat": repeat, "tz": tz, "name": name}
+    return await (await _queue(queue_name, nats_url)).schedule(func, *args, **spec, **options)
+
+
+async def list_schedules(queue_name: str | None = None, nats_url: Url = None) -> list[Schedule]:
+    """Every schedule of every queue (or of ``queue_name``), soonest next run first."""
+    queue = await _queue(queue_name, nats_url)
+    return await queue.list_schedules(all_queues=queue_name is None)
+
+
+async def get_schedule(schedule_id: str, nats_url: Url = None) -> Schedule:
+    """One schedule by id; raises ``JobNotFoundError`` if there is none."""
+    return await (await _queue(None, nats_url)).get_schedule(schedule_id)
+
+
+async def cancel_scheduled_job(
+    schedule_id: str, queue_name: str | None = None, nats_url: Url = None
+) -> Schedule:
+    """Stop a schedule for good; firings still waiting in the queue are skipped."""
+    return await (await _queue(queue_name, nats_url)).cancel_scheduled_job(schedule_id)
+
+
+async def pause_scheduled_job(
+    schedule_id: str, queue_name: str | None = None, nats_url: Url = None
+) -> Schedule:
+    """Nothing fires until it is resumed (firings already queued still run)."""
+    return await (await _queue(queue_name, nats_url)).pause_scheduled_job(schedule_id)
+
+
+async def resume_scheduled_job(
+    schedule_id: str, queue_name: str | None = None, nats_url: Url = None
+) -> Schedule:
+    """Fire again from the next due time; runs missed while paused are skipped."""
+    return await (await _queue(queue_name, nats_url)).resume_scheduled_job(schedule_id)
+
+
+async def modify_scheduled_job(
+    schedule_id: str,
+    queue_name: str | None = None,
+    nats_url: Url = None,
+    *,
+    cron: str | None = None,
+    interval: Delay | None = None,
+    next_run: dt.datetime | None = None,
+    repeat: int | None = None,
+    tz: str | None = None,
+    scheduled_timestamp_utc: float | None = None,
+) -> Schedule:
+    """A new cron (and ``tz``), interval or one-off ``next_run``, and/or a new ``repeat``.
+
+    ``scheduled_timestamp_utc`` (a unix time) is the original naq's name for ``next_run``.
+    """
+    changes = _changes(cron, interval, next_run, repeat, tz, scheduled_timestamp_utc)
+    return await (await _queue(queue_name, nats_url)).modify_scheduled_job(schedule_id, **changes)
+
+
+async def run_scheduled_job_now(schedule_id: str, nats_url: Url = None) -> Job:
+    """Enqueue one run now, as a job of its own; the schedule itself is unchanged."""
+    return await (await _queue(None, nats_url)).run_scheduled_job_now(schedule_id)
+
+
+# --- sync ----------------------------------------------------------------------------------------
+
+
+def enqueue_at_sync(
+    when: dt.datetime,
+    func: Callable[..., Any] | str,
+    *args: Any,
+    queue_name: str | None = None,
+    nats_url: Url = None,
+    **options: Any,
+) -> Job:
+    return _client(nats_url).enqueue_at(when, func, *args, queue_name=queue_name, **options)
+
+
+def enqueue_in_sync(
+    delay: Delay,
+    func: Callable[..., Any] | str,
+    *args: Any,
+    queue_name: str | None = None,
+    nats_url: Url = None,
+    **options: Any,
+) -> Job:
+    return _client(nats_url).enqueue_in(delay, func, *args, queue_name=queue_name, **options)
+
+
+def schedule_sync(
+    func: Callable[..., Any] | str,
+    *args: Any,
+    cron: str | None = None,
+    interval: Delay | None = None,
+    repeat: int | None = None,
+    tz: str | None = None,
+    name: str | None = None,
+    queue_name: str | None = None,
+    nats_url: Url = None,
+    **options: Any,
+) -> Schedule:
+    spec: dict[str, Any] = {"cron": cron, "interval": interval, "repeat": repeat, "tz": tz, "name": name}
+    return _client(nats_url).schedule(func, *args, queue_name=queue_name, **spec, **options)
+
+
+def list_schedules_sync(queue_name: str | None = None, nats_url: Url = None) -> list[Schedule]:
+    return _client(nats_url).list_schedules(queue_name)
+
+
+def get_schedule_sync(schedule_id: str, nats_url: Url = None) -> Schedule:
+    return _client(nats_url).get_schedule(schedule_id)
+
+
+def cancel_scheduled_job_sync(
+    schedule_id: str, queue_name: str | None = None, nats_url: Url = None
+) -> Schedule:
+    return _client(nats_url).cancel_scheduled_job(schedule_id)
+
+
+def pause_scheduled_job_sync(
+    schedule_id: str, queue_name: str | None = None, nats_url: Url = None
+) -> Schedule:
+    return _client(nats_url).pause_scheduled_job(schedule_id)
+
+
+def resume_scheduled_job_sync(
+    schedule_id: str, queue_name: str | None = None, nats_url: Url = None
+) -> Schedule:
+    return _client(nats_url).resume_scheduled_job(schedule_id)
+
+
+def modify_scheduled_job_sync(
+    schedule_id: str,
+    queue_name: str | None = None,
+    nats_url: Url = None,
+    *,
+    cron: str | None = None,
+    interval: Delay | None = None,
+    next_run: dt.datetime | None = None,
+    repeat: int | None = None,
+    tz: str | None = None,
+    scheduled_timestamp_utc: float | None = None,
+) -> Schedule:
+    changes = _changes(cron, interval, next_run, repeat, tz, scheduled_timestamp_utc)
+    return _client(nats_url).modify_scheduled_job(schedule_id, **changes)
+
+
+def run_scheduled_job_now_sync(schedule_id: str, nats_url: Url = None) -> Job:
+    return _client(nats_url).run_scheduled_job_now(schedule_id)
