@@ -13,7 +13,7 @@ from support import eventually, running_worker
 
 from naq_core import JobStatus, Queue, ServerVersionError
 from naq_core.errors import JobNotFoundError
-from naq_core.schedule import ScheduleKind, ScheduleStatus
+from naq_core.schedules import ScheduleKind, ScheduleStatus
 from naq_core.server import EmbeddedServer
 
 
@@ -213,3 +213,27 @@ async def test_job_due_while_the_server_was_down_fires_after_restart(
         server.start()  # same port, same store
         async with running_worker(server.url, "restart-sched"):
             assert await q.fetch_job_result(job, timeout=20) == 1
+
+
+async def test_a_name_moved_to_another_queue_stops_firing_on_the_old_one(
+    nats_url: str, queue_name: str
+) -> None:
+    name = f"moved-{key()[:8]}"
+    other = queue_name + "-b"
+    async with Queue(queue_name, nats_url) as first, Queue(other, nats_url) as second:
+        await first.schedule(worker_tasks.count, "a", interval=3600, name=name)
+        await second.schedule(worker_tasks.count, "a", interval=3600, name=name)
+        conn = await first.connection()
+        info = await conn.js.stream_info("naq_jobs", subjects_filter=f"naq.sched.*.{name}")
+        assert info.state.subjects == {f"naq.sched.{other}.{name}": 1}
+        await second.cancel_scheduled_job(name)
+
+
+async def test_a_far_one_off_keeps_its_scheduled_status_past_result_ttl(
+    nats_url: str, queue_name: str
+) -> None:
+    async with Queue(queue_name, nats_url, result_ttl=2) as q:
+        job = await q.enqueue_in(3600, worker_tasks.add, 1, 1)
+        await asyncio.sleep(2.5)  # longer than result_ttl, far shorter than the delay
+        assert await q.job_status(job.job_id) is JobStatus.SCHEDULED
+        await q.cancel_scheduled_job(job.job_id)

@@ -65,7 +65,7 @@ from naq_core.job import JOB_STATUS, Job, JobStatus, Outcome, RetryStrategy
 from naq_core.queue import Queue
 from naq_core.registry import TaskRegistry, task
 from naq_core.results import JobRecord
-from naq_core.schedule import Schedule, ScheduleKind, ScheduleStatus
+from naq_core.schedules import Schedule, ScheduleKind, ScheduleStatus
 from naq_core.serializer import Serializer
 from naq_core.shutdown import ShutdownPolicy
 from naq_core.worker import Worker

@@ -10,6 +10,7 @@ schedule message replaces the old one: the server rolls the subject up).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,7 @@ from naq_core._conn import JOBS_STREAM, job_subject
 from naq_core.errors import JobNotFoundError, ServerVersionError
 from naq_core.job import Job, JobStatus
 from naq_core.results import ResultStore
-from naq_core.schedule import Schedule, ScheduleKind, ScheduleStatus, next_cron_run
+from naq_core.schedules import Schedule, ScheduleKind, ScheduleStatus, next_cron_run
 
 if TYPE_CHECKING:
     from nats.aio.msg import Msg
@@ -117,9 +118,19 @@ async def register(conn: Connection, job: Job, schedule: Schedule) -> Schedule:
         schedule, created_at=now, next_run=_first_run(schedule, now), status=ScheduleStatus.ACTIVE
     )
     payload = conn.serializer.dumps(evolve(job, schedule_id=schedule.schedule_id).to_envelope())
+    try:  # the same name registered before on another queue: that one must stop firing
+        previous = _decode((await kv.get(schedule.schedule_id)).value or b"")[0]
+    except (*_MISSING, ValueError):
+        previous = None
+    if previous is not None and previous.queue != schedule.queue:
+        await conn.js.purge_stream(
+            JOBS_STREAM, subject=schedule_subject(previous.queue, schedule.schedule_id)
+        )
     await kv.put(schedule.schedule_id, _encode(schedule, payload))
     if schedule.kind is ScheduleKind.AT:  # before publishing: a past time fires at once
-        await ResultStore(conn).write(job, JobStatus.SCHEDULED, confirm=True)
+        # kept until the job is due plus result_ttl, so its status is known all along
+        ttl = max(0.0, (schedule.at or now) - now) + (job.result_ttl or conn.config.result_ttl)
+        await ResultStore(conn).write(job, JobStatus.SCHEDULED, confirm=True, ttl=ttl)
     try:
         await _publish_schedule(conn, schedule, payload)
     except BaseException:
@@ -153,22 +164,26 @@ async def get(conn: Connection, schedule_id: str) -> Schedule:
 
 
 async def list_schedules(conn: Connection, queue: str | None = None) -> list[Schedule]:
-    """Every schedule (of ``queue``, or all), soonest next run first."""
+    """Every schedule (of ``queue``, or all), soonest next run first.
+
+    One KV watch streams every record (last value per key) instead of a request per key.
+    """
     kv = await conn.bucket(SCHEDULES_BUCKET)
+    watcher = await kv.watchall(ignore_deletes=True)
+    found: list[Schedule] = []
     try:
-        keys = await kv.keys()
-    except nats.js.errors.NoKeysError:
-        return []
-    found = []
-    for key in keys:
-        try:
-            entry = await kv.get(key)
-        except _MISSING:
-            continue
-        if entry.value:
-            schedule = _decode(entry.value)[0]
-            if queue is None or schedule.queue == queue:
-                found.append(schedule)
+        async with asyncio.timeout(120):
+            async for entry in watcher:
+                if entry is None:
+                    break
+                if entry.value and entry.operation is None:
+                    schedule = _decode(entry.value)[0]
+                    if queue is None or schedule.queue == queue:
+                        found.append(schedule)
+                if entry.delta == 0:
+                    break
+    finally:
+        await watcher.stop()  # type: ignore[no-untyped-call]
     return sorted(found, key=lambda s: (s.next_run is None, s.next_run or 0.0, s.schedule_id))
 
 
@@ -178,7 +193,8 @@ async def _save(conn: Connection, schedule: Schedule, payload: bytes) -> None:
 
 
 async def cancel(conn: Connection, schedule_id: str) -> Schedule:
-    """Stop a schedule for good: nothing more fires (a firing already queued still runs)."""
+    """Stop a schedule for good: nothing more fires, and firings still waiting in the queue
+    are skipped when a worker picks them up (a one-off is recorded ``cancelled``)."""
     schedule, _, _ = await _load(conn, schedule_id)
     await conn.js.purge_stream(JOBS_STREAM, subject=schedule_subject(schedule.queue, schedule_id))
     kv = await conn.bucket(SCHEDULES_BUCKET)

@@ -29,7 +29,7 @@ from naq_core.heartbeat import WorkerInfo, list_workers
 from naq_core.job import Job, JobStatus
 from naq_core.queue import Queue
 from naq_core.results import JobRecord
-from naq_core.schedule import Schedule
+from naq_core.schedules import Schedule
 
 __all__ = ["NaqClient", "close_default_client", "get_default_client"]
 

@@ -17,7 +17,7 @@ from naq_core._conn import JOBS_STREAM, consumer_name, job_subject
 from naq_core.errors import JobNotFoundError, NaqError
 from naq_core.job import Job, JobStatus
 from naq_core.results import ResultStore
-from naq_core.schedule import rfc3339
+from naq_core.schedules import rfc3339
 
 if TYPE_CHECKING:
     from naq_core._conn import Connection

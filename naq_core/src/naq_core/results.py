@@ -118,6 +118,7 @@ class ResultStore:
         worker_id: str | None = None,
         confirm: bool = False,
         payload: bytes | None = None,
+        ttl: float | None = None,
     ) -> None:
         """Publish the job's record; without ``confirm`` the ack is not awaited (hot path)."""
         record: dict[str, Any] = {
@@ -137,7 +138,7 @@ class ResultStore:
             record["error_type"], record["error"], record["traceback"] = error_type, error, traceback
             if payload is not None:
                 record["payload"] = payload
-        ttl = job.result_ttl or self._conn.config.result_ttl
+        ttl = ttl or job.result_ttl or self._conn.config.result_ttl
         headers = {"Nats-TTL": ttl_header(ttl)}
         if confirm:
             await self._conn.js.publish(_KV_PREFIX + job.job_id, self._encode(record), headers=headers)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from naq_core.client import NaqClient
     from naq_core.job import Job
     from naq_core.queue import Queue
-    from naq_core.schedule import Schedule
+    from naq_core.schedules import Schedule
 
 __all__ = [
     "cancel_scheduled_job",

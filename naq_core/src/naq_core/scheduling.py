@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from naq_core import _schedules
 from naq_core.job import Job
-from naq_core.schedule import (
+from naq_core.schedules import (
     Schedule,
     ScheduleKind,
     as_utc,
