@@ -19,7 +19,7 @@ from naq_core.cli._complete import _lookup, complete_queue
 from naq_core.cli._confirm import require_confirmation
 from naq_core.cli._progress import progress
 from naq_core.cli._state import echo_json, get_state, run_async, table
-from naq_core.schedule import Schedule, ScheduleKind, ScheduleStatus, next_cron_run
+from naq_core.schedules import Schedule, ScheduleKind, ScheduleStatus, next_cron_run
 
 if TYPE_CHECKING:
     from naq_core._conn import Connection
