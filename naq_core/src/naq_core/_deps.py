@@ -37,11 +37,19 @@ _MISSING = (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError)
 
 
 async def _known(conn: Connection, job_id: str) -> bool:
-    """Whether naq knows ``job_id``: a record, a held job, or a message in a queue."""
-    if await ResultStore(conn).get(job_id) is not None or await is_waiting(conn, job_id):
-        return True
-    info = await conn.js.stream_info(JOBS_STREAM, subjects_filter=f"naq.queue.*.{job_id}")
-    return bool(info.state.subjects)
+    """Whether naq knows ``job_id``: a record, a held job, or a message in a queue.
+
+    A job that just ended can be gone from its queue a moment before its record is
+    visible, so an id that looks unknown is looked up again briefly before it is refused.
+    """
+    for pause in (0.0, 0.05, 0.25, 1.0):
+        await asyncio.sleep(pause)
+        if await ResultStore(conn).get(job_id) is not None or await is_waiting(conn, job_id):
+            return True
+        info = await conn.js.stream_info(JOBS_STREAM, subjects_filter=f"naq.queue.*.{job_id}")
+        if info.state.subjects:
+            return True
+    return False
 
 
 async def hold(conn: Connection, job: Job, data: bytes, headers: dict[str, str] | None) -> None:

@@ -118,10 +118,12 @@ async def register(conn: Connection, job: Job, schedule: Schedule) -> Schedule:
         schedule, created_at=now, next_run=_first_run(schedule, now), status=ScheduleStatus.ACTIVE
     )
     payload = conn.serializer.dumps(evolve(job, schedule_id=schedule.schedule_id).to_envelope())
-    try:  # the same name registered before on another queue: that one must stop firing
-        previous = _decode((await kv.get(schedule.schedule_id)).value or b"")[0]
-    except (*_MISSING, ValueError):
-        previous = None
+    previous = None
+    if schedule.name is not None or job.dedupe:  # a chosen id may exist on another queue
+        try:
+            previous = _decode((await kv.get(schedule.schedule_id)).value or b"")[0]
+        except (*_MISSING, ValueError):
+            previous = None
     if previous is not None and previous.queue != schedule.queue:
         await conn.js.purge_stream(
             JOBS_STREAM, subject=schedule_subject(previous.queue, schedule.schedule_id)
