@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from naq_core.cli import get_state
+from naq_core.cli import get_state, require_confirmation
 from naq_core.deadletter import DeadLetterReason
 from naq_core.queue import Queue
 from naq_dlq_stream._codec import StoredLetter
@@ -25,12 +25,6 @@ __all__ = ["dlq"]
 
 T = TypeVar("T")
 _PREVIEW = 2000
-
-
-class Refused(click.ClickException):
-    """A destructive action was not confirmed: one line on stderr, exit code 2."""
-
-    exit_code = 2
 
 
 def _run(ctx: click.Context, action: Callable[[DeadLetterStore], Awaitable[T]]) -> T:
@@ -232,12 +226,9 @@ def purge(ctx: click.Context, /, force: bool, **filters: str | None) -> None:
 
     Plugins decide whether to ask first (naq-confirm-purge asks unless -y is given).
     """
-    from naq_core.plugins import get_hooks
-
     where = _filter(**filters)
     target = where.describe()
     count = _run(ctx, lambda store: store.count(where))
-    if not get_hooks().confirm_destructive(action="dlq purge", target=target, count=count, force=force):
-        raise Refused(f"dlq purge not confirmed, nothing deleted ({_plural(count)}: {target})")
+    require_confirmation(action="dlq purge", target=target, count=count, force=force, noun="dead letters")
     deleted = _run(ctx, lambda store: store.purge(where))
     click.echo(f"Purged {_plural(deleted)} ({target})")
