@@ -36,7 +36,6 @@ __all__ = ["QueueStats", "job_ids", "queue_names", "queue_stats", "recent_jobs"]
 _QUEUE_PREFIX = "naq.queue."
 _CONSUMER_PREFIX = consumer_name("")
 _STREAM_NOT_FOUND = 10059
-_RECORD_FIELDS = frozenset(attrs.fields_dict(JobRecord))
 
 
 @frozen(kw_only=True)
@@ -180,13 +179,7 @@ async def queue_stats(conn: Connection, queues: Sequence[str] | None = None) -> 
 def _record(conn: Connection, job_id: str, raw: bytes) -> JobRecord | None:
     """A record from the bucket, or ``None`` if it cannot be read (listing goes on)."""
     try:
-        data = conn.serializer.loads(raw)
-        if not isinstance(data, dict):
-            return None
-        fields = {k: v for k, v in data.items() if k in _RECORD_FIELDS}
-        fields["status"] = JobStatus(fields["status"])
-        fields.setdefault("job_id", job_id)
-        return JobRecord(**fields)
+        return JobRecord.from_dict(job_id, conn.serializer.loads(raw))
     except Exception:  # a foreign or damaged value must not hide the others
         return None
 

@@ -12,6 +12,7 @@ import contextlib
 import time
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import nats.errors
 import nats.js.errors
 from attrs import asdict, field, frozen
@@ -58,6 +59,16 @@ class JobRecord:
     #: publishes again); not kept for completed jobs.
     payload: bytes | None = field(default=None, repr=False)
 
+    @classmethod
+    def from_dict(cls, job_id: str, data: Any) -> JobRecord:
+        """Rebuild a record from its decoded form; unknown keys (newer writers) are ignored."""
+        if not isinstance(data, dict) or "status" not in data:
+            raise SerializationError(f"record of job {job_id} is not a job record")
+        fields = {k: v for k, v in data.items() if k in _FIELDS}
+        fields["status"] = JobStatus(fields["status"])
+        fields.setdefault("job_id", job_id)
+        return cls(**fields)
+
     @property
     def finished(self) -> bool:
         return self.status in TERMINAL_STATUSES
@@ -81,6 +92,9 @@ class JobRecord:
             )
 
 
+_FIELDS = frozenset(a.name for a in attrs.fields(JobRecord))
+
+
 class ResultStore:
     """Reads and writes job records through one :class:`Connection`."""
 
@@ -98,12 +112,7 @@ class ResultStore:
             return serializer.dumps(data)
 
     def _decode(self, job_id: str, raw: bytes) -> JobRecord:
-        data = self._conn.serializer.loads(raw)
-        if not isinstance(data, dict) or "status" not in data:
-            raise SerializationError(f"record of job {job_id} is not a job record")
-        data["status"] = JobStatus(data["status"])
-        data.setdefault("job_id", job_id)
-        return JobRecord(**data)
+        return JobRecord.from_dict(job_id, self._conn.serializer.loads(raw))
 
     async def write(
         self,
