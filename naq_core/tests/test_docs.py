@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 PAGES = sorted([ROOT / "README.md", *DOCS.glob("*.md")])
 README_LINES = (
-    "python -m venv .venv && . .venv/bin/activate && pip install ./naq_core ./plugins/json-serializer . "
-    "&& naq dev",
+    "python -m venv .venv && . .venv/bin/activate && pip install ./naq_core ./plugins/json-serializer "
+    "./plugins/dlq-stream ./plugins/confirm-purge . && naq dev",
     "python -m pip install nox uv && python -m nox",
 )
 
@@ -138,3 +138,15 @@ def test_no_machine_paths_or_registry_hosts(page: Path) -> None:
     text = _text(page)
     for pattern in (r"/work/", r"/home/\w", r"/Users/\w", r"/tmp/", r"pypi\.org", r"pythonhosted", r"C:\\"):
         assert not re.search(pattern, text), f"{page.name} contains {pattern!r}"
+
+
+def test_the_run_line_installs_every_local_distribution_naq_needs() -> None:
+    """None of naq's distributions is on an index yet: line 1 must name each local path."""
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    for dep in deps:
+        name = dep.split("[")[0].split("=")[0].strip()
+        path = "./naq_core" if name == "naq-core" else f"./plugins/{name.removeprefix('naq-')}"
+        assert (ROOT / path / "pyproject.toml").is_file(), path
+        assert f" {path} " in README_LINES[0], f"README line 1 does not install {path} ({name})"
