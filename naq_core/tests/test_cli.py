@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 import pytest
-from click.testing import CliRunner, Result
+from cli_support import invoke, isolated, one_error_line, unique
 
 from naq_core import Queue, hookimpl, logconfig
 from naq_core.cli import BUILTIN_COMMANDS, cli
@@ -63,17 +62,8 @@ class Throwaway:
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No config file or NAQ_* variable of the machine leaks in; logging is undone after."""
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("NAQ_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    try:
+    with isolated(tmp_path, monkeypatch):
         yield
-    finally:
-        logconfig.reset()
 
 
 @pytest.fixture
@@ -91,18 +81,6 @@ def plugin() -> Iterator[Throwaway]:
         reset_plugin_manager(old.pm if old is not None else None)
 
 
-def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
-
-
-def one_error_line(result: Result) -> str:
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ")
-    assert "Traceback" not in result.output
-    return lines[0]
-
-
 def command_paths(
     group: click.Group, ctx: click.Context, prefix: tuple[str, ...] = ()
 ) -> Iterator[tuple[str, ...]]:
@@ -114,10 +92,6 @@ def command_paths(
             yield from command_paths(
                 command, click.Context(command, parent=ctx, info_name=name), (*prefix, name)
             )
-
-
-def queue_name() -> str:
-    return f"cli-{uuid.uuid4().hex[:10]}"
 
 
 async def _enqueue(url: str, name: str, count: int) -> None:
@@ -298,7 +272,7 @@ def test_log_format_json_from_the_cli(plugin: Throwaway) -> None:
 
 
 def test_purge_with_force_reports_the_real_count(plugin: Throwaway, nats_server: EmbeddedServer) -> None:
-    name = queue_name()
+    name = unique()
     asyncio.run(_enqueue(nats_server.url, name, 3))
     result = invoke("--nats-url", nats_server.url, "purge", name, "-y")
     assert result.exit_code == 0, result.output
@@ -308,7 +282,7 @@ def test_purge_with_force_reports_the_real_count(plugin: Throwaway, nats_server:
 
 
 def test_purge_refused_by_a_plugin(plugin: Throwaway, nats_server: EmbeddedServer) -> None:
-    name = queue_name()
+    name = unique()
     asyncio.run(_enqueue(nats_server.url, name, 2))
     plugin.answer = False
     result = invoke("--nats-url", nats_server.url, "purge", name)
@@ -328,7 +302,7 @@ def test_purge_rejects_a_bad_queue_name(plugin: Throwaway) -> None:
 
 
 def test_job_status_of_a_pending_job_and_unknown_ids(plugin: Throwaway, nats_server: EmbeddedServer) -> None:
-    name = queue_name()
+    name = unique()
 
     async def enqueue() -> str:
         async with Queue(name, nats_server.url) as queue:

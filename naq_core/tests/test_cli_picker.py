@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import PtyProc, child_env, invoke, isolated, one_error_line, unique
+from cli_support import invoke, isolated, one_error_line, unique
 from support import running_worker
 
 from naq_core import JobStatus, Queue
+from naq_core.testing.process import ChildProcesses, PtySession, naq_argv, naq_env
 
 
 @pytest.fixture(autouse=True)
@@ -22,17 +23,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return child_env(tmp_path, {"json": "naq_json_serializer"})
-
-
-@pytest.fixture
-def procs() -> Iterator[list[PtyProc]]:
-    started: list[PtyProc] = []
-    try:
-        yield started
-    finally:
-        for proc in started:
-            proc.kill()
+    return naq_env(tmp_path, {"json": "naq_json_serializer"})
 
 
 async def _jobs(url: str, queue: str) -> dict[str, str]:
@@ -52,18 +43,16 @@ async def _status(url: str, job_id: str) -> JobStatus:
         return await q.job_status(job_id)
 
 
-def _start(procs: list[PtyProc], url: str, env: dict[str, str], tmp_path: Path, *args: str) -> PtyProc:
-    proc = PtyProc(["--nats-url", url, *args], env, tmp_path)
-    procs.append(proc)
-    return proc
+def _start(procs: ChildProcesses, url: str, env: dict[str, str], tmp_path: Path, *args: str) -> PtySession:
+    return procs.pty(naq_argv("--nats-url", url, *args), env=env, cwd=tmp_path)
 
 
 def test_pick_a_failed_job_and_show_it(
-    nats_url: str, env: dict[str, str], tmp_path: Path, procs: list[PtyProc]
+    nats_url: str, env: dict[str, str], tmp_path: Path, child_processes: ChildProcesses
 ) -> None:
     queue = unique("pick")
     ids = asyncio.run(_jobs(nats_url, queue))
-    proc = _start(procs, nats_url, env, tmp_path, "job")
+    proc = _start(child_processes, nats_url, env, tmp_path, "job")
     proc.expect(r"Queue: ")
     proc.send(queue)
     proc.expect(r"Status \(.*\) \[any\]: ")
@@ -84,11 +73,11 @@ def test_pick_a_failed_job_and_show_it(
 
 
 def test_pick_from_every_status_then_requeue(
-    nats_url: str, env: dict[str, str], tmp_path: Path, procs: list[PtyProc]
+    nats_url: str, env: dict[str, str], tmp_path: Path, child_processes: ChildProcesses
 ) -> None:
     queue = unique("pick")
     ids = asyncio.run(_jobs(nats_url, queue))
-    proc = _start(procs, nats_url, env, tmp_path, "job")
+    proc = _start(child_processes, nats_url, env, tmp_path, "job")
     proc.expect(r"Queue: ")
     proc.send(queue)
     proc.expect(r"\[any\]: ")
@@ -109,9 +98,9 @@ def test_pick_from_every_status_then_requeue(
 
 
 def test_pick_with_no_match_and_a_bad_queue_name(
-    nats_url: str, env: dict[str, str], tmp_path: Path, procs: list[PtyProc]
+    nats_url: str, env: dict[str, str], tmp_path: Path, child_processes: ChildProcesses
 ) -> None:
-    proc = _start(procs, nats_url, env, tmp_path, "job")
+    proc = _start(child_processes, nats_url, env, tmp_path, "job")
     proc.expect(r"Queue: ")
     proc.send("no.dots")
     proc.expect(r"invalid queue name.*\n.*Queue: ")
@@ -127,9 +116,9 @@ def test_pick_with_no_match_and_a_bad_queue_name(
 
 
 def test_ctrl_c_in_the_picker_exits_130(
-    nats_url: str, env: dict[str, str], tmp_path: Path, procs: list[PtyProc]
+    nats_url: str, env: dict[str, str], tmp_path: Path, child_processes: ChildProcesses
 ) -> None:
-    proc = _start(procs, nats_url, env, tmp_path, "job")
+    proc = _start(child_processes, nats_url, env, tmp_path, "job")
     proc.expect(r"Queue: ")
     # A Ctrl-C that lands between the prompt and the read() is only noticed at the next
     # signal (CPython checks for signals when read() is interrupted): press it again, as
@@ -150,7 +139,7 @@ def test_without_a_terminal_the_picker_says_to_pass_an_id() -> None:
 
 
 def test_progress_bar_on_a_terminal_only(
-    nats_url: str, env: dict[str, str], tmp_path: Path, procs: list[PtyProc]
+    nats_url: str, env: dict[str, str], tmp_path: Path, child_processes: ChildProcesses
 ) -> None:
     names = [unique("bar") for _ in range(3)]
 
@@ -160,7 +149,7 @@ def test_progress_bar_on_a_terminal_only(
                 await q.enqueue("worker_tasks:add", 1, 1)
 
     asyncio.run(fill())
-    proc = _start(procs, nats_url, env, tmp_path, "purge", *names, "-y")
+    proc = _start(child_processes, nats_url, env, tmp_path, "purge", *names, "-y")
     assert proc.wait() == 0, proc.output
     assert "Purging queues" in proc.output
     assert all(f"Purged 1 job from {name}" in proc.output for name in names)

@@ -2,52 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from naq_core import JobFailedError, JobNotFoundError, JobStatus, NaqConnectionError, Worker
+from naq_core import JobFailedError, JobNotFoundError, JobStatus, NaqConnectionError
 from naq_core.client import NaqClient, close_default_client, get_default_client
 from naq_core.errors import TimeoutError as NaqTimeoutError
 from naq_core.server import free_port
+from naq_core.testing.worker import worker_thread as _worker_thread
 
 sys.path.insert(0, str(Path(__file__).parent))
 import client_tasks
 
-
-@contextmanager
-def worker_thread(url: str, queue: str, **options: Any) -> Iterator[Worker]:
-    """A real Worker running ``client_tasks`` in its own thread and loop; stopped, bounded."""
-    worker = Worker(queue, url, tasks=["client_tasks"], install_signal_handlers=False, **options)
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            asyncio.run(worker.run())
-        except BaseException as exc:
-            failure.append(exc)
-
-    thread = threading.Thread(target=run, name="test-worker", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while worker.status != "running" and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    try:
-        assert worker.status == "running", failure or "worker did not start within 15 s"
-        yield worker
-    finally:
-        worker.request_stop()
-        thread.join(30)
-        assert not thread.is_alive(), "worker did not stop within 30 s"
-    assert not failure, failure
+#: A real Worker running ``client_tasks`` in its own thread and loop; stopped, bounded.
+worker_thread = partial(_worker_thread, tasks=("client_tasks",))
 
 
 @pytest.fixture

@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import threading
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from naq_core import JobFailedError, JobStatus, Worker, helpers
+from naq_core import JobFailedError, JobStatus, helpers
 from naq_core.client import get_default_client
 from naq_core.server import EmbeddedServer, free_port
+from naq_core.testing.worker import running_worker as _running_worker
+from naq_core.testing.worker import worker_thread
 
 sys.path.insert(0, str(Path(__file__).parent))
 import client_tasks
@@ -27,20 +28,8 @@ def _sync_clients() -> Iterator[None]:
     helpers.close_sync_connections()
 
 
-@asynccontextmanager
-async def running_worker(url: str, queue: str) -> AsyncIterator[Worker]:
-    worker = Worker(queue, url, tasks=["client_tasks"], install_signal_handlers=False)
-    task = asyncio.create_task(worker.run())
-    try:
-        async with asyncio.timeout(15):
-            while worker.status != "running" and not task.done():
-                await asyncio.sleep(0.01)
-        if task.done():
-            task.result()
-        yield worker
-    finally:
-        worker.request_stop()
-        await asyncio.wait_for(task, 30)
+#: A worker for ``client_tasks``, stopped (bounded) when the block ends.
+running_worker = partial(_running_worker, tasks=("client_tasks",))
 
 
 def _shared(url: str) -> helpers._Shared:
@@ -134,11 +123,7 @@ def test_a_thousand_enqueue_sync_calls_use_one_connection(
 
 
 def test_sync_helpers_with_a_worker(nats_url: str, queue_name: str) -> None:
-    loop = asyncio.new_event_loop()
-    worker = Worker(queue_name, nats_url, tasks=["client_tasks"], install_signal_handlers=False)
-    thread = threading.Thread(target=loop.run_until_complete, args=(worker.run(),), daemon=True)
-    thread.start()
-    try:
+    with worker_thread(nats_url, queue_name, tasks=("client_tasks",)) as worker:
         job = helpers.enqueue_sync(client_tasks.add, 20, 22, queue_name=queue_name, nats_url=nats_url)
         assert helpers.fetch_job_result_sync(job.job_id, timeout=10, nats_url=nats_url) == 42
         assert helpers.job_status_sync(job, nats_url=nats_url) is JobStatus.COMPLETED
@@ -148,11 +133,6 @@ def test_sync_helpers_with_a_worker(nats_url: str, queue_name: str) -> None:
         assert helpers.fetch_job_result_sync(jobs[0], timeout=10, nats_url=nats_url) == "hello ann!"
         assert worker.worker_id in {w.worker_id for w in helpers.list_workers_sync(nats_url=nats_url)}
         assert helpers._client(nats_url) is helpers._client([nats_url])  # one cached client per URL
-    finally:
-        worker.request_stop()
-        thread.join(30)
-        loop.close()
-    assert not thread.is_alive()
 
 
 def test_sync_helpers_survive_event_loops_coming_and_going(nats_url: str, queue_name: str) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from naq_core.errors import PluginError
 from naq_core.plugins import list_plugins, new_plugin_manager
+from naq_core.testing.process import write_distribution
 
 PLUGIN_SOURCE = """
 from naq_core import hookimpl
@@ -35,16 +36,8 @@ def installed_plugins(tmp_path: Path) -> Iterator[Path]:
     """Two throwaway distributions with ``naq`` entry points, found by importlib.metadata."""
     (tmp_path / "naq_upper_plugin.py").write_text(PLUGIN_SOURCE)
     (tmp_path / "naq_broken_plugin.py").write_text("raise RuntimeError('broken on import')\n")
-    for dist, module, ep in (
-        ("naq_upper", "naq_upper_plugin", "upper"),
-        ("naq_broken", "naq_broken_plugin", "broken"),
-    ):
-        info = tmp_path / f"{dist}-1.2.3.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(
-            f"Metadata-Version: 2.1\nName: {dist.replace('_', '-')}\nVersion: 1.2.3\n"
-        )
-        (info / "entry_points.txt").write_text(f"[naq]\n{ep} = {module}\n")
+    write_distribution(tmp_path, "naq-upper", {"upper": "naq_upper_plugin"}, version="1.2.3")
+    write_distribution(tmp_path, "naq-broken", {"broken": "naq_broken_plugin"}, version="1.2.3")
     sys.path.insert(0, str(tmp_path))
     try:
         yield tmp_path

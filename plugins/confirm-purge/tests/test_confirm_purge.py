@@ -4,43 +4,24 @@ what happens when the plugin is not there or another plugin answers first."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import tomllib
 import uuid
 from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
+import confirm_json
 import pytest
 from click.testing import CliRunner, Result
-from confirm_pty import PtyProc, child_env
 
 import naq_confirm_purge
 from naq_core import Queue, hookimpl, logconfig
 from naq_core.cli import cli
 from naq_core.plugins import new_plugin_manager, reset_plugin_manager
+from naq_core.testing.process import ChildProcesses, naq_argv, naq_env
 
 HERE = Path(__file__).parent
-
-
-class JsonSerializer:
-    name = "json"
-    content_type = "application/json"
-    unsafe = False
-
-    def dumps(self, value: Any) -> bytes:
-        return json.dumps(value).encode()
-
-    def loads(self, data: bytes) -> Any:
-        return json.loads(data)
-
-
-class Json:
-    @hookimpl
-    def naq_register_serializers(self, register: Any) -> None:
-        register(JsonSerializer())
 
 
 class Answer:
@@ -68,10 +49,10 @@ def use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Use]:
         if name.startswith("NAQ_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
-    old = reset_plugin_manager(new_plugin_manager(load_entrypoints=False, plugins=[Json()]))
+    old = reset_plugin_manager(new_plugin_manager(load_entrypoints=False, plugins=[confirm_json]))
 
     def install(*plugins: object) -> None:
-        reset_plugin_manager(new_plugin_manager(load_entrypoints=False, plugins=[Json(), *plugins]))
+        reset_plugin_manager(new_plugin_manager(load_entrypoints=False, plugins=[confirm_json, *plugins]))
 
     try:
         yield install
@@ -248,22 +229,12 @@ def test_installed_entry_point_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     assert pm.get_plugin("confirm-purge") is naq_confirm_purge
 
 
-@pytest.fixture
-def procs() -> Iterator[list[PtyProc]]:
-    started: list[PtyProc] = []
-    try:
-        yield started
-    finally:
-        for proc in started:
-            proc.kill()
-
-
 @pytest.mark.parametrize(("typed", "code"), [("y", 0), ("n", 2)])
 def test_real_terminal_question(
-    nats_url: str, queue: str, tmp_path: Path, procs: list[PtyProc], typed: str, code: int
+    nats_url: str, queue: str, tmp_path: Path, child_processes: ChildProcesses, typed: str, code: int
 ) -> None:
-    proc = PtyProc(["--nats-url", nats_url, "purge", queue], child_env(tmp_path), tmp_path)
-    procs.append(proc)
+    env = naq_env(tmp_path, {"confirm-purge": "naq_confirm_purge", "json": "confirm_json"})
+    proc = child_processes.pty(naq_argv("--nats-url", nats_url, "purge", queue), env=env, cwd=tmp_path)
     proc.expect(r"Go ahead\? \[y/N\]: ")
     assert f"action: purge\n  target: {queue}\n  count:  2 jobs" in proc.output
     proc.send(typed)

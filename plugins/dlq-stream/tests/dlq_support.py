@@ -1,46 +1,26 @@
-"""Running a real Worker inside a test, bounded in time, and reading the DLQ."""
+"""A real Worker for ``dlq_tasks`` inside a test (from naq_core.testing), and reading the DLQ."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from functools import partial
 
-from naq_core import Queue, Worker
+from naq_core import Queue
+from naq_core.testing import worker as _testing
+from naq_core.testing.worker import eventually
 from naq_dlq_stream import DeadLetterStore, LetterFilter, StoredLetter
 
+__all__ = ["dlq_store", "eventually", "running_worker", "wait_for_letters"]
 
-@asynccontextmanager
-async def running_worker(url: str, queues: str | list[str], **options: Any) -> AsyncIterator[Worker]:
-    """A worker for ``dlq_tasks`` on ``queues``; stopped (bounded) when the block ends."""
-    options.setdefault("tasks", ["dlq_tasks"])
-    options.setdefault("install_signal_handlers", False)
-    worker = Worker(queues, url, **options)
-    task = asyncio.create_task(worker.run())
-    try:
-        async with asyncio.timeout(15):
-            while worker.status != "running" and not task.done():
-                await asyncio.sleep(0.01)
-        if task.done():
-            task.result()  # raise what stopped it
-        yield worker
-    finally:
-        worker.request_stop()
-        await asyncio.wait_for(task, timeout=30)
+#: ``async with running_worker(url, queues, **options) as worker:`` runs ``dlq_tasks``.
+running_worker = partial(_testing.running_worker, tasks=("dlq_tasks",))
 
 
 @asynccontextmanager
 async def dlq_store(url: str) -> AsyncIterator[DeadLetterStore]:
     async with Queue(nats_url=url) as queue:
         yield DeadLetterStore(await queue.connection())
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    """Wait for ``check()`` to return true, failing after ``timeout`` seconds."""
-    async with asyncio.timeout(timeout):
-        while not await check():
-            await asyncio.sleep(0.05)
 
 
 async def wait_for_letters(
@@ -54,5 +34,5 @@ async def wait_for_letters(
         found = await store.list(LetterFilter(queue=queue), limit=None)
         return len(found) >= count
 
-    await eventually(enough, timeout)
+    await eventually(enough, timeout, interval=0.05)
     return found

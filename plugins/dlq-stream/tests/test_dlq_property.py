@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -22,6 +20,7 @@ from hypothesis import strategies as st
 
 from naq_core import DeadLetterReason, Job, Queue, Worker
 from naq_core.testing.serializer_contract import json_like_values
+from naq_core.testing.worker import worker_thread
 
 _ENVELOPE_KEYS = ["v", "id", "queue", "fn", "args", "kwargs", "at", "retries", "delay", "strategy", "timeout"]
 
@@ -48,28 +47,8 @@ junk = st.one_of(
 @pytest.fixture
 def background_worker(nats_url: str, queue_name: str) -> Iterator[Worker]:
     """A worker in a thread of its own, so each example can run its own event loop."""
-    worker = Worker(queue_name, nats_url, tasks=["dlq_tasks"], install_signal_handlers=False)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            worker.run_sync()
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=run, name="fuzzed-worker", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while worker.status != "running" and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert worker.status == "running", errors
-    try:
+    with worker_thread(nats_url, queue_name, tasks=["dlq_tasks"]) as worker:
         yield worker
-    finally:
-        worker.request_stop()
-        thread.join(timeout=30)
-        assert not thread.is_alive(), "worker did not stop"
-        assert not errors, errors
 
 
 async def _example(url: str, queue: str, payloads: list[bytes]) -> None:

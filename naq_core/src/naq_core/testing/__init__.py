@@ -10,6 +10,11 @@ never defeats pytest's assertion rewriting of the plugin. The contract suites ne
 :class:`DeadLetterSinkContract` is imported on first use (so importing ``naq_core.testing``
 does not import pytest), ``SerializerContract`` lives in
 :mod:`naq_core.testing.serializer_contract`.
+
+Two modules help any test and need nothing but naq-core: :mod:`naq_core.testing.worker`
+(``running_worker``, ``worker_thread``, ``wait_until``, ``eventually``) and
+:mod:`naq_core.testing.process` (``naq`` and other children on a pseudo-terminal or writing
+to files, every wait bounded, stopped by pid; the ``child_processes`` fixture).
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ Opt in from a ``conftest.py``::
 
     pytest_plugins = ["naq_core.testing.fixtures"]
 
-The fixtures are synchronous, so they work with pytest-asyncio in any mode.
+The fixtures are synchronous, so they work with pytest-asyncio in any mode. Besides the
+servers, ``child_processes`` starts commands (``naq`` itself, on a pseudo-terminal or not)
+and stops them by pid after the test; see :mod:`naq_core.testing.process`.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from naq_core.server import EmbeddedServer, free_port
+from naq_core.testing.process import ChildProcesses
 
-__all__ = ["fresh_nats_server", "nats_server", "nats_url", "start_test_server"]
+__all__ = ["child_processes", "fresh_nats_server", "nats_server", "nats_url", "start_test_server"]
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
@@ -60,3 +63,10 @@ def fresh_nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embe
         yield server
     finally:
         server.stop(timeout=STOP_TIMEOUT)
+
+
+@pytest.fixture
+def child_processes() -> Iterator[ChildProcesses]:
+    """Start children with ``.pty(argv, ...)`` or ``.start(argv, ...)``; all stopped by pid after."""
+    with ChildProcesses() as children:
+        yield children
