@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 
 from naq_core import hookimpl, logconfig
 from naq_core.cli import cli
-from naq_core.plugins import new_plugin_manager, reset_plugin_manager
+from naq_core.testing import only_plugins
 
 
 def invoke(*args: str, env: dict[str, str] | None = None, typed: str | None = None) -> Result:
@@ -70,10 +70,5 @@ def plugins(*extra: object) -> Iterator[None]:
     """The json serializer plus ``extra`` plugins; the previous plugin manager comes back."""
     import naq_json_serializer
 
-    old = reset_plugin_manager(
-        new_plugin_manager(load_entrypoints=False, plugins=[naq_json_serializer, *extra])
-    )
-    try:
+    with only_plugins(naq_json_serializer, *extra):
         yield
-    finally:
-        reset_plugin_manager(old.pm if old is not None else None)

@@ -16,13 +16,10 @@ sys.path.insert(0, str(Path(__file__).parent))  # test task modules (worker_task
 def _core_plugins() -> Iterator[None]:
     """Built-ins plus the json serializer, never whatever else is installed."""
     import naq_json_serializer
-    from naq_core.plugins import new_plugin_manager, reset_plugin_manager
+    from naq_core.testing import only_plugins
 
-    old = reset_plugin_manager(new_plugin_manager(load_entrypoints=False, plugins=[naq_json_serializer]))
-    try:
+    with only_plugins(naq_json_serializer):
         yield
-    finally:
-        reset_plugin_manager(old.pm if old is not None else None)
 
 
 @pytest.fixture

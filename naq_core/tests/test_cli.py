@@ -16,6 +16,7 @@ from naq_core import Queue, hookimpl, logconfig
 from naq_core.cli import BUILTIN_COMMANDS, cli
 from naq_core.plugins import new_plugin_manager, reset_plugin_manager
 from naq_core.server import EmbeddedServer, free_port
+from naq_core.testing import only_plugins
 
 
 class Throwaway:
@@ -72,13 +73,9 @@ def plugin() -> Iterator[Throwaway]:
     import naq_json_serializer
 
     throwaway = Throwaway()
-    pm = new_plugin_manager(load_entrypoints=False, plugins=[naq_json_serializer])
-    pm.register(throwaway, name="throwaway")
-    old = reset_plugin_manager(pm)
-    try:
+    with only_plugins(naq_json_serializer) as pm:
+        pm.register(throwaway, name="throwaway")
         yield throwaway
-    finally:
-        reset_plugin_manager(old.pm if old is not None else None)
 
 
 def command_paths(

@@ -11,9 +11,9 @@ from pathlib import Path
 import naq_dlq_jsonl
 import pytest
 
-from naq_core import DeadLetter, DeadLetterReason, Queue, Worker
-from naq_core.plugins import new_plugin_manager, reset_plugin_manager
-from naq_core.testing import DeadLetterSinkContract
+from naq_core import DeadLetter, DeadLetterReason, Queue
+from naq_core.testing import DeadLetterSinkContract, only_plugins
+from naq_core.testing.worker import running_worker, wait_until
 
 
 class TestJsonlSink(DeadLetterSinkContract):
@@ -52,30 +52,17 @@ def plugins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
 
     path = tmp_path / "dead.jsonl"
     monkeypatch.setenv(naq_dlq_jsonl.ENV_VAR, str(path))
-    old = reset_plugin_manager(
-        new_plugin_manager(load_entrypoints=False, plugins=[naq_json_serializer, naq_dlq_jsonl])
-    )
-    try:
+    with only_plugins(naq_json_serializer, naq_dlq_jsonl):
         yield path
-    finally:
-        reset_plugin_manager(old.pm if old is not None else None)
 
 
 async def test_a_worker_writes_its_dead_letters_to_the_file(nats_url: str, plugins: Path) -> None:
     queue = f"jsonl-{uuid.uuid4().hex[:8]}"
-    worker = Worker(queue, nats_url, tasks=[], install_signal_handlers=False)
-    running = asyncio.create_task(worker.run())
-    try:
-        async with Queue(queue, nats_url) as q:
-            conn = await q.connection()
-            await conn.js.publish(f"naq.queue.{queue}.junk", b"\xffjunk")
-            job = await q.enqueue("nobody:knows")
-            async with asyncio.timeout(10):
-                while len(naq_dlq_jsonl.read_letters(plugins)) < 2:
-                    await asyncio.sleep(0.05)
-    finally:
-        worker.request_stop()
-        await asyncio.wait_for(running, timeout=30)
+    async with running_worker(nats_url, queue, tasks=[]), Queue(queue, nats_url) as q:
+        conn = await q.connection()
+        await conn.js.publish(f"naq.queue.{queue}.junk", b"\xffjunk")
+        job = await q.enqueue("nobody:knows")
+        await wait_until(lambda: len(naq_dlq_jsonl.read_letters(plugins)) >= 2, timeout=10, interval=0.05)
     letters = {letter.reason: letter for letter in naq_dlq_jsonl.read_letters(plugins)}
     assert letters[DeadLetterReason.POISON].payload == b"\xffjunk"
     assert letters[DeadLetterReason.UNKNOWN_TASK].job_id == job.job_id

@@ -19,6 +19,7 @@ import naq_confirm_purge
 from naq_core import Queue, hookimpl, logconfig
 from naq_core.cli import cli
 from naq_core.plugins import new_plugin_manager, reset_plugin_manager
+from naq_core.testing import only_plugins
 from naq_core.testing.process import ChildProcesses, naq_argv, naq_env
 
 HERE = Path(__file__).parent
@@ -49,15 +50,14 @@ def use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Use]:
         if name.startswith("NAQ_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
-    old = reset_plugin_manager(new_plugin_manager(load_entrypoints=False, plugins=[confirm_json]))
 
     def install(*plugins: object) -> None:
         reset_plugin_manager(new_plugin_manager(load_entrypoints=False, plugins=[confirm_json, *plugins]))
 
     try:
-        yield install
+        with only_plugins(confirm_json):
+            yield install
     finally:
-        reset_plugin_manager(old.pm if old is not None else None)
         logconfig.reset()
 
 

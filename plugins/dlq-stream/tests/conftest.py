@@ -18,17 +18,13 @@ def _dlq_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Built-ins, the json serializer and naq-dlq-stream; no NAQ_* variable leaks in."""
     import naq_dlq_stream.plugin
     import naq_json_serializer
-    from naq_core.plugins import new_plugin_manager, reset_plugin_manager
+    from naq_core.testing import only_plugins
 
     for name in list(os.environ):
         if name.startswith("NAQ_"):
             monkeypatch.delenv(name)
-    pm = new_plugin_manager(load_entrypoints=False, plugins=[naq_json_serializer, naq_dlq_stream.plugin])
-    old = reset_plugin_manager(pm)
-    try:
+    with only_plugins(naq_json_serializer, naq_dlq_stream.plugin):
         yield
-    finally:
-        reset_plugin_manager(old.pm if old is not None else None)
 
 
 @pytest.fixture

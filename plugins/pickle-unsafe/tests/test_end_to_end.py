@@ -13,8 +13,8 @@ from structlog.testing import capture_logs
 import naq_pickle_unsafe
 from naq_core import Queue, Worker
 from naq_core import queue as queue_module
-from naq_core.plugins import new_plugin_manager, reset_plugin_manager
 from naq_core.queue import UnsafeSerializerWarning
+from naq_core.testing import only_plugins
 
 sys.path.insert(0, str(Path(__file__).parent))
 import pickle_tasks
@@ -22,12 +22,9 @@ import pickle_tasks
 
 @pytest.fixture(autouse=True)
 def pickle_only() -> Iterator[None]:
-    old = reset_plugin_manager(new_plugin_manager(load_entrypoints=False, plugins=[naq_pickle_unsafe]))
     queue_module._warned_unsafe.clear()
-    try:
+    with only_plugins(naq_pickle_unsafe):
         yield
-    finally:
-        reset_plugin_manager(old.pm if old is not None else None)
 
 
 async def test_default_config_does_not_use_pickle(nats_url: str) -> None:

@@ -6,7 +6,8 @@ plugin module :mod:`naq_core.testing.fixtures`; opt in from a ``conftest.py`` wi
     pytest_plugins = ["naq_core.testing.fixtures"]
 
 This package deliberately does not import that module, so importing ``naq_core.testing``
-never defeats pytest's assertion rewriting of the plugin. The contract suites need pytest:
+never defeats pytest's assertion rewriting of the plugin. :func:`only_plugins` runs a block
+with exactly the plugins a test names. The contract suites need pytest:
 :class:`DeadLetterSinkContract` is imported on first use (so importing ``naq_core.testing``
 does not import pytest), ``SerializerContract`` lives in
 :mod:`naq_core.testing.serializer_contract`.
@@ -19,17 +20,43 @@ to files, every wait bounded, stopped by pid; the ``child_processes`` fixture).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+import pluggy
+
+from naq_core.plugins import new_plugin_manager, reset_plugin_manager
 from naq_core.server import EmbeddedServer, free_port
 
 if TYPE_CHECKING:
     from naq_core.testing.sink_contract import DeadLetterSinkContract
 
-__all__ = ["DeadLetterSinkContract", "EmbeddedServer", "NatsServer", "free_port"]
+__all__ = ["DeadLetterSinkContract", "EmbeddedServer", "NatsServer", "free_port", "only_plugins"]
 
 NatsServer = EmbeddedServer
 """What the ``nats_server`` / ``fresh_nats_server`` fixtures yield (for type hints)."""
+
+
+@contextmanager
+def only_plugins(*plugins: object) -> Iterator[pluggy.PluginManager]:
+    """naq's built-ins and exactly ``plugins`` (no entry point is loaded) for the ``with`` block.
+
+    The process-wide plugin manager is replaced, so everything naq does in the block (a
+    ``Queue``, a ``Worker``, the CLI) sees these plugins; the previous manager comes back
+    after. Yields the new manager (to register more, by name for instance)::
+
+        @pytest.fixture(autouse=True)
+        def _plugins():
+            with only_plugins(naq_json_serializer, my_plugin):
+                yield
+    """
+    pm = new_plugin_manager(load_entrypoints=False, plugins=plugins)
+    old = reset_plugin_manager(pm)
+    try:
+        yield pm
+    finally:
+        reset_plugin_manager(old.pm if old is not None else None)
 
 
 def __getattr__(name: str) -> Any:
