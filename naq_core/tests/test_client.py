@@ -69,8 +69,8 @@ def test_list_workers_sees_a_running_worker(client: NaqClient, nats_url: str, qu
 
 def test_eight_threads_share_one_connection(client: NaqClient, queue_name: str) -> None:
     client.connect()
-    assert client._conn is not None
-    nc = client._conn.nc
+    assert client._pool.conn is not None
+    nc = client._pool.conn.nc
 
     def produce(n: int) -> list[str]:
         return [client.enqueue(client_tasks.noop, n, i, queue_name=queue_name).job_id for i in range(50)]
@@ -80,7 +80,7 @@ def test_eight_threads_share_one_connection(client: NaqClient, queue_name: str) 
     ids = [job_id for batch in batches for job_id in batch]
     assert len(set(ids)) == 400
     assert client.count(queue_name) == 400
-    assert client._conn.nc is nc
+    assert client._pool.conn.nc is nc
     assert client.purge(queue_name) == 400
     assert client.count(queue_name) == 0
 
@@ -99,8 +99,8 @@ def test_unknown_job_and_result_timeout(client: NaqClient, queue_name: str) -> N
 def test_context_manager_closes_connection_and_thread(nats_url: str, queue_name: str) -> None:
     with NaqClient(nats_url) as client:
         assert client.count(queue_name) == 0
-        assert client._conn is not None and client._thread is not None
-        nc, thread = client._conn.nc, client._thread
+        assert client._pool.conn is not None and client._thread is not None
+        nc, thread = client._pool.conn.nc, client._thread
     assert client.closed
     assert nc.is_closed
     assert not thread.is_alive()

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from naq_core import JobFailedError, JobStatus, helpers
+from naq_core import _shared as shared
+from naq_core._pool import QueuePool
 from naq_core.client import get_default_client
 from naq_core.server import EmbeddedServer, free_port
 from naq_core.testing.worker import running_worker as _running_worker
@@ -32,8 +34,8 @@ def _sync_clients() -> Iterator[None]:
 running_worker = partial(_running_worker, tasks=("client_tasks",))
 
 
-def _shared(url: str) -> helpers._Shared:
-    return helpers._states[asyncio.get_running_loop()].shared[(url,)]
+def _shared(url: str) -> QueuePool:
+    return shared._states[asyncio.get_running_loop()].pools[(url,)]
 
 
 # --- async helpers ----------------------------------------------------------------------------
@@ -74,8 +76,8 @@ async def test_concurrent_first_calls_open_one_connection(nats_url: str, queue_n
     await asyncio.gather(
         *(helpers.enqueue(client_tasks.noop, i, queue_name=queue_name, nats_url=nats_url) for i in range(20))
     )
-    state = helpers._states[asyncio.get_running_loop()]
-    assert list(state.shared) == [(nats_url,)]
+    state = shared._states[asyncio.get_running_loop()]
+    assert list(state.pools) == [(nats_url,)]
     assert await helpers.purge_queue(queue_name, nats_url=nats_url) == 20
 
 
@@ -89,7 +91,7 @@ def test_connections_close_when_asyncio_run_ends(nats_url: str, queue_name: str)
     for _ in range(3):  # every new loop gets (and releases) its own connection
         loop, nc = asyncio.run(use())
         assert nc.is_closed  # type: ignore[attr-defined]
-        assert loop not in helpers._states
+        assert loop not in shared._states
     assert helpers.purge_queue_sync(queue_name, nats_url=nats_url) == 3
 
 
@@ -107,11 +109,11 @@ def test_a_thousand_enqueue_sync_calls_use_one_connection(
         monkeypatch.setenv("NAQ_NATS_URL", server.url)
         helpers.close_sync_connections()
         helpers.enqueue_sync(client_tasks.noop, 0, queue_name="thousand")
-        conn = get_default_client()._conn
+        conn = get_default_client()._pool.conn
         assert conn is not None
         for i in range(1, 1000):
             helpers.enqueue_sync(client_tasks.noop, i, queue_name="thousand")
-        assert get_default_client()._conn is conn
+        assert get_default_client()._pool.conn is conn
         with urllib.request.urlopen(f"http://127.0.0.1:{server.http_port}/connz", timeout=5) as reply:
             connz = json.load(reply)
         assert connz["num_connections"] == 1
@@ -132,7 +134,7 @@ def test_sync_helpers_with_a_worker(nats_url: str, queue_name: str) -> None:
         )
         assert helpers.fetch_job_result_sync(jobs[0], timeout=10, nats_url=nats_url) == "hello ann!"
         assert worker.worker_id in {w.worker_id for w in helpers.list_workers_sync(nats_url=nats_url)}
-        assert helpers._client(nats_url) is helpers._client([nats_url])  # one cached client per URL
+        assert shared.client(nats_url) is shared.client([nats_url])  # one cached client per URL
 
 
 def test_sync_helpers_survive_event_loops_coming_and_going(nats_url: str, queue_name: str) -> None:

@@ -12,18 +12,19 @@ from __future__ import annotations
 import asyncio
 import atexit
 import datetime as dt
+import functools
 import os
 import threading
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from concurrent.futures import CancelledError, Future
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import attrs
 import structlog
 
-from naq_core._conn import Connection, connect
-from naq_core.config import Config, load_config, validate_queue_name
+from naq_core._pool import QueuePool
+from naq_core.config import Config, load_config
 from naq_core.errors import NaqConnectionError
 from naq_core.heartbeat import WorkerInfo, list_workers
 from naq_core.job import Job, JobStatus
@@ -34,9 +35,31 @@ from naq_core.schedules import Schedule
 __all__ = ["NaqClient", "close_default_client", "get_default_client"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 #: How long :meth:`NaqClient.close` waits for the connection to drain and the thread to end.
 CLOSE_TIMEOUT = 10.0
+
+
+def _any_queue(
+    method: Callable[Concatenate[Queue, P], Awaitable[T]],
+) -> Callable[Concatenate[NaqClient, P], T]:
+    """The :class:`NaqClient` twin of a :class:`Queue` method, run on any of the client's queues.
+
+    For the methods that find their object by an id unique across queues (schedules): the
+    twin takes the same arguments and has the same docstring.
+    """
+
+    def call(self: NaqClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self._on_queue(None, lambda queue: method(queue, *args, **kwargs))
+
+    functools.update_wrapper(call, method)
+    call.__qualname__ = f"NaqClient.{method.__name__}"
+    return call
+
+
+async def _workers(pool: QueuePool) -> list[WorkerInfo]:
+    return await list_workers(await pool.connection())
 
 
 class NaqClient:
@@ -70,13 +93,10 @@ class NaqClient:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._pending: set[Future[Any]] = set()
-        # Touched only on the client's loop, so they need no thread lock.
-        self._conn: Connection | None = None
-        self._connect_lock: asyncio.Lock | None = None
-        self._queues: dict[str, Queue] = {}
+        self._pool = QueuePool(config, name="naq-client")  # used on the client's loop only
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else ("connected" if self._conn is not None else "idle")
+        state = "closed" if self._closed else ("connected" if self._pool.conn is not None else "idle")
         return f"<NaqClient {', '.join(self.config.nats_url)} {state}>"
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -95,7 +115,7 @@ class NaqClient:
 
     def connect(self) -> NaqClient:
         """Open the connection now instead of on the first call (fail fast at start-up)."""
-        self._call(self._connection())
+        self._call(self._pool.connection())
         return self
 
     def close(self) -> None:
@@ -113,7 +133,9 @@ class NaqClient:
         for future in self._pending.copy():  # calls in flight (a result wait, say) end with an error
             future.cancel()
         try:
-            asyncio.run_coroutine_threadsafe(self._aclose(), loop).result(CLOSE_TIMEOUT)
+            asyncio.run_coroutine_threadsafe(self._pool.close(timeout=CLOSE_TIMEOUT / 2), loop).result(
+                CLOSE_TIMEOUT
+            )
         except Exception as exc:  # closing must not fail; say what happened and carry on
             structlog.get_logger(__name__).warning(
                 "client_close_failed", error=str(exc), error_type=type(exc).__name__
@@ -122,15 +144,6 @@ class NaqClient:
         thread.join(CLOSE_TIMEOUT)
         if not thread.is_alive():
             loop.close()
-
-    async def _aclose(self) -> None:
-        conn, self._conn = self._conn, None
-        self._queues.clear()
-        if conn is not None:
-            try:
-                await asyncio.wait_for(conn.close(), CLOSE_TIMEOUT / 2)
-            except TimeoutError:
-                await conn.nc.close()
 
     # --- the loop thread ------------------------------------------------------------------
 
@@ -141,7 +154,7 @@ class NaqClient:
             if self._pid != os.getpid():  # forked: the parent's thread does not exist here
                 self._pid = os.getpid()
                 self._loop = self._thread = None
-                self._conn, self._connect_lock, self._queues = None, None, {}
+                self._pool = QueuePool(self.config, name="naq-client")
             if self._loop is None:
                 loop = asyncio.new_event_loop()
                 ready = threading.Event()
@@ -188,35 +201,24 @@ class NaqClient:
         finally:
             self._pending.discard(future)
 
-    # --- on the loop ------------------------------------------------------------------------
+    def _run(self, call: Callable[[QueuePool], Awaitable[T]]) -> T:
+        """``await call(pool)`` on the client's loop, with its connection and queues.
 
-    async def _connection(self) -> Connection:
-        conn = self._conn
-        if conn is not None and not conn.nc.is_closed:
-            return conn
-        if self._connect_lock is None:
-            self._connect_lock = asyncio.Lock()
-        async with self._connect_lock:
-            if self._conn is not None and self._conn.nc.is_closed:
-                self._conn, self._queues = None, {}
-            if self._conn is None:
-                self._conn = await connect(self.config, name="naq-client")
-            return self._conn
+        Every method comes down to this; so do the ``*_sync`` helpers (``naq_core._shared``).
+        """
 
-    async def _queue(self, queue_name: str | None) -> Queue:
-        name = validate_queue_name(queue_name or self.config.default_queue)
-        conn = await self._connection()
-        queue = self._queues.get(name)
-        if queue is None:
-            queue = self._queues[name] = Queue(name, connection=conn, config=self.config)
-        return queue
+        async def run() -> T:
+            return await call(self._pool)
 
-    async def _with_queue(self, queue_name: str | None, method: str, *args: Any, **kwargs: Any) -> Any:
-        queue = await self._queue(queue_name)
-        return await getattr(queue, method)(*args, **kwargs)
+        return self._call(run())
 
-    async def _list_workers(self) -> list[WorkerInfo]:
-        return await list_workers(await self._connection())
+    def _on_queue(self, queue_name: str | None, call: Callable[[Queue], Awaitable[T]]) -> T:
+        """``await call(queue)`` on the client's loop; ``queue_name=None``: the default queue."""
+
+        async def run(pool: QueuePool) -> T:
+            return await call(await pool.queue(queue_name))
+
+        return self._run(run)
 
     # --- the API (mirrors Queue) ------------------------------------------------------------
 
@@ -224,20 +226,18 @@ class NaqClient:
         self, func: Callable[..., Any] | str, *args: Any, queue_name: str | None = None, **options: Any
     ) -> Job:
         """Publish one job; see :meth:`Queue.enqueue <naq_core.queue.Queue.enqueue>` for options."""
-        job: Job = self._call(self._with_queue(queue_name, "enqueue", func, *args, **options))
-        return job
+        return self._on_queue(queue_name, lambda queue: queue.enqueue(func, *args, **options))
 
     def enqueue_many(
         self, calls: Iterable[Job | tuple[Any, ...]], queue_name: str | None = None, **options: Any
     ) -> list[Job]:
         """Publish many jobs pipelined; items are ``(func, args)``, ``(func, args, kwargs)`` or Jobs."""
-        jobs: list[Job] = self._call(self._with_queue(queue_name, "enqueue_many", list(calls), **options))
-        return jobs
+        items = list(calls)  # consumed in the calling thread
+        return self._on_queue(queue_name, lambda queue: queue.enqueue_many(items, **options))
 
     def job_record(self, job_id: str | Job) -> JobRecord:
         """Everything known about a job; raises ``JobNotFoundError`` if nothing is."""
-        record: JobRecord = self._call(self._with_queue(None, "job_record", _job_id(job_id)))
-        return record
+        return self._on_queue(None, lambda queue: queue.job_record(_job_id(job_id)))
 
     def job_status(self, job_id: str | Job) -> JobStatus:
         return self.job_record(job_id).status
@@ -248,21 +248,19 @@ class NaqClient:
         Raises ``JobFailedError`` (with the remote traceback) if the job failed and
         ``naq_core.errors.TimeoutError`` if it did not finish in time.
         """
-        return self._call(self._with_queue(None, "fetch_job_result", _job_id(job_id), timeout))
+        return self._on_queue(None, lambda queue: queue.fetch_job_result(_job_id(job_id), timeout))
 
     def count(self, queue_name: str | None = None) -> int:
         """Jobs waiting in the queue (default: the configured default queue)."""
-        n: int = self._call(self._with_queue(queue_name, "count"))
-        return n
+        return self._on_queue(queue_name, lambda queue: queue.count())
 
     def purge(self, queue_name: str | None = None) -> int:
         """Delete every job waiting in the queue; returns how many were removed."""
-        n: int = self._call(self._with_queue(queue_name, "purge"))
-        return n
+        return self._on_queue(queue_name, lambda queue: queue.purge())
 
     def list_workers(self) -> list[WorkerInfo]:
         """Every live worker (from the heartbeat bucket)."""
-        return self._call(self._list_workers())
+        return self._run(_workers)
 
     # --- scheduled jobs (mirrors Queue's scheduling methods) ---------------------------------
 
@@ -278,8 +276,7 @@ class NaqClient:
 
         The job's id is also its schedule's id (for :meth:`cancel_scheduled_job`).
         """
-        job: Job = self._call(self._with_queue(queue_name, "enqueue_at", when, func, *args, **options))
-        return job
+        return self._on_queue(queue_name, lambda queue: queue.enqueue_at(when, func, *args, **options))
 
     def enqueue_in(
         self,
@@ -290,8 +287,7 @@ class NaqClient:
         **options: Any,
     ) -> Job:
         """Run ``func`` once after ``delay`` (seconds or a ``timedelta``)."""
-        job: Job = self._call(self._with_queue(queue_name, "enqueue_in", delay, func, *args, **options))
-        return job
+        return self._on_queue(queue_name, lambda queue: queue.enqueue_in(delay, func, *args, **options))
 
     def schedule(
         self,
@@ -310,58 +306,20 @@ class NaqClient:
         See :meth:`Queue.schedule <naq_core.queue.Queue.schedule>`: ``repeat`` stops after
         that many firings, ``name`` is the schedule's id (registering it again replaces it).
         """
-        spec = {"cron": cron, "interval": interval, "repeat": repeat, "tz": tz, "name": name}
-        schedule: Schedule = self._call(
-            self._with_queue(queue_name, "schedule", func, *args, **spec, **options)
-        )
-        return schedule
+        spec: dict[str, Any] = {"cron": cron, "interval": interval, "repeat": repeat, "tz": tz, "name": name}
+        return self._on_queue(queue_name, lambda queue: queue.schedule(func, *args, **spec, **options))
 
     def list_schedules(self, queue_name: str | None = None) -> list[Schedule]:
         """Every schedule of every queue (or of ``queue_name``), soonest next run first."""
-        schedules: list[Schedule] = self._call(
-            self._with_queue(queue_name, "list_schedules", all_queues=queue_name is None)
-        )
-        return schedules
+        return self._on_queue(queue_name, lambda queue: queue.list_schedules(all_queues=queue_name is None))
 
-    def get_schedule(self, schedule_id: str) -> Schedule:
-        """One schedule by id; raises ``JobNotFoundError`` (``no schedule 'x'``) if unknown."""
-        return self._by_id("get_schedule", schedule_id)
-
-    def cancel_scheduled_job(self, schedule_id: str) -> Schedule:
-        """Stop a schedule for good; firings still waiting in the queue are skipped."""
-        return self._by_id("cancel_scheduled_job", schedule_id)
-
-    def pause_scheduled_job(self, schedule_id: str) -> Schedule:
-        """Stop firing until :meth:`resume_scheduled_job` (firings already queued still run)."""
-        return self._by_id("pause_scheduled_job", schedule_id)
-
-    def resume_scheduled_job(self, schedule_id: str) -> Schedule:
-        """Fire again from the next due time (runs missed while paused are skipped)."""
-        return self._by_id("resume_scheduled_job", schedule_id)
-
-    def modify_scheduled_job(
-        self,
-        schedule_id: str,
-        *,
-        cron: str | None = None,
-        interval: float | dt.timedelta | None = None,
-        next_run: dt.datetime | None = None,
-        repeat: int | None = None,
-        tz: str | None = None,
-    ) -> Schedule:
-        """A new cron (and ``tz``), interval or one-off ``next_run``, and/or a new ``repeat``."""
-        changes = {"cron": cron, "interval": interval, "next_run": next_run, "repeat": repeat, "tz": tz}
-        return self._by_id("modify_scheduled_job", schedule_id, **changes)
-
-    def run_scheduled_job_now(self, schedule_id: str) -> Job:
-        """Enqueue one run now, as a job of its own; the schedule itself is unchanged."""
-        job: Job = self._call(self._with_queue(None, "run_scheduled_job_now", schedule_id))
-        return job
-
-    def _by_id(self, method: str, schedule_id: str, **kwargs: Any) -> Schedule:
-        # Schedule ids are unique across queues: any queue object reaches every schedule.
-        schedule: Schedule = self._call(self._with_queue(None, method, schedule_id, **kwargs))
-        return schedule
+    # Schedule ids are unique across queues: any queue object reaches every schedule.
+    get_schedule = _any_queue(Queue.get_schedule)
+    cancel_scheduled_job = _any_queue(Queue.cancel_scheduled_job)
+    pause_scheduled_job = _any_queue(Queue.pause_scheduled_job)
+    resume_scheduled_job = _any_queue(Queue.resume_scheduled_job)
+    modify_scheduled_job = _any_queue(Queue.modify_scheduled_job)
+    run_scheduled_job_now = _any_queue(Queue.run_scheduled_job_now)
 
 
 def _job_id(job_id: str | Job) -> str:

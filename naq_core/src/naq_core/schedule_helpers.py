@@ -3,9 +3,9 @@
 ``await enqueue_at(when, func, ...)``, ``enqueue_in``, ``schedule``, ``list_schedules``,
 ``get_schedule``, ``cancel_scheduled_job``, ``pause_scheduled_job``,
 ``resume_scheduled_job``, ``modify_scheduled_job``, ``run_scheduled_job_now``, and a
-``*_sync`` twin of each. They share the connections of :mod:`naq_core.helpers` (one per
-event loop and URL for the async ones, a :class:`~naq_core.client.NaqClient` per URL for the
-sync ones), which also re-exports them.
+``*_sync`` twin of each taking the same arguments. They share the connections of
+:mod:`naq_core.helpers` (one per event loop and URL for the async ones, a
+:class:`~naq_core.client.NaqClient` per URL for the sync ones), which also re-exports them.
 
 Schedule ids are unique across queues, so the helpers that take an id find the schedule
 whatever its queue; they accept ``queue_name=`` only so that calls written for the original
@@ -15,13 +15,13 @@ naq keep working.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from naq_core._shared import Url, queue, sync
+
 if TYPE_CHECKING:
-    from naq_core.client import NaqClient
     from naq_core.job import Job
-    from naq_core.queue import Queue
     from naq_core.schedules import Schedule
 
 __all__ = [
@@ -47,21 +47,7 @@ __all__ = [
     "schedule_sync",
 ]
 
-Url = str | Sequence[str] | None
 Delay = float | dt.timedelta
-
-
-async def _queue(queue_name: str | None, nats_url: Url) -> Queue:
-    # naq_core.helpers re-exports this module, so its connection cache is imported late.
-    from naq_core.helpers import _shared
-
-    return await (await _shared(nats_url)).queue(queue_name)
-
-
-def _client(nats_url: Url) -> NaqClient:
-    from naq_core.helpers import _client as client_for
-
-    return client_for(nats_url)
 
 
 def _changes(
@@ -91,7 +77,7 @@ async def enqueue_at(
     **options: Any,
 ) -> Job:
     """Run ``func`` once at ``when`` (naive datetimes are UTC); options as for ``enqueue``."""
-    return await (await _queue(queue_name, nats_url)).enqueue_at(when, func, *args, **options)
+    return await (await queue(queue_name, nats_url)).enqueue_at(when, func, *args, **options)
 
 
 async def enqueue_in(
@@ -103,7 +89,7 @@ async def enqueue_in(
     **options: Any,
 ) -> Job:
     """Run ``func`` once after ``delay`` (seconds or a ``timedelta``)."""
-    return await (await _queue(queue_name, nats_url)).enqueue_in(delay, func, *args, **options)
+    return await (await queue(queue_name, nats_url)).enqueue_in(delay, func, *args, **options)
 
 
 async def schedule(
@@ -120,39 +106,38 @@ async def schedule(
 ) -> Schedule:
     """A recurring job on ``cron`` or every ``interval``; see ``Queue.schedule``."""
     spec: dict[str, Any] = {"cron": cron, "interval": interval, "repeat": repeat, "tz": tz, "name": name}
-    return await (await _queue(queue_name, nats_url)).schedule(func, *args, **spec, **options)
+    return await (await queue(queue_name, nats_url)).schedule(func, *args, **spec, **options)
 
 
 async def list_schedules(queue_name: str | None = None, nats_url: Url = None) -> list[Schedule]:
     """Every schedule of every queue (or of ``queue_name``), soonest next run first."""
-    queue = await _queue(queue_name, nats_url)
-    return await queue.list_schedules(all_queues=queue_name is None)
+    return await (await queue(queue_name, nats_url)).list_schedules(all_queues=queue_name is None)
 
 
 async def get_schedule(schedule_id: str, nats_url: Url = None) -> Schedule:
     """One schedule by id; raises ``JobNotFoundError`` if there is none."""
-    return await (await _queue(None, nats_url)).get_schedule(schedule_id)
+    return await (await queue(None, nats_url)).get_schedule(schedule_id)
 
 
 async def cancel_scheduled_job(
     schedule_id: str, queue_name: str | None = None, nats_url: Url = None
 ) -> Schedule:
     """Stop a schedule for good; firings still waiting in the queue are skipped."""
-    return await (await _queue(queue_name, nats_url)).cancel_scheduled_job(schedule_id)
+    return await (await queue(queue_name, nats_url)).cancel_scheduled_job(schedule_id)
 
 
 async def pause_scheduled_job(
     schedule_id: str, queue_name: str | None = None, nats_url: Url = None
 ) -> Schedule:
     """Nothing fires until it is resumed (firings already queued still run)."""
-    return await (await _queue(queue_name, nats_url)).pause_scheduled_job(schedule_id)
+    return await (await queue(queue_name, nats_url)).pause_scheduled_job(schedule_id)
 
 
 async def resume_scheduled_job(
     schedule_id: str, queue_name: str | None = None, nats_url: Url = None
 ) -> Schedule:
     """Fire again from the next due time; runs missed while paused are skipped."""
-    return await (await _queue(queue_name, nats_url)).resume_scheduled_job(schedule_id)
+    return await (await queue(queue_name, nats_url)).resume_scheduled_job(schedule_id)
 
 
 async def modify_scheduled_job(
@@ -172,96 +157,23 @@ async def modify_scheduled_job(
     ``scheduled_timestamp_utc`` (a unix time) is the original naq's name for ``next_run``.
     """
     changes = _changes(cron, interval, next_run, repeat, tz, scheduled_timestamp_utc)
-    return await (await _queue(queue_name, nats_url)).modify_scheduled_job(schedule_id, **changes)
+    return await (await queue(queue_name, nats_url)).modify_scheduled_job(schedule_id, **changes)
 
 
 async def run_scheduled_job_now(schedule_id: str, nats_url: Url = None) -> Job:
     """Enqueue one run now, as a job of its own; the schedule itself is unchanged."""
-    return await (await _queue(None, nats_url)).run_scheduled_job_now(schedule_id)
+    return await (await queue(None, nats_url)).run_scheduled_job_now(schedule_id)
 
 
-# --- sync ----------------------------------------------------------------------------------------
+# --- sync: the same arguments, through a NaqClient ----------------------------------------------
 
-
-def enqueue_at_sync(
-    when: dt.datetime,
-    func: Callable[..., Any] | str,
-    *args: Any,
-    queue_name: str | None = None,
-    nats_url: Url = None,
-    **options: Any,
-) -> Job:
-    return _client(nats_url).enqueue_at(when, func, *args, queue_name=queue_name, **options)
-
-
-def enqueue_in_sync(
-    delay: Delay,
-    func: Callable[..., Any] | str,
-    *args: Any,
-    queue_name: str | None = None,
-    nats_url: Url = None,
-    **options: Any,
-) -> Job:
-    return _client(nats_url).enqueue_in(delay, func, *args, queue_name=queue_name, **options)
-
-
-def schedule_sync(
-    func: Callable[..., Any] | str,
-    *args: Any,
-    cron: str | None = None,
-    interval: Delay | None = None,
-    repeat: int | None = None,
-    tz: str | None = None,
-    name: str | None = None,
-    queue_name: str | None = None,
-    nats_url: Url = None,
-    **options: Any,
-) -> Schedule:
-    spec: dict[str, Any] = {"cron": cron, "interval": interval, "repeat": repeat, "tz": tz, "name": name}
-    return _client(nats_url).schedule(func, *args, queue_name=queue_name, **spec, **options)
-
-
-def list_schedules_sync(queue_name: str | None = None, nats_url: Url = None) -> list[Schedule]:
-    return _client(nats_url).list_schedules(queue_name)
-
-
-def get_schedule_sync(schedule_id: str, nats_url: Url = None) -> Schedule:
-    return _client(nats_url).get_schedule(schedule_id)
-
-
-def cancel_scheduled_job_sync(
-    schedule_id: str, queue_name: str | None = None, nats_url: Url = None
-) -> Schedule:
-    return _client(nats_url).cancel_scheduled_job(schedule_id)
-
-
-def pause_scheduled_job_sync(
-    schedule_id: str, queue_name: str | None = None, nats_url: Url = None
-) -> Schedule:
-    return _client(nats_url).pause_scheduled_job(schedule_id)
-
-
-def resume_scheduled_job_sync(
-    schedule_id: str, queue_name: str | None = None, nats_url: Url = None
-) -> Schedule:
-    return _client(nats_url).resume_scheduled_job(schedule_id)
-
-
-def modify_scheduled_job_sync(
-    schedule_id: str,
-    queue_name: str | None = None,
-    nats_url: Url = None,
-    *,
-    cron: str | None = None,
-    interval: Delay | None = None,
-    next_run: dt.datetime | None = None,
-    repeat: int | None = None,
-    tz: str | None = None,
-    scheduled_timestamp_utc: float | None = None,
-) -> Schedule:
-    changes = _changes(cron, interval, next_run, repeat, tz, scheduled_timestamp_utc)
-    return _client(nats_url).modify_scheduled_job(schedule_id, **changes)
-
-
-def run_scheduled_job_now_sync(schedule_id: str, nats_url: Url = None) -> Job:
-    return _client(nats_url).run_scheduled_job_now(schedule_id)
+enqueue_at_sync = sync(enqueue_at)
+enqueue_in_sync = sync(enqueue_in)
+schedule_sync = sync(schedule)
+list_schedules_sync = sync(list_schedules)
+get_schedule_sync = sync(get_schedule)
+cancel_scheduled_job_sync = sync(cancel_scheduled_job)
+pause_scheduled_job_sync = sync(pause_scheduled_job)
+resume_scheduled_job_sync = sync(resume_scheduled_job)
+modify_scheduled_job_sync = sync(modify_scheduled_job)
+run_scheduled_job_now_sync = sync(run_scheduled_job_now)

@@ -121,16 +121,22 @@ class SchedulingMixin:
         return await _schedules.list_schedules(await self.connection(), None if all_queues else self.name)
 
     async def get_schedule(self, schedule_id: str) -> Schedule:
+        """One schedule by id; raises ``JobNotFoundError`` (``no schedule 'x'``) if unknown."""
         return await _schedules.get(await self.connection(), schedule_id)
 
     async def cancel_scheduled_job(self, schedule_id: str) -> Schedule:
-        """Stop a schedule for good (a one-off that has not fired is recorded ``cancelled``)."""
+        """Stop a schedule for good; firings still waiting in the queue are skipped.
+
+        A one-off that has not fired is recorded ``cancelled``.
+        """
         return await _schedules.cancel(await self.connection(), schedule_id)
 
     async def pause_scheduled_job(self, schedule_id: str) -> Schedule:
+        """Stop firing until :meth:`resume_scheduled_job` (firings already queued still run)."""
         return await _schedules.pause(await self.connection(), schedule_id)
 
     async def resume_scheduled_job(self, schedule_id: str) -> Schedule:
+        """Fire again from the next due time (runs missed while paused are skipped)."""
         return await _schedules.resume(await self.connection(), schedule_id)
 
     async def modify_scheduled_job(
