@@ -52,6 +52,7 @@ __all__ = [
 #: The default bound, in seconds, of every wait in this module.
 TIMEOUT = 30.0
 _POLL = 0.05
+_KILL = getattr(signal, "SIGKILL", signal.SIGTERM)  # SIGTERM is TerminateProcess on Windows
 
 
 def naq_argv(*args: str) -> list[str]:
@@ -97,7 +98,9 @@ def naq_env(
 
 
 def pid_exists(pid: int) -> bool:
-    """Whether a process ``pid`` exists (signal 0; a zombie still counts)."""
+    """Whether a process ``pid`` exists (signal 0; a zombie still counts). POSIX only."""
+    if sys.platform == "win32":  # os.kill(pid, 0) would terminate it there
+        raise NotImplementedError("pid_exists() is POSIX only")
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -106,19 +109,19 @@ def pid_exists(pid: int) -> bool:
 
 
 def stop_process(process: subprocess.Popen[Any] | int, timeout: float = TIMEOUT) -> None:
-    """``SIGKILL`` a process by its pid if it still runs.
+    """Kill a process by its pid (``SIGKILL``) if it still runs.
 
     A child of this process (a ``Popen``) is also reaped, waiting at most ``timeout``
     seconds; a bare pid (a grandchild, say) is only signalled.
     """
     if isinstance(process, int):
         try:
-            os.kill(process, signal.SIGKILL)
+            os.kill(process, _KILL)
         except ProcessLookupError:
             pass
         return
     if process.poll() is None:
-        os.kill(process.pid, signal.SIGKILL)
+        os.kill(process.pid, _KILL)
     process.wait(timeout=timeout)
 
 
