@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from naq_core.cli._state import CliState, add_cwd_to_path, get_state, run_async, sigterm_as_interrupt
+from naq_core.cli.server import port_option, start_and_announce
 
 __all__ = ["dev"]
 
@@ -64,13 +65,7 @@ def _stop_child(proc: subprocess.Popen[bytes]) -> None:
 
 
 @click.command()
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    default=4222,
-    show_default=True,
-    help="NATS client port on 127.0.0.1 (0: pick a free one).",
-)
+@port_option
 @click.option(
     "--store-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -126,10 +121,7 @@ def dev(
     dashboard: subprocess.Popen[bytes] | None = None
     with sigterm_as_interrupt():
         try:
-            embedded.start()
-            note = ", deleted on exit" if temporary else ""
-            click.echo(f"NATS JetStream listening on {embedded.url} (store: {store}{note})")
-            click.echo(f"nats-server pid {embedded.pid}", err=True)
+            start_and_announce(embedded, store_note=", deleted on exit" if temporary else "")
             config = state.config(nats_url=embedded.url, concurrency=concurrency)
             if not once and not no_dashboard:
                 dashboard = _start_dashboard(ctx, state, embedded.url, dashboard_port)

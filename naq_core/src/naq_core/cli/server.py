@@ -4,24 +4,43 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from naq_core.cli._state import get_state, sigterm_as_interrupt
 
-__all__ = ["server"]
+if TYPE_CHECKING:
+    from naq_core.server import EmbeddedServer
+
+__all__ = ["port_option", "server", "start_and_announce"]
 
 _POLL = 0.25
 
-
-@click.command()
-@click.option(
+#: ``--port``: the NATS client port of ``naq server`` and ``naq dev``.
+port_option = click.option(
     "--port",
     type=click.IntRange(0, 65535),
     default=4222,
     show_default=True,
-    help="Client port on 127.0.0.1 (0: pick a free one).",
+    help="NATS client port on 127.0.0.1 (0: pick a free one).",
 )
+
+
+def start_and_announce(embedded: EmbeddedServer, *, store_note: str = "", pid_note: str = "") -> None:
+    """Start ``embedded``; print its URL and store (stdout), then its pid (stderr).
+
+    The ``nats-server pid N`` line is what a supervisor (or a test) reads to find it.
+    """
+    embedded.start()
+    click.echo(f"NATS JetStream listening on {embedded.url} (store: {embedded.store_dir}{store_note})")
+    if embedded.http_port is not None:
+        click.echo(f"Monitoring on http://127.0.0.1:{embedded.http_port}")
+    click.echo(f"nats-server pid {embedded.pid}{pid_note}", err=True)
+
+
+@click.command()
+@port_option
 @click.option(
     "--store-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -51,11 +70,7 @@ def server(ctx: click.Context, port: int, store_dir: Path | None, http_port: int
     embedded = EmbeddedServer(port=port, store_dir=store, http_port=http_port)
     with sigterm_as_interrupt():
         try:
-            embedded.start()
-            click.echo(f"NATS JetStream listening on {embedded.url} (store: {store})")
-            if embedded.http_port is not None:
-                click.echo(f"Monitoring on http://127.0.0.1:{embedded.http_port}")
-            click.echo(f"nats-server pid {embedded.pid}; press Ctrl-C to stop", err=True)
+            start_and_announce(embedded, pid_note="; press Ctrl-C to stop")
             while embedded.is_running():
                 time.sleep(_POLL)
             tail = embedded.output_tail()
