@@ -23,6 +23,7 @@ __all__ = [
     "Refused",
     "add_cwd_to_path",
     "echo_json",
+    "echo_nothing",
     "get_state",
     "restore_interrupt_handlers",
     "run_async",
@@ -93,6 +94,14 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
 def echo_json(data: Any) -> None:
     """Print ``data`` as indented JSON on stdout (unknown types via ``str``)."""
     click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def echo_nothing(as_json: bool, message: str) -> None:
+    """What a command prints when it finds nothing to do: ``[]`` with --json, else ``message``."""
+    if as_json:
+        echo_json([])
+    else:
+        click.echo(message)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -60,30 +60,33 @@ def job(ctx: click.Context) -> None:
 _job_id = click.argument("job_id", shell_complete=complete_job_id)
 
 
+_record_json = click.option("--json", "as_json", is_flag=True, help="Print the whole record as JSON.")
+
+
+def _print_record(ctx: click.Context, job_id: str, as_json: bool, *, full: bool) -> None:
+    record = run_async(_record(get_state(ctx).config(), job_id))
+    if as_json:
+        echo_json(record.to_dict())
+    else:
+        echo_record(record, full=full)
+
+
 @job.command()
 @_job_id
-@click.option("--json", "as_json", is_flag=True, help="Print the whole record as JSON.")
+@_record_json
 @click.pass_context
 def show(ctx: click.Context, job_id: str, as_json: bool) -> None:
     """Show everything known about JOB_ID: status, times, result, error and traceback."""
-    record = run_async(_record(get_state(ctx).config(), job_id))
-    if as_json:
-        echo_json(record.to_dict())
-    else:
-        echo_record(record, full=True)
+    _print_record(ctx, job_id, as_json, full=True)
 
 
 @job.command()
 @_job_id
-@click.option("--json", "as_json", is_flag=True, help="Print the whole record as JSON.")
+@_record_json
 @click.pass_context
 def status(ctx: click.Context, job_id: str, as_json: bool) -> None:
     """Show the status of JOB_ID (and its error, if it failed)."""
-    record = run_async(_record(get_state(ctx).config(), job_id))
-    if as_json:
-        echo_json(record.to_dict())
-    else:
-        echo_record(record, full=False)
+    _print_record(ctx, job_id, as_json, full=False)
 
 
 @job.command()

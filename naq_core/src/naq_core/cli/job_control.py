@@ -10,7 +10,7 @@ import click
 from naq_core.cli._complete import complete_job_id, complete_queue
 from naq_core.cli._confirm import require_confirmation
 from naq_core.cli._progress import progress
-from naq_core.cli._state import echo_json, get_state, run_async
+from naq_core.cli._state import echo_json, echo_nothing, get_state, run_async
 
 if TYPE_CHECKING:
     from naq_core.config import Config
@@ -148,10 +148,7 @@ def requeue(
     config = get_state(ctx).config()
     ids = list(dict.fromkeys(job_ids)) or run_async(_failed_ids(config, queue_name, function))
     if not ids:
-        if as_json:
-            echo_json([])
-        else:
-            click.echo("No failed jobs to requeue.")
+        echo_nothing(as_json, "No failed jobs to requeue.")
         return
     outcomes = run_async(_each(config, ids, _requeue_one, "Requeueing jobs"))
     _report(outcomes, as_json, "queue", "Requeued")

@@ -9,7 +9,7 @@ import click
 from naq_core.cli._complete import complete_queue
 from naq_core.cli._confirm import confirm, describe, refusal
 from naq_core.cli._progress import progress
-from naq_core.cli._state import echo_json, get_state, run_async
+from naq_core.cli._state import echo_json, echo_nothing, get_state, run_async
 
 if TYPE_CHECKING:
     from naq_core._conn import Connection
@@ -83,10 +83,7 @@ def purge(ctx: click.Context, queues: tuple[str, ...], every: bool, force: bool,
     counts = run_async(_counts(config, queues, every))
     names = list(counts) if every else list(dict.fromkeys(queues))
     if not names:
-        if as_json:
-            echo_json([])
-        else:
-            click.echo("No queue has jobs waiting; nothing to purge.")
+        echo_nothing(as_json, "No queue has jobs waiting; nothing to purge.")
         return
     total = sum(counts.get(name, 0) for name in names)
     target = _target(names)

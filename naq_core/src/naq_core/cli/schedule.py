@@ -18,7 +18,7 @@ from click.shell_completion import CompletionItem
 from naq_core.cli._complete import _lookup, complete_queue
 from naq_core.cli._confirm import require_confirmation
 from naq_core.cli._progress import progress
-from naq_core.cli._state import echo_json, get_state, run_async, table
+from naq_core.cli._state import echo_json, echo_nothing, get_state, run_async, table
 from naq_core.schedules import Schedule, ScheduleKind, ScheduleStatus, next_cron_run
 
 if TYPE_CHECKING:
@@ -254,10 +254,7 @@ def cancel(
         targets = [s for s in run_async(_list(config)) if not wanted or s.queue in wanted]
         target = f"schedules of {', '.join(sorted(wanted))}" if wanted else "every schedule"
         if not targets:
-            if as_json:
-                echo_json([])
-            else:
-                click.echo("No schedules to cancel.")
+            echo_nothing(as_json, "No schedules to cancel.")
             return
     else:
         targets = run_async(_get_many(config, list(dict.fromkeys(schedule_ids))))
