@@ -14,23 +14,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
-import platform
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from importlib import metadata
 from pathlib import Path
 
 import bench_tasks
-import structlog
 from bench_naq import NaqBench
 from bench_raw import RawBench
 from bench_report import Results, percentile, render_table, to_json
-
-from naq_core.plugins import new_plugin_manager, reset_plugin_manager
-from naq_core.server import EmbeddedServer, free_port, server_version
+from bench_setup import install_plugins, platform_meta, private_server, progress, quiet_logging, version
 
 __all__ = ["main"]
 
@@ -56,36 +49,6 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _quiet_logging() -> None:
-    """The library logs every job at info; a benchmark wants warnings only, on stderr."""
-    structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=True,
-    )
-
-
-def _install_plugins() -> None:
-    """Entry points as installed; the JSON serializer registered by hand if it is not."""
-    pm = new_plugin_manager(load_entrypoints=True)
-    if pm.get_plugin("json") is None:
-        import naq_json_serializer
-
-        pm.register(naq_json_serializer, name="json")
-    reset_plugin_manager(pm)
-
-
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def _progress(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
 async def _measure(url: str, args: argparse.Namespace, results: Results) -> None:
     n = args.jobs
     naq = NaqBench(url, concurrency=args.concurrency, timeout=args.timeout)
@@ -94,7 +57,7 @@ async def _measure(url: str, args: argparse.Namespace, results: Results) -> None
     await raw.start()
     try:
         for rep in range(1, args.repeat + 1):
-            _progress(f"repetition {rep}/{args.repeat}")
+            progress(f"repetition {rep}/{args.repeat}")
             steps: list[tuple[str, str, Callable[[], Awaitable[float]]]] = [
                 ("raw_publish", "raw js.publish, awaited", lambda: raw.publish(n)),
                 ("naq_enqueue", "naq Queue.enqueue, awaited", lambda: naq.enqueue(n)),
@@ -115,12 +78,12 @@ async def _measure(url: str, args: argparse.Namespace, results: Results) -> None
             for name, label, run in steps:
                 rate = await run()
                 results.add(name, rate, unit="msg/s", label=label)
-                _progress(f"  {label}: {rate:,.0f} msg/s")
+                progress(f"  {label}: {rate:,.0f} msg/s")
             delays = await naq.latency(args.latency_samples)
             p50, p99 = percentile(delays, 50), percentile(delays, 99)
             results.add("latency_p50_ms", p50, unit="ms", label="idle enqueue-to-start p50")
             results.add("latency_p99_ms", p99, unit="ms", label="idle enqueue-to-start p99")
-            _progress(f"  idle latency: p50 {p50:.3f} ms, p99 {p99:.3f} ms ({len(delays)} samples)")
+            progress(f"  idle latency: p50 {p50:.3f} ms, p99 {p99:.3f} ms ({len(delays)} samples)")
     finally:
         await raw.close()
 
@@ -133,19 +96,12 @@ def main(argv: list[str] | None = None) -> int:
         return schedules.main(
             ["--schedules", str(args.schedules), *(["--json", str(args.json)] if args.json else [])]
         )
-    _quiet_logging()
-    _install_plugins()
+    quiet_logging()
+    install_plugins()
     results = Results()
-    with tempfile.TemporaryDirectory(prefix="naq-bench-") as tmp:
-        store = Path(tmp)
-        server = EmbeddedServer(port=free_port(), store_dir=store / "jetstream", log_file=store / "nats.log")
-        server.start()
-        _progress(f"nats-server pid {server.pid} on {server.url}")
+    with private_server("naq-bench-") as (server, _):
         started = time.perf_counter()
-        try:
-            asyncio.run(_measure(server.url, args, results))
-        finally:
-            server.stop()
+        asyncio.run(_measure(server.url, args, results))
         took = time.perf_counter() - started
     meta = {
         "jobs": args.jobs,
@@ -153,12 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         "concurrency": args.concurrency,
         "latency_samples": args.latency_samples,
         "seconds": round(took, 1),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "nats_server": server_version(),
-        "nats_py": _version("nats-py"),
-        "naq_core": _version("naq-core"),
-        "naq_json_serializer": _version("naq-json-serializer"),
+        **platform_meta(),
+        "naq_json_serializer": version("naq-json-serializer"),
     }
     header = (
         f"naq benchmark: {args.jobs:,} jobs x {args.repeat} repetitions (median shown), "

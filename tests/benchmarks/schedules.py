@@ -27,26 +27,23 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import logging
 import os
-import platform
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import bench_tasks
-import structlog
 from bench_report import percentile
+from bench_setup import install_plugins, platform_meta, private_server, progress, quiet_logging
 
 from naq_core import Job, Queue
 from naq_core.heartbeat import list_workers
-from naq_core.plugins import new_plugin_manager, reset_plugin_manager
-from naq_core.server import EmbeddedServer, free_port, server_version
+from naq_core.server import EmbeddedServer
+from naq_core.testing.process import write_distribution
 
 __all__ = ["main"]
 
@@ -75,34 +72,6 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _progress(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def _quiet_logging() -> None:
-    structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=True,
-    )
-
-
-def _install_plugins() -> None:
-    pm = new_plugin_manager(load_entrypoints=True)
-    if pm.get_plugin("json") is None:
-        import naq_json_serializer
-
-        pm.register(naq_json_serializer, name="json")
-    reset_plugin_manager(pm)
-
-
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
 # --- the worker subprocess and /proc sampling -------------------------------------------------
 
 
@@ -111,10 +80,8 @@ def _child_env(tmp: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NAQ_")}
     paths = [str(HERE), *[p for p in sys.path if p]]
     if not any(ep.name == "json" for ep in metadata.entry_points(group="naq")):
-        dist = tmp / "site" / "naq_bench_plugins-0.dist-info"  # offer it as an installed one would be
-        dist.mkdir(parents=True)
-        (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: naq-bench-plugins\nVersion: 0\n")
-        (dist / "entry_points.txt").write_text("[naq]\njson = naq_json_serializer\n")
+        # offer it as an installed one would be
+        write_distribution(tmp / "site", "naq-bench-plugins", {"json": "naq_json_serializer"})
         paths.insert(0, str(tmp / "site"))
     env["PYTHONPATH"] = os.pathsep.join(paths)
     env["NAQ_LOAD_PLUGINS"] = "json"
@@ -184,7 +151,7 @@ async def _register(queue: Queue, n: int, chunk: int) -> tuple[float, list[Job]]
         jobs.extend(await asyncio.gather(*batch))
         if first and first % (chunk * 40) == 0:
             rate = len(jobs) / (time.perf_counter() - started)
-            _progress(f"  {len(jobs):,} registered ({rate:,.0f}/s)")
+            progress(f"  {len(jobs):,} registered ({rate:,.0f}/s)")
     return len(jobs) / (time.perf_counter() - started), jobs
 
 
@@ -212,7 +179,7 @@ async def _lateness(queue: Queue, args: argparse.Namespace) -> dict[str, list[fl
         jobs.extend(zip([ms / 1000 for ms in part], await asyncio.gather(*batch), strict=True))
     registered = time.time()
     if registered > base_ms / 1000:
-        _progress(
+        progress(
             f"  warning: registering took past the first due time by {registered - base_ms / 1000:.2f} s"
         )
     started, fired = [], []
@@ -264,11 +231,11 @@ async def _measure(server: EmbeddedServer, args: argparse.Namespace, tmp: Path) 
                 dt.datetime.now(dt.UTC) + dt.timedelta(days=60), bench_tasks.noop
             )  # warm up
             pids = {"worker": worker.pid, "nats_server": server.pid}
-            _progress(f"idle CPU, no schedules ({args.cpu_seconds:g} s)")
+            progress(f"idle CPU, no schedules ({args.cpu_seconds:g} s)")
             figures["cpu_idle_empty_pct"] = await _cpu(pids, args.cpu_seconds)
             figures["server_rss_empty_mib"] = _rss_mib(server.pid)
 
-            _progress(f"registering {args.schedules:,} one-offs, {args.chunk} in flight")
+            progress(f"registering {args.schedules:,} one-offs, {args.chunk} in flight")
             busy = {"producer": os.getpid(), "nats_server": server.pid}
             before, clock = {k: _cpu_ticks(pid) for k, pid in busy.items()}, time.monotonic()
             rate, _ = await _register(queue, args.schedules, args.chunk)
@@ -277,28 +244,28 @@ async def _measure(server: EmbeddedServer, args: argparse.Namespace, tmp: Path) 
             figures["cpu_register_pct"] = {
                 k: 100 * (_cpu_ticks(pid) - before[k]) / TICKS / elapsed for k, pid in busy.items()
             }
-            _progress(f"  {rate:,.0f} registrations/s")
+            progress(f"  {rate:,.0f} registrations/s")
             per_call = await _sequential(queue, args.sequential)
             figures["register_sequential_ms"] = _summary(per_call)
-            _progress(f"  one at a time: p50 {percentile(per_call, 50):.2f} ms per enqueue_at")
+            progress(f"  one at a time: p50 {percentile(per_call, 50):.2f} ms per enqueue_at")
             figures["stored"] = await _stored(queue)
 
-            _progress(f"idle CPU with {args.schedules:,} schedules waiting ({args.cpu_seconds:g} s)")
+            progress(f"idle CPU with {args.schedules:,} schedules waiting ({args.cpu_seconds:g} s)")
             figures["cpu_idle_loaded_pct"] = await _cpu(pids, args.cpu_seconds)
             figures["server_rss_loaded_mib"] = _rss_mib(server.pid)
-            _progress(f"  {figures['cpu_idle_loaded_pct']}")
+            progress(f"  {figures['cpu_idle_loaded_pct']}")
 
-            _progress(f"lateness of {args.firings:,} jobs due within {args.spread:g} s")
+            progress(f"lateness of {args.firings:,} jobs due within {args.spread:g} s")
             late = await _lateness(queue, args)
             figures["lateness_started_ms"] = _summary(late["started"])
             figures["lateness_fired_ms"] = _summary(late["fired"])
-            _progress(f"  started: {figures['lateness_started_ms']}")
+            progress(f"  started: {figures['lateness_started_ms']}")
 
             if not args.no_scan:
-                _progress("one full list_schedules()")
+                progress("one full list_schedules()")
                 seconds, count = await _scan(queue)
                 figures["scan_seconds"], figures["scan_count"] = seconds, count
-                _progress(f"  {count:,} schedules listed in {seconds:.1f} s")
+                progress(f"  {count:,} schedules listed in {seconds:.1f} s")
     finally:
         _stop(worker)
     return figures
@@ -342,26 +309,15 @@ def _report(figures: dict[str, Any], args: argparse.Namespace, meta: dict[str, A
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
-    _quiet_logging()
-    _install_plugins()
+    quiet_logging()
+    install_plugins()
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="naq-bench-sched-") as name:
-        tmp = Path(name)
-        server = EmbeddedServer(port=free_port(), store_dir=tmp / "jetstream", log_file=tmp / "nats.log")
-        server.start()
-        _progress(f"nats-server pid {server.pid} on {server.url}")
-        try:
-            figures = asyncio.run(_measure(server, args, tmp))
-        finally:
-            server.stop()
+    with private_server("naq-bench-sched-") as (server, tmp):
+        figures = asyncio.run(_measure(server, args, tmp))
     meta = {
         "seconds": time.perf_counter() - started,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
+        **platform_meta(),
         "cpus": os.cpu_count(),
-        "nats_server": server_version(),
-        "nats_py": _version("nats-py"),
-        "naq_core": _version("naq-core"),
         "args": {k: str(v) for k, v in vars(args).items()},
     }
     print(_report(figures, args, meta))
