@@ -12,6 +12,7 @@ and stops them by pid after the test; see :mod:`naq_core.testing.process`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,14 +40,20 @@ def start_test_server(directory: Path, *, port: int | None = None) -> EmbeddedSe
     return server
 
 
-@pytest.fixture(scope="session")
-def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
-    """One JetStream-enabled server shared by the whole test session."""
-    server = start_test_server(tmp_path_factory.mktemp("nats-server"))
+@contextmanager
+def _running_server(directory: Path) -> Iterator[EmbeddedServer]:
+    server = start_test_server(directory)
     try:
         yield server
     finally:
         server.stop(timeout=STOP_TIMEOUT)
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
+    """One JetStream-enabled server shared by the whole test session."""
+    with _running_server(tmp_path_factory.mktemp("nats-server")) as server:
+        yield server
 
 
 @pytest.fixture
@@ -58,11 +65,8 @@ def nats_url(nats_server: EmbeddedServer) -> str:
 @pytest.fixture
 def fresh_nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
     """A private server for one test (free to stop and restart it); stopped afterwards."""
-    server = start_test_server(tmp_path_factory.mktemp("fresh-nats-server"))
-    try:
+    with _running_server(tmp_path_factory.mktemp("fresh-nats-server")) as server:
         yield server
-    finally:
-        server.stop(timeout=STOP_TIMEOUT)
 
 
 @pytest.fixture
