@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from naq_core.cli._state import CliState, add_cwd_to_path, get_state, run_async, sigterm_as_interrupt
-from naq_core.cli.server import port_option, start_and_announce
+from naq_core.cli.server import port_option, start_and_announce, store_dir_option
 
 __all__ = ["dev"]
 
@@ -66,12 +66,7 @@ def _stop_child(proc: subprocess.Popen[bytes]) -> None:
 
 @click.command()
 @port_option
-@click.option(
-    "--store-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    metavar="DIR",
-    help="Keep JetStream data here (default: a temporary directory, deleted on exit).",
-)
+@store_dir_option(help="Keep JetStream data here (default: a temporary directory, deleted on exit).")
 @click.option("-c", "--concurrency", type=click.IntRange(min=1), help="Worker concurrency. Default: 10.")
 @click.option("--no-samples", is_flag=True, help="Do not enqueue the sample jobs.")
 @click.option(

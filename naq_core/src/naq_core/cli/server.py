@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,7 +14,7 @@ from naq_core.cli._state import get_state, sigterm_as_interrupt
 if TYPE_CHECKING:
     from naq_core.server import EmbeddedServer
 
-__all__ = ["port_option", "server", "start_and_announce"]
+__all__ = ["port_option", "server", "start_and_announce", "store_dir_option"]
 
 _POLL = 0.25
 
@@ -24,6 +25,11 @@ port_option = click.option(
     default=4222,
     show_default=True,
     help="NATS client port on 127.0.0.1 (0: pick a free one).",
+)
+
+#: ``--store-dir DIR``, given the ``help=`` that says where the data goes by default.
+store_dir_option = functools.partial(
+    click.option, "--store-dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR"
 )
 
 
@@ -41,12 +47,7 @@ def start_and_announce(embedded: EmbeddedServer, *, store_note: str = "", pid_no
 
 @click.command()
 @port_option
-@click.option(
-    "--store-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    metavar="DIR",
-    help="Where JetStream keeps its data. Default: the user data directory (naq/jetstream).",
-)
+@store_dir_option(help="Where JetStream keeps its data. Default: the user data directory (naq/jetstream).")
 @click.option(
     "--http-port",
     type=click.IntRange(0, 65535),
