@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from support import running_worker
 
-from naq_core import hookimpl, logconfig
+from naq_core import Queue, hookimpl, logconfig
 from naq_core.cli import cli
 from naq_core.testing import only_plugins
 
@@ -48,6 +49,19 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
     finally:
         logconfig.reset()
+
+
+async def three_jobs(url: str, queue: str, error: str) -> dict[str, str]:
+    """A completed, a failed (raising ``error``) and a pending job in ``queue``: name -> id."""
+    async with Queue(queue, url) as q:
+        done = await q.enqueue("worker_tasks:add", 2, 3)
+        failed = await q.enqueue("worker_tasks:fail", error)
+        async with running_worker(url, queue):
+            await q.fetch_job_result(done, timeout=15)
+            with pytest.raises(Exception, match=error):
+                await q.fetch_job_result(failed, timeout=15)
+        pending = await q.enqueue("worker_tasks:multiply", 6, 7)
+    return {"done": done.job_id, "failed": failed.job_id, "pending": pending.job_id}
 
 
 class Answer:

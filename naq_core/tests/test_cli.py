@@ -6,11 +6,10 @@ import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import click
 import pytest
-from cli_support import invoke, isolated, one_error_line, unique
+from cli_support import Answer, invoke, isolated, one_error_line, unique
 
 from naq_core import Queue, hookimpl, logconfig
 from naq_core.cli import BUILTIN_COMMANDS, cli
@@ -19,12 +18,11 @@ from naq_core.server import EmbeddedServer, free_port
 from naq_core.testing import only_plugins
 
 
-class Throwaway:
+class Throwaway(Answer):
     """A plugin that adds commands and answers destructive-action confirmations."""
 
     def __init__(self) -> None:
-        self.answer: bool | None = None
-        self.asked: list[dict[str, Any]] = []
+        super().__init__(None)
 
     @hookimpl
     def naq_register_commands(self, cli: click.Group) -> None:
@@ -52,13 +50,6 @@ class Throwaway:
 
         cli.add_command(hello)
         cli.add_command(tool)
-
-    @hookimpl
-    def naq_confirm_destructive(
-        self, action: str, target: str, count: int | None, force: bool
-    ) -> bool | None:
-        self.asked.append({"action": action, "target": target, "count": count, "force": force})
-        return self.answer
 
 
 @pytest.fixture(autouse=True)

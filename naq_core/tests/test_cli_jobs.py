@@ -8,10 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import Answer, invoke, isolated, one_error_line, plugins, unique
-from support import running_worker
+from cli_support import Answer, invoke, isolated, one_error_line, plugins, three_jobs, unique
 
-from naq_core import JobStatus, Queue
+from naq_core import JobStatus
 from naq_core._conn import connect
 from naq_core.config import load_config
 from naq_core.inspect import recent_jobs
@@ -31,23 +30,10 @@ def answer() -> Iterator[Answer]:
         yield plugin
 
 
-async def _jobs(url: str, queue: str) -> dict[str, str]:
-    """A completed, a failed and a pending job in ``queue``: name -> job id."""
-    async with Queue(queue, url) as q:
-        done = await q.enqueue("worker_tasks:add", 2, 3)
-        failed = await q.enqueue("worker_tasks:fail", "on purpose")
-        async with running_worker(url, queue):
-            await q.fetch_job_result(done, timeout=15)
-            with pytest.raises(Exception, match="on purpose"):
-                await q.fetch_job_result(failed, timeout=15)
-        pending = await q.enqueue("worker_tasks:multiply", 6, 7)
-    return {"done": done.job_id, "failed": failed.job_id, "pending": pending.job_id}
-
-
 @pytest.fixture
 def jobs(nats_url: str) -> tuple[str, dict[str, str]]:
     queue = unique("jobs")
-    return queue, asyncio.run(_jobs(nats_url, queue))
+    return queue, asyncio.run(three_jobs(nats_url, queue, "on purpose"))
 
 
 def test_show_has_everything_including_the_traceback(nats_url: str, jobs: tuple[str, dict[str, str]]) -> None:
@@ -153,7 +139,7 @@ def test_unknown_job_is_one_line_for_every_command(nats_url: str) -> None:
 
 
 async def test_recent_jobs_filters_and_orders(nats_url: str, queue_name: str) -> None:
-    ids = await _jobs(nats_url, queue_name)
+    ids = await three_jobs(nats_url, queue_name, "on purpose")
     conn = await connect(load_config(overrides={"nats_url": nats_url}))
     try:
         everything = await recent_jobs(conn, queue=queue_name)

@@ -8,8 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import invoke, isolated, one_error_line, unique
-from support import running_worker
+from cli_support import invoke, isolated, one_error_line, three_jobs, unique
 
 from naq_core import JobStatus, Queue
 from naq_core.testing.process import ChildProcesses, PtySession, naq_argv, naq_env
@@ -26,18 +25,6 @@ def env(tmp_path: Path) -> dict[str, str]:
     return naq_env(tmp_path, {"json": "naq_json_serializer"})
 
 
-async def _jobs(url: str, queue: str) -> dict[str, str]:
-    async with Queue(queue, url) as q:
-        done = await q.enqueue("worker_tasks:add", 2, 3)
-        failed = await q.enqueue("worker_tasks:fail", "picked on purpose")
-        async with running_worker(url, queue):
-            await q.fetch_job_result(done, timeout=15)
-            with pytest.raises(Exception, match="on purpose"):
-                await q.fetch_job_result(failed, timeout=15)
-        pending = await q.enqueue("worker_tasks:multiply", 6, 7)
-    return {"done": done.job_id, "failed": failed.job_id, "pending": pending.job_id}
-
-
 async def _status(url: str, job_id: str) -> JobStatus:
     async with Queue(nats_url=url) as q:
         return await q.job_status(job_id)
@@ -51,7 +38,7 @@ def test_pick_a_failed_job_and_show_it(
     nats_url: str, env: dict[str, str], tmp_path: Path, child_processes: ChildProcesses
 ) -> None:
     queue = unique("pick")
-    ids = asyncio.run(_jobs(nats_url, queue))
+    ids = asyncio.run(three_jobs(nats_url, queue, "picked on purpose"))
     proc = _start(child_processes, nats_url, env, tmp_path, "job")
     proc.expect(r"Queue: ")
     proc.send(queue)
@@ -76,7 +63,7 @@ def test_pick_from_every_status_then_requeue(
     nats_url: str, env: dict[str, str], tmp_path: Path, child_processes: ChildProcesses
 ) -> None:
     queue = unique("pick")
-    ids = asyncio.run(_jobs(nats_url, queue))
+    ids = asyncio.run(three_jobs(nats_url, queue, "picked on purpose"))
     proc = _start(child_processes, nats_url, env, tmp_path, "job")
     proc.expect(r"Queue: ")
     proc.send(queue)
