@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
-import pluggy
 import pytest
 from click.testing import CliRunner
 
@@ -21,7 +20,7 @@ from naq_core import Job, JobFailedError, Outcome, Queue, Worker, hookimpl, task
 from naq_core.config import Config, load_config
 from naq_core.deadletter import DeadLetter
 from naq_core.errors import PluginError, UnknownSerializerError
-from naq_core.plugins import Hooks, list_plugins, new_plugin_manager, reset_plugin_manager
+from naq_core.plugins import Hooks, new_plugin_manager, reset_plugin_manager
 from naq_core.shutdown import ShutdownPolicy
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -60,50 +59,6 @@ def reset_hooks() -> Callable[..., Hooks]:
 
 
 # --- the plugin manager ------------------------------------------------------------------
-
-
-def test_check_pending_passes_with_the_builtins() -> None:
-    pm = new_plugin_manager(load_entrypoints=False)
-    pm.check_pending()
-    assert pm.get_plugin("naq_core.builtin") is not None
-
-
-def test_a_misspelled_hookimpl_fails_check_pending() -> None:
-    class Typo:
-        @hookimpl
-        def naq_job_finishd(self, job: Job, outcome: Outcome) -> None:
-            pass
-
-    with pytest.raises(pluggy.PluginValidationError, match="naq_job_finishd"):
-        new_plugin_manager(load_entrypoints=False, plugins=[Typo()])
-
-
-def test_an_unknown_hook_argument_fails_registration() -> None:
-    class WrongArgument:
-        @hookimpl
-        def naq_job_started(self, job: Job, worker: Worker) -> None:
-            pass
-
-    with pytest.raises(pluggy.PluginValidationError, match="worker"):
-        new_plugin_manager(load_entrypoints=False, plugins=[WrongArgument()])
-
-
-def test_list_plugins_reports_a_plugins_hooks() -> None:
-    class Recorder:
-        @hookimpl
-        def naq_job_enqueued(self, job: Job) -> None:
-            pass
-
-        @hookimpl
-        def naq_worker_started(self, worker: Worker) -> None:
-            pass
-
-    pm = new_plugin_manager(load_entrypoints=False)
-    pm.register(Recorder(), name="recorder")
-    rows = {row["name"]: row for row in list_plugins(pm)}
-    assert rows["recorder"]["hooks"] == ["naq_job_enqueued", "naq_worker_started"]
-    assert rows["naq_core.builtin"]["hooks"] == ["naq_shutdown_policy"]
-    assert set(rows["recorder"]) == {"name", "distribution", "version", "hooks"}
 
 
 def test_every_hookspec_is_exercised() -> None:

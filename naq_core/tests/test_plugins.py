@@ -1,4 +1,5 @@
-"""Plugin discovery: entry points of group ``naq``, the NAQ_LOAD_PLUGINS allow-list."""
+"""Plugin discovery (entry points of group ``naq``, the NAQ_LOAD_PLUGINS allow-list) and the
+plugin manager's checks (check_pending, hook arguments, list_plugins)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pluggy
 import pytest
 
+from naq_core import Job, Outcome, Worker, hookimpl
 from naq_core.errors import PluginError
 from naq_core.plugins import list_plugins, new_plugin_manager
 from naq_core.testing.process import write_distribution
@@ -77,3 +80,50 @@ def test_nothing_is_loaded_at_import() -> None:
     code = "import naq_core, naq_core.plugins as p; print(p._hooks is None)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "True"
+
+
+# --- the plugin manager ------------------------------------------------------------------
+
+
+def test_check_pending_passes_with_the_builtins() -> None:
+    pm = new_plugin_manager(load_entrypoints=False)
+    pm.check_pending()
+    assert pm.get_plugin("naq_core.builtin") is not None
+
+
+def test_a_misspelled_hookimpl_fails_check_pending() -> None:
+    class Typo:
+        @hookimpl
+        def naq_job_finishd(self, job: Job, outcome: Outcome) -> None:
+            pass
+
+    with pytest.raises(pluggy.PluginValidationError, match="naq_job_finishd"):
+        new_plugin_manager(load_entrypoints=False, plugins=[Typo()])
+
+
+def test_an_unknown_hook_argument_fails_registration() -> None:
+    class WrongArgument:
+        @hookimpl
+        def naq_job_started(self, job: Job, worker: Worker) -> None:
+            pass
+
+    with pytest.raises(pluggy.PluginValidationError, match="worker"):
+        new_plugin_manager(load_entrypoints=False, plugins=[WrongArgument()])
+
+
+def test_list_plugins_reports_a_plugins_hooks() -> None:
+    class Recorder:
+        @hookimpl
+        def naq_job_enqueued(self, job: Job) -> None:
+            pass
+
+        @hookimpl
+        def naq_worker_started(self, worker: Worker) -> None:
+            pass
+
+    pm = new_plugin_manager(load_entrypoints=False)
+    pm.register(Recorder(), name="recorder")
+    rows = {row["name"]: row for row in list_plugins(pm)}
+    assert rows["recorder"]["hooks"] == ["naq_job_enqueued", "naq_worker_started"]
+    assert rows["naq_core.builtin"]["hooks"] == ["naq_shutdown_policy"]
+    assert set(rows["recorder"]) == {"name", "distribution", "version", "hooks"}
