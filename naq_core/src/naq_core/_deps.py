@@ -22,6 +22,7 @@ import nats.js.errors
 import structlog
 
 from naq_core._conn import DEPS_BUCKET, JOBS_STREAM, job_subject
+from naq_core._kvscan import scan
 from naq_core.errors import JobNotFoundError
 from naq_core.job import Job, JobStatus
 from naq_core.results import ResultStore
@@ -167,19 +168,7 @@ async def cancel(conn: Connection, job_id: str) -> bool:
 
 async def _keys(kv: KeyValue, pattern: str) -> list[str]:
     """Keys matching a subject pattern (nats-py's ``keys(filters=)`` matches substrings)."""
-    watcher = await kv.watch(pattern, meta_only=True, ignore_deletes=True)
-    keys = []
-    try:
-        async with asyncio.timeout(10):
-            async for entry in watcher:
-                if entry is None:
-                    break
-                keys.append(entry.key)
-                if entry.delta == 0:
-                    break
-    finally:
-        await watcher.stop()  # type: ignore[no-untyped-call]
-    return keys
+    return [entry.key for entry in await scan(kv, pattern, timeout=10)]
 
 
 async def _forget(kv: KeyValue, job_id: str, deps: list[str]) -> None:

@@ -10,7 +10,6 @@ schedule message replaces the old one: the server rolls the subject up).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from attrs import evolve
 from nats.js.api import StreamConfig
 
 from naq_core._conn import JOBS_STREAM, job_subject
+from naq_core._kvscan import scan
 from naq_core.errors import JobNotFoundError, ServerVersionError
 from naq_core.job import Job, JobStatus
 from naq_core.results import ResultStore
@@ -171,21 +171,13 @@ async def list_schedules(conn: Connection, queue: str | None = None) -> list[Sch
     One KV watch streams every record (last value per key) instead of a request per key.
     """
     kv = await conn.bucket(SCHEDULES_BUCKET)
-    watcher = await kv.watchall(ignore_deletes=True)
     found: list[Schedule] = []
-    try:
-        async with asyncio.timeout(120):
-            async for entry in watcher:
-                if entry is None:
-                    break
-                if entry.value and entry.operation is None:
-                    schedule = _decode(entry.value)[0]
-                    if queue is None or schedule.queue == queue:
-                        found.append(schedule)
-                if entry.delta == 0:
-                    break
-    finally:
-        await watcher.stop()  # type: ignore[no-untyped-call]
+    for entry in await scan(kv):
+        if not entry.value:
+            continue
+        schedule = _decode(entry.value)[0]
+        if queue is None or schedule.queue == queue:
+            found.append(schedule)
     return sorted(found, key=lambda s: (s.next_run is None, s.next_run or 0.0, s.schedule_id))
 
 

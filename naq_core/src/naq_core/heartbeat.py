@@ -14,6 +14,7 @@ import structlog
 from attrs import frozen
 
 from naq_core._conn import WORKERS_BUCKET
+from naq_core._kvscan import scan
 from naq_core.results import ttl_header
 
 if TYPE_CHECKING:
@@ -85,19 +86,9 @@ class Heartbeat:
 async def list_workers(conn: Connection) -> list[WorkerInfo]:
     """Every worker that beat within its TTL, sorted by id."""
     kv = await conn.bucket(WORKERS_BUCKET)
-    try:
-        keys = await kv.keys()
-    except nats.js.errors.NoKeysError:
-        return []
     workers = []
-    for key in sorted(keys):
-        try:
-            entry = await kv.get(key)
-        except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):
-            continue
-        if not entry.value:
-            continue
-        data = json.loads(entry.value)
+    for entry in sorted(await scan(kv), key=lambda e: e.key):
+        data = json.loads(entry.value or b"{}")
         data["queues"] = tuple(data.get("queues", ()))
         data["current_jobs"] = tuple(data.get("current_jobs", ()))
         workers.append(WorkerInfo(**{f.name: data.get(f.name) for f in attrs.fields(WorkerInfo)}))

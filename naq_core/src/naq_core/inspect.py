@@ -23,6 +23,7 @@ import nats.js.errors
 from attrs import frozen
 
 from naq_core._conn import JOBS_STREAM, RESULTS_BUCKET, consumer_name
+from naq_core._kvscan import scan
 from naq_core.errors import NaqConnectionError, NaqError
 from naq_core.heartbeat import list_workers
 from naq_core.job import Job, JobStatus
@@ -190,24 +191,15 @@ async def _records(conn: Connection, timeout: float) -> list[JobRecord]:
         kv = await conn.js.key_value(RESULTS_BUCKET)
     except (nats.js.errors.BucketNotFoundError, nats.js.errors.NotFoundError):
         return []
-    watcher = await kv.watchall(ignore_deletes=True)
     records: list[JobRecord] = []
     try:
-        async with asyncio.timeout(timeout):
-            async for entry in watcher:
-                if entry is None:
-                    break
-                if entry.value:
-                    record = _record(conn, entry.key, entry.value)
-                    if record is not None:
-                        records.append(record)
+        entries = await scan(kv, timeout=timeout)
     except TimeoutError:
         raise NaqError(f"reading {RESULTS_BUCKET} took more than {timeout:g} s") from None
-    finally:
-        try:
-            await watcher.stop()  # type: ignore[no-untyped-call]
-        except (TimeoutError, nats.errors.Error):
-            pass
+    for entry in entries:
+        record = _record(conn, entry.key, entry.value or b"")
+        if record is not None:
+            records.append(record)
     return records
 
 
@@ -292,7 +284,7 @@ async def job_ids(conn: Connection, prefix: str = "", limit: int = 200) -> list[
     ids = {s.rsplit(".", 1)[1] for s in await _subjects(conn, _queue_filter(None))}
     try:
         kv = await conn.js.key_value(RESULTS_BUCKET)
-        ids.update(await kv.keys())
-    except (nats.js.errors.BucketNotFoundError, nats.js.errors.NotFoundError, nats.js.errors.NoKeysError):
+        ids.update(entry.key for entry in await scan(kv, timeout=5))
+    except (nats.js.errors.BucketNotFoundError, nats.js.errors.NotFoundError, TimeoutError):
         pass
     return sorted(i for i in ids if i.startswith(prefix))[:limit]

@@ -1,0 +1,50 @@
+"""Reading many keys of a KV bucket in one pass, without trusting the watcher's end marker.
+
+nats-py's watcher signals "no more initial values" with a ``None`` that it decides from a
+consumer-info snapshot taken right after the watch starts; under load that snapshot can say
+"nothing pending" and the marker arrives before any value, so a reader stopping at ``None``
+sees an empty bucket. Here the end is the value after which nothing is pending
+(``delta == 0``), deletes included so that count is reached, and an empty match is known
+before the watch starts from the stream's own subject counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import nats.errors
+from nats.js.kv import KeyValue
+
+__all__ = ["scan"]
+
+
+async def _empty(kv: KeyValue, pattern: str) -> bool:
+    status = await kv.status()
+    if status.values == 0:
+        return True
+    if pattern == ">":
+        return False
+    info = await kv._js.stream_info(kv._stream, subjects_filter=f"$KV.{kv._name}.{pattern}")
+    return not info.state.subjects
+
+
+async def scan(kv: KeyValue, pattern: str = ">", *, timeout: float = 120.0) -> list[KeyValue.Entry]:
+    """The last value of every key matching ``pattern`` (deleted keys left out)."""
+    if await _empty(kv, pattern):
+        return []
+    watcher = await kv.watch(pattern)
+    entries: list[KeyValue.Entry] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                entry = await watcher.updates(timeout=timeout)  # type: ignore[no-untyped-call]
+                if entry is None:
+                    continue  # nats-py's own marker: not reliable, see the module doc
+                if entry.operation is None:
+                    entries.append(entry)
+                if not entry.delta:
+                    return entries
+    finally:
+        with contextlib.suppress(TimeoutError, nats.errors.Error):
+            await watcher.stop()  # type: ignore[no-untyped-call]
