@@ -22,7 +22,7 @@ import nats.js.errors
 import structlog
 
 from naq_core._conn import DEPS_BUCKET, JOBS_STREAM, job_subject
-from naq_core._kvscan import scan
+from naq_core._kvscan import bucket_is_empty, scan
 from naq_core.errors import JobNotFoundError
 from naq_core.job import Job, JobStatus
 from naq_core.results import ResultStore
@@ -188,6 +188,8 @@ class DependencyTracker:
 
     async def start(self) -> None:
         kv = await self._conn.bucket(DEPS_BUCKET)
+        if await bucket_is_empty(kv, "on.>"):
+            self._ready.set()  # nothing to replay (nats-py's own marker is not trusted)
         watcher = await kv.watch("on.>")
         self._task = asyncio.create_task(self._watch(watcher), name="naq-deps-watch")
         try:
@@ -211,8 +213,7 @@ class DependencyTracker:
         try:
             async for entry in watcher:
                 if entry is None:
-                    self._ready.set()
-                    continue
+                    continue  # see _kvscan: the end of the replay is delta == 0
                 _, dep, job_id = entry.key.split(".", 2)
                 if entry.operation is None:
                     self._dependents[dep].add(job_id)

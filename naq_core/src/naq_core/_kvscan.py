@@ -16,10 +16,11 @@ import contextlib
 import nats.errors
 from nats.js.kv import KeyValue
 
-__all__ = ["scan"]
+__all__ = ["bucket_is_empty", "scan"]
 
 
-async def _empty(kv: KeyValue, pattern: str) -> bool:
+async def bucket_is_empty(kv: KeyValue, pattern: str = ">") -> bool:
+    """Whether no key matches ``pattern`` (from the stream's counts, no watch)."""
     status = await kv.status()
     if status.values == 0:
         return True
@@ -31,7 +32,7 @@ async def _empty(kv: KeyValue, pattern: str) -> bool:
 
 async def scan(kv: KeyValue, pattern: str = ">", *, timeout: float = 120.0) -> list[KeyValue.Entry]:
     """The last value of every key matching ``pattern`` (deleted keys left out)."""
-    if await _empty(kv, pattern):
+    if await bucket_is_empty(kv, pattern):
         return []
     watcher = await kv.watch(pattern)
     entries: list[KeyValue.Entry] = []
