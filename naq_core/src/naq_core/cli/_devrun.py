@@ -136,7 +136,10 @@ async def run_dev(config: Config, *, samples: bool, once: bool) -> None:
             if report is not None:
                 surprises = await _until_first(report, running, stop) or 0
         else:
-            click.echo("Press Ctrl-C to stop.")
+            click.echo(
+                "Look around from another terminal: naq queues, naq workers, naq job, naq schedule list "
+                "(add --nats-url if the port is not 4222). Press Ctrl-C to stop."
+            )
             await _until_first(stop.wait(), running, stop)
     finally:
         if report is not None and not report.done():
