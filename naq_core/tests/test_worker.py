@@ -165,3 +165,14 @@ async def test_heartbeat_lists_the_worker_with_its_current_job(nats_url: str, qu
         conn = await q.connection()
         await wait_until(lambda: True)
         assert worker.worker_id not in [w.worker_id for w in await list_workers(conn)]
+
+
+async def test_one_worker_serves_several_queues(nats_url: str, queue_name: str) -> None:
+    other = queue_name + "-2"
+    async with Queue(queue_name, nats_url) as first, Queue(other, nats_url) as second:
+        async with running_worker(nats_url, [queue_name, other]) as worker:
+            a = await first.enqueue(worker_tasks.add, 1, 1)
+            b = await second.enqueue(worker_tasks.add, 2, 2)
+            assert await first.fetch_job_result(a, timeout=10) == 2
+            assert await second.fetch_job_result(b, timeout=10) == 4
+            assert worker.queues == (queue_name, other)
