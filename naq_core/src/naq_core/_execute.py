@@ -31,6 +31,11 @@ if TYPE_CHECKING:
 __all__ = ["Executor"]
 
 
+def _context(job: Job) -> dict[str, Any]:
+    """The fields every job event carries: id, queue, function, attempt."""
+    return {"job_id": job.job_id, "queue": job.queue_name, "function": job.function, "attempt": job.attempt}
+
+
 def _format(exc: BaseException) -> tuple[str, str, str]:
     return type(exc).__name__, str(exc), "".join(tb.format_exception(exc))
 
@@ -217,14 +222,7 @@ class Executor:
             self.processed += 1
             self.deps.finished(job.job_id)
             duration = time.time() - started
-            log.info(
-                "job_completed",
-                job_id=job.job_id,
-                queue=job.queue_name,
-                function=job.function,
-                attempt=attempt,
-                duration=round(duration, 6),
-            )
+            log.info("job_completed", **_context(job), duration=round(duration, 6))
             if self._hook_finished:
                 await self.conn.hooks.job_finished(
                     job=job, outcome=Outcome(status=JobStatus.COMPLETED, duration=duration, result=result)
@@ -262,13 +260,7 @@ class Executor:
             )
             await msg.nak(delay=delay or None)
             log.warning(
-                "job_retrying",
-                job_id=job.job_id,
-                queue=job.queue_name,
-                function=job.function,
-                attempt=job.attempt,
-                retry_in=round(delay, 3),
-                error=f"{error_type}: {error}",
+                "job_retrying", **_context(job), retry_in=round(delay, 3), error=f"{error_type}: {error}"
             )
             outcome = Outcome(
                 status=JobStatus.RETRYING,
@@ -292,13 +284,7 @@ class Executor:
             )
             self.failed += 1
             log.error(
-                "job_failed",
-                job_id=job.job_id,
-                queue=job.queue_name,
-                function=job.function,
-                attempt=job.attempt,
-                duration=round(duration, 6),
-                error=f"{error_type}: {error}",
+                "job_failed", **_context(job), duration=round(duration, 6), error=f"{error_type}: {error}"
             )
             letter = self.dead.letter(
                 msg,
