@@ -70,7 +70,7 @@ def test_bad_values_name_key_and_file(tmp_path: Path, content: str, expected: st
     path = tmp_path / "naq.toml"
     path.write_text(content + "\n")
     with pytest.raises(ConfigurationError) as info:
-        load_config(path, env={})
+        load_config(path, env={}, for_cli=True)
     message = str(info.value)
     assert expected in message
     assert "\n" not in message
@@ -123,3 +123,54 @@ def test_invalid_queue_names_are_refused() -> None:
     for bad in ("a.b", "sp ace", "star*"):
         with pytest.raises(ConfigurationError):
             Queue(bad)
+
+
+@pytest.mark.parametrize(
+    ("env", "key", "expected"),
+    [
+        ({"NAQ_LOG_LEVEL": "DEBUG"}, "log_level", "debug"),
+        ({"NAQ_LOG_LEVEL": " Warning "}, "log_level", "warning"),
+        ({"NAQ_LOG_FORMAT": "JSON"}, "log_format", "json"),
+        ({"NAQ_SERIALIZER": "Pickle"}, "serializer", "pickle"),
+    ],
+)
+def test_names_from_a_fixed_set_are_read_in_any_case(env: dict[str, str], key: str, expected: str) -> None:
+    config = load_config(search=False, env=env)
+    assert getattr(config, key) == expected
+    assert config.sources[key] == next(iter(env))
+
+
+def test_names_in_any_case_from_the_file_and_from_arguments(tmp_path: Path) -> None:
+    path = tmp_path / "naq.toml"
+    path.write_text('log_level = "ERROR"\nlog_format = "Json"\nserializer = "JSON"\n')
+    config = load_config(path, env={})
+    assert (config.log_level, config.log_format, config.serializer) == ("error", "json", "json")
+    flagged = load_config(path, env={}, overrides={"log_level": "CRITICAL", "log_format": "CONSOLE"})
+    assert (flagged.log_level, flagged.log_format) == ("critical", "console")
+
+
+def test_a_library_call_works_with_an_uppercase_log_level(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NAQ_LOG_LEVEL", "DEBUG")
+    monkeypatch.setenv("NAQ_LOG_FORMAT", "JSON")
+    assert Queue("x").config.log_level == "debug"
+    config = load_config(search=False)
+    assert (config.log_level, config.log_format) == ("debug", "json")
+
+
+def test_a_bad_cli_only_setting_never_stops_the_library(tmp_path: Path) -> None:
+    env = {"NAQ_LOG_LEVEL": "loud", "NAQ_LOG_FORMAT": "xml", "NAQ_CONCURRENCY": "3"}
+    config = load_config(search=False, env=env)
+    assert (config.log_level, config.log_format, config.concurrency) == ("info", "console", 3)
+    assert "log_level" not in config.sources and "log_format" not in config.sources
+    path = tmp_path / "naq.toml"
+    path.write_text('log_level = 5\nlog_format = "xml"\n')
+    assert load_config(path, env={}).log_format == "console"
+    assert Queue("x", log_level="loud").config.log_level == "info"
+
+
+def test_the_cli_still_refuses_a_bad_cli_only_setting() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        load_config(search=False, env={"NAQ_LOG_LEVEL": "loud"}, for_cli=True)
+    assert str(info.value).startswith("NAQ_LOG_LEVEL: log_level: must be in")
+    with pytest.raises(ConfigurationError, match="NAQ_LOG_FORMAT: log_format"):
+        load_config(search=False, env={"NAQ_LOG_FORMAT": "xml"}, for_cli=True)

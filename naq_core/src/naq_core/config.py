@@ -4,6 +4,11 @@ Every value is validated by one cattrs converter; a bad value becomes one
 :class:`~naq_core.errors.ConfigurationError` line that names the key, where it came from and
 what was expected. Tables that are not naq keys (``[tool.naq.dashboard]``) are kept for the
 plugin of that name in :attr:`Config.plugins`.
+
+Values that are names from a fixed set (log level, log format, serializer) are read in any
+case. The settings only the ``naq`` command reads (:data:`CLI_ONLY_KEYS`) never stop a
+library call: a bad one is ignored unless ``load_config(..., for_cli=True)``. The original
+naq's environment variables are read when their new name is unset (``_legacy_env``).
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ import attrs
 import cattrs
 from attrs import field, frozen, validators
 
+from naq_core._legacy_env import legacy_values
 from naq_core.errors import ConfigurationError
 
 __all__ = [
+    "CLI_ONLY_KEYS",
     "QUEUE_NAME_RE",
     "Config",
     "find_config_file",
@@ -32,6 +39,10 @@ __all__ = [
 
 QUEUE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _SECRET_KEYS = frozenset({"password", "token"})
+#: Settings read by the ``naq`` command only: a bad value is an error there, ignored elsewhere.
+CLI_ONLY_KEYS = frozenset({"log_level", "log_format"})
+#: Other spellings of log levels (stdlib's and loguru's, which the original naq used).
+_LEVEL_ALIASES = {"warn": "warning", "fatal": "critical", "trace": "debug", "success": "info"}
 
 
 def validate_queue_name(name: str) -> str:
@@ -66,6 +77,16 @@ def _check_queue(_: object, __: attrs.Attribute[Any], value: str) -> None:
         raise ValueError("letters, digits, '_' or '-' (no dots)")
 
 
+def _name(value: Any) -> Any:
+    """A name from a fixed set, in any case: ``"JSON"`` -> ``"json"``."""
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _level(value: Any) -> Any:
+    name = _name(value)
+    return _LEVEL_ALIASES.get(name, name) if isinstance(name, str) else name
+
+
 _pos: Any = validators.gt(0.0)
 _opt_str = validators.optional(validators.instance_of(str))
 
@@ -88,7 +109,7 @@ class Config:
     tls_key: str | None = field(default=None, validator=_opt_str)
     connect_timeout: float = field(default=5.0, validator=_pos)
     # jobs
-    serializer: str = field(default="json", validator=validators.min_len(1))
+    serializer: str = field(default="json", converter=_name, validator=validators.min_len(1))
     default_queue: str = field(default="naq_default_queue", validator=_check_queue)
     tasks: tuple[str, ...] = ()
     result_ttl: float = field(default=7 * 24 * 3600.0, validator=_pos)
@@ -102,9 +123,11 @@ class Config:
     heartbeat_interval: float = field(default=5.0, validator=_pos)
     # logging (read by the CLI only)
     log_level: str = field(
-        default="info", validator=validators.in_(("debug", "info", "warning", "error", "critical"))
+        default="info",
+        converter=_level,
+        validator=validators.in_(("debug", "info", "warning", "error", "critical")),
     )
-    log_format: str = field(default="console", validator=validators.in_(("console", "json")))
+    log_format: str = field(default="console", converter=_name, validator=validators.in_(("console", "json")))
     # plugin sub-tables, e.g. [tool.naq.dashboard]
     plugins: Mapping[str, Mapping[str, Any]] = field(factory=dict)
     # where each non-default value came from: key -> "naq.toml", "NAQ_X", "argument"
@@ -217,12 +240,14 @@ def load_config(
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
     search: bool = True,
+    for_cli: bool = False,
 ) -> Config:
     """Merge every source into a validated :class:`Config`.
 
     ``path`` is an explicit config file (else :func:`find_config_file` when ``search``);
     ``env`` defaults to ``os.environ``; ``overrides`` are flags and constructor arguments
-    (``None`` values are ignored).
+    (``None`` values are ignored). A bad value of a setting in :data:`CLI_ONLY_KEYS` raises
+    only with ``for_cli`` (the ``naq`` command); otherwise it is left at its default.
     """
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
@@ -242,6 +267,8 @@ def load_config(
                 known = ", ".join(sorted(FIELDS))
                 raise ConfigurationError(f"{file}: unknown key {key!r} (known keys: {known})")
 
+    for key, (value, var) in legacy_values(env).items():  # the original naq's names
+        values[key], sources[key] = value, var
     for key in FIELDS:
         var = f"NAQ_{key.upper()}"
         if var in env and env[var] != "":
@@ -253,9 +280,15 @@ def load_config(
         if value is not None:
             values[key], sources[key] = value, "argument"
 
-    checked = {key: _check(key, value, sources) for key, value in values.items()}
-    config = Config(**checked, plugins=plugins, sources=sources)
-    return config
+    checked: dict[str, Any] = {}
+    for key, value in values.items():
+        try:
+            checked[key] = _check(key, value, sources)
+        except ConfigurationError:
+            if for_cli or key not in CLI_ONLY_KEYS:
+                raise
+            del sources[key]  # a library never refuses to work over the command line's settings
+    return Config(**checked, plugins=plugins, sources=sources)
 
 
 def _check(key: str, value: Any, sources: Mapping[str, str]) -> Any:

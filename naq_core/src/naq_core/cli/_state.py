@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,7 +68,14 @@ class CliState:
             "log_format": self.log_format,
             **overrides,
         }
-        config = load_config(self.config_path, overrides=merged)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DeprecationWarning)  # the original naq's variables
+            config = load_config(self.config_path, overrides=merged, for_cli=True)
+        for warning in caught:
+            if issubclass(warning.category, DeprecationWarning):
+                click.echo(f"Warning: {warning.message}", err=True)
+            else:
+                warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
         if not self._logging_done:
             from naq_core import logconfig
 
