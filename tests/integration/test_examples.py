@@ -1,0 +1,135 @@
+"""Every example of docs/examples runs end to end, exactly as its README says.
+
+For each example folder (found on disk, so a new one is tested without touching this file):
+a private NATS server, the ``naq worker ...`` line of its README run from a copy of the
+folder, then ``python main.py`` with a bounded wait. The producer must exit 0 and print the
+facts listed in ``EXPECTED`` (results, attempts, statuses). The worker is stopped by its pid.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import signal
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from naq_core.server import EmbeddedServer
+from naq_core.testing.process import ChildProcess, ChildProcesses, naq_argv, stop_process, write_distribution
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+FOLDERS = sorted(p for p in EXAMPLES.iterdir() if p.is_dir() and re.match(r"^\d\d-", p.name))
+FILES = ("README.md", "tasks.py", "main.py")
+START = 60.0  # seconds for a worker to start
+RUN = 120.0  # seconds for a producer to end: each waits for its jobs with bounded timeouts
+STOP = 40.0  # seconds for a worker to stop after SIGTERM (its shutdown_timeout is 30)
+
+#: What each example's ``python main.py`` must print: regular expressions, each searched in
+#: its stdout. Every example has an entry (see test_every_example_has_expectations).
+EXPECTED: dict[str, list[str]] = {
+    "01-hello-world": [
+        r"enqueued tasks:add as job [0-9a-f]{32}\n",
+        r"add\(2, 3\) = 5\n",
+        r"greet\('naq'\) = 'hello, naq'\n",
+        r"status of job [0-9a-f]{32}: completed\n",
+    ],
+}
+
+
+def _worker_command(readme: str) -> list[str]:
+    """The ``naq worker ...`` line of a README, as arguments after ``naq``."""
+    lines = [line.strip() for line in readme.splitlines() if line.strip().startswith("naq worker ")]
+    assert len(lines) == 1, f"expected one `naq worker` line in the README, found {lines}"
+    argv = shlex.split(lines[0])
+    assert "-t" in argv or "--tasks" in argv, lines[0]
+    return argv[1:]
+
+
+def _env(nats_url: str) -> dict[str, str]:
+    """This environment without the machine's NAQ_* settings, pointed at the test server."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NAQ_")}
+    env["NAQ_NATS_URL"] = nats_url
+    env["NO_COLOR"] = "1"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def _as_installed(folder: Path, env: dict[str, str]) -> None:
+    """If the example is a plugin project (pyproject.toml), make it look ``pip install -e .``-ed.
+
+    A throwaway distribution in ``folder/site`` offers the project's ``naq`` entry points, and
+    the folder itself is on the path: what an editable install gives, without installing.
+    """
+    pyproject = folder / "pyproject.toml"
+    if not pyproject.is_file():
+        return
+    project = tomllib.loads(pyproject.read_text())["project"]
+    entry_points = project["entry-points"]["naq"]
+    assert entry_points, "a plugin project offers at least one `naq` entry point"
+    site = folder / "site"
+    write_distribution(site, project["name"], entry_points, version=project["version"])
+    env["PYTHONPATH"] = os.pathsep.join([str(site), str(folder), *[p for p in sys.path if p]])
+
+
+def _stop(worker: ChildProcess) -> int | None:
+    """SIGTERM by pid, a bounded wait, SIGKILL if it is still running. Its exit code."""
+    if worker.popen.poll() is None:
+        os.kill(worker.pid, signal.SIGTERM)
+    try:
+        return worker.popen.wait(timeout=STOP)
+    except Exception:
+        stop_process(worker.popen)
+        return None
+
+
+def test_examples_are_found() -> None:
+    assert len(FOLDERS) >= 8, [p.name for p in FOLDERS]
+    assert [p.name[:2] for p in FOLDERS] == [f"{n:02d}" for n in range(1, len(FOLDERS) + 1)]
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+def test_every_example_has_readme_tasks_and_main(folder: Path) -> None:
+    for name in FILES:
+        assert (folder / name).is_file(), f"{folder.name} has no {name}"
+    readme = (folder / "README.md").read_text()
+    _worker_command(readme)
+    assert "python main.py" in readme
+    assert f"]({folder.name}" in (EXAMPLES / "README.md").read_text(), f"{folder.name} is not in the index"
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+def test_every_example_has_expectations(folder: Path) -> None:
+    assert EXPECTED.get(folder.name), f"add what {folder.name}/main.py must print to EXPECTED"
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+def test_example_runs_end_to_end(
+    folder: Path, fresh_nats_server: EmbeddedServer, child_processes: ChildProcesses, tmp_path: Path
+) -> None:
+    work = tmp_path / folder.name  # a copy: nothing the run writes lands in the repository
+    shutil.copytree(folder, work, ignore=shutil.ignore_patterns("__pycache__", "*.jsonl", "*.egg-info"))
+    env = _env(fresh_nats_server.url)
+    _as_installed(work, env)
+
+    worker = child_processes.start(
+        naq_argv(*_worker_command((work / "README.md").read_text())), env=env, cwd=work
+    )
+    worker.wait_for("worker_started", timeout=START)
+    producer = child_processes.start([sys.executable, "main.py"], env=env, cwd=work)
+    code = producer.wait(timeout=RUN)
+    out = producer.stdout
+    worker_alive = worker.popen.poll() is None
+    worker_code = _stop(worker)
+
+    report = f"--- main.py output:\n{producer.output}\n--- worker output:\n{worker.output}"
+    assert code == 0, report
+    assert worker_alive, report
+    for pattern in EXPECTED[folder.name]:
+        assert re.search(pattern, out), f"{pattern!r} not printed\n{report}"
+    assert "Traceback" not in producer.stderr, report
+    assert worker_code == 0, report
