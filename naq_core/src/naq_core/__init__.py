@@ -7,6 +7,9 @@ are :class:`Worker` or ``naq worker``; plugins implement hooks from
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from naq_core.client import NaqClient, close_default_client, get_default_client
 from naq_core.config import Config, load_config
 from naq_core.deadletter import DeadLetter, DeadLetterReason, DeadLetterSink
@@ -61,7 +64,7 @@ from naq_core.helpers import (
     schedule_sync,
 )
 from naq_core.hookspecs import hookimpl
-from naq_core.job import JOB_STATUS, Job, JobStatus, Outcome, RetryStrategy
+from naq_core.job import Job, JobStatus, Outcome, RetryStrategy
 from naq_core.queue import Queue
 from naq_core.registry import TaskRegistry, task
 from naq_core.results import JobRecord
@@ -71,7 +74,6 @@ from naq_core.shutdown import ShutdownPolicy
 from naq_core.worker import Worker
 
 __all__ = [
-    "JOB_STATUS",
     "Config",
     "ConfigurationError",
     "DeadLetter",
@@ -142,3 +144,22 @@ __all__ = [
     "schedule_sync",
     "task",
 ]
+
+
+_COMPAT_NAMES = {"JOB_STATUS": "compat", "SyncClient": "compat", "setup_logging": "compat"}
+_COMPAT_NAMES.update(NaqException="exceptions", JobExecutionError="exceptions")
+
+
+def __getattr__(name: str) -> Any:
+    """The original naq's names (``JOB_STATUS``, ``SyncClient``, ``setup_logging``,
+    ``NaqException``, ``JobExecutionError``), loaded on first use, each warning once.
+
+    They are not in ``__all__``: importing ``naq_core`` (or ``*`` from it) warns about nothing.
+    """
+    where = _COMPAT_NAMES.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f"naq_core.{where}")
+    if where == "compat":
+        module.warn_once(name, module.EXPORTS[name])
+    return getattr(module, name)

@@ -266,28 +266,42 @@ class NaqClient:
 
     def enqueue_at(
         self,
-        when: dt.datetime,
-        func: Callable[..., Any] | str,
+        when: dt.datetime | None = None,
+        func: Callable[..., Any] | str | None = None,
         *args: Any,
         queue_name: str | None = None,
         **options: Any,
     ) -> Job:
         """Run ``func`` once at ``when`` (naive datetimes are UTC); every ``enqueue`` option.
 
-        The job's id is also its schedule's id (for :meth:`cancel_scheduled_job`).
+        The job's id is also its schedule's id (for :meth:`cancel_scheduled_job`). ``dt=``
+        (the original naq's name for ``when``) works until naq 1.0, with a warning.
         """
-        return self._on_queue(queue_name, lambda queue: queue.enqueue_at(when, func, *args, **options))
+        if when is None or func is None:
+            from naq_core.compat import first_argument
+
+            when, func = first_argument(when, func, options, where="enqueue_at", new="when", old="dt")
+        at, run = when, func
+        return self._on_queue(queue_name, lambda queue: queue.enqueue_at(at, run, *args, **options))
 
     def enqueue_in(
         self,
-        delay: float | dt.timedelta,
-        func: Callable[..., Any] | str,
+        delay: float | dt.timedelta | None = None,
+        func: Callable[..., Any] | str | None = None,
         *args: Any,
         queue_name: str | None = None,
         **options: Any,
     ) -> Job:
-        """Run ``func`` once after ``delay`` (seconds or a ``timedelta``)."""
-        return self._on_queue(queue_name, lambda queue: queue.enqueue_in(delay, func, *args, **options))
+        """Run ``func`` once after ``delay`` (seconds or a ``timedelta``).
+
+        ``delta=`` (the original naq's name for ``delay``) works until naq 1.0, with a warning.
+        """
+        if delay is None or func is None:
+            from naq_core.compat import first_argument
+
+            delay, func = first_argument(delay, func, options, where="enqueue_in", new="delay", old="delta")
+        after, run = delay, func
+        return self._on_queue(queue_name, lambda queue: queue.enqueue_in(after, run, *args, **options))
 
     def schedule(
         self,

@@ -219,6 +219,34 @@ class Job:
         except (KeyError, TypeError, ValueError) as exc:
             raise SerializationError(f"not a job envelope: {type(exc).__name__}: {exc}") from exc
 
+    # --- the original naq's names, until naq 1.0 (naq_core.compat) --------------------------
+
+    @staticmethod
+    async def fetch_result(
+        job_id: str | Job, nats_url: str | None = None, *, timeout: float | None = None
+    ) -> Any:
+        """Deprecated: ``await naq_core.fetch_job_result(job_id, timeout, nats_url=...)``.
+
+        Waits for the job's result (up to ``timeout`` seconds; ``None``: for ever), raises
+        ``JobFailedError`` if it failed and ``JobNotFoundError`` if the id is unknown.
+        """
+        from naq_core.compat import warn_once
+        from naq_core.helpers import fetch_job_result
+
+        warn_once("Job.fetch_result()", "naq_core.fetch_job_result(job_id, timeout, nats_url=...)")
+        return await fetch_job_result(job_id, timeout, nats_url=nats_url)
+
+    @staticmethod
+    def fetch_result_sync(
+        job_id: str | Job, nats_url: str | None = None, *, timeout: float | None = None
+    ) -> Any:
+        """Deprecated: ``naq_core.fetch_job_result_sync(job_id, timeout, nats_url=...)``; blocks."""
+        from naq_core.compat import warn_once
+        from naq_core.helpers import fetch_job_result_sync
+
+        warn_once("Job.fetch_result_sync()", "naq_core.fetch_job_result_sync(job_id, timeout, nats_url=...)")
+        return fetch_job_result_sync(job_id, timeout, nats_url=nats_url)
+
 
 @frozen(kw_only=True)
 class Outcome:

@@ -69,27 +69,55 @@ def _changes(
 
 
 async def enqueue_at(
-    when: dt.datetime,
-    func: Callable[..., Any] | str,
+    when: dt.datetime | None = None,
+    func: Callable[..., Any] | str | None = None,
     *args: Any,
     queue_name: str | None = None,
     nats_url: Url = None,
     **options: Any,
 ) -> Job:
-    """Run ``func`` once at ``when`` (naive datetimes are UTC); options as for ``enqueue``."""
+    """Run ``func`` once at ``when`` (naive datetimes are UTC); options as for ``enqueue``.
+
+    ``dt=`` (the original naq's name for ``when``) works until naq 1.0, with a warning.
+    """
+    when, func = _at_arguments(when, func, options)
     return await (await queue(queue_name, nats_url)).enqueue_at(when, func, *args, **options)
 
 
 async def enqueue_in(
-    delay: Delay,
-    func: Callable[..., Any] | str,
+    delay: Delay | None = None,
+    func: Callable[..., Any] | str | None = None,
     *args: Any,
     queue_name: str | None = None,
     nats_url: Url = None,
     **options: Any,
 ) -> Job:
-    """Run ``func`` once after ``delay`` (seconds or a ``timedelta``)."""
+    """Run ``func`` once after ``delay`` (seconds or a ``timedelta``).
+
+    ``delta=`` (the original naq's name for ``delay``) works until naq 1.0, with a warning.
+    """
+    delay, func = _in_arguments(delay, func, options)
     return await (await queue(queue_name, nats_url)).enqueue_in(delay, func, *args, **options)
+
+
+def _at_arguments(
+    when: dt.datetime | None, func: Callable[..., Any] | str | None, options: dict[str, Any]
+) -> tuple[dt.datetime, Callable[..., Any] | str]:
+    if when is not None and func is not None:
+        return when, func
+    from naq_core.compat import first_argument
+
+    return first_argument(when, func, options, where="enqueue_at", new="when", old="dt")
+
+
+def _in_arguments(
+    delay: Delay | None, func: Callable[..., Any] | str | None, options: dict[str, Any]
+) -> tuple[Delay, Callable[..., Any] | str]:
+    if delay is not None and func is not None:
+        return delay, func
+    from naq_core.compat import first_argument
+
+    return first_argument(delay, func, options, where="enqueue_in", new="delay", old="delta")
 
 
 async def schedule(
@@ -167,8 +195,42 @@ async def run_scheduled_job_now(schedule_id: str, nats_url: Url = None) -> Job:
 
 # --- sync: the same arguments, through a NaqClient ----------------------------------------------
 
-enqueue_at_sync = sync(enqueue_at)
-enqueue_in_sync = sync(enqueue_in)
+_enqueue_at_sync = sync(enqueue_at)
+_enqueue_in_sync = sync(enqueue_in)
+
+
+def enqueue_at_sync(
+    when: dt.datetime | None = None,
+    func: Callable[..., Any] | str | None = None,
+    *args: Any,
+    queue_name: str | None = None,
+    nats_url: Url = None,
+    **options: Any,
+) -> Job:
+    """Run ``func`` once at ``when`` (naive datetimes are UTC); options as for ``enqueue``.
+
+    ``dt=`` (the original naq's name for ``when``) works until naq 1.0, with a warning.
+    """
+    when, func = _at_arguments(when, func, options)  # here, so that the warning names the caller
+    return _enqueue_at_sync(when, func, *args, queue_name=queue_name, nats_url=nats_url, **options)
+
+
+def enqueue_in_sync(
+    delay: Delay | None = None,
+    func: Callable[..., Any] | str | None = None,
+    *args: Any,
+    queue_name: str | None = None,
+    nats_url: Url = None,
+    **options: Any,
+) -> Job:
+    """Run ``func`` once after ``delay`` (seconds or a ``timedelta``).
+
+    ``delta=`` (the original naq's name for ``delay``) works until naq 1.0, with a warning.
+    """
+    delay, func = _in_arguments(delay, func, options)
+    return _enqueue_in_sync(delay, func, *args, queue_name=queue_name, nats_url=nats_url, **options)
+
+
 schedule_sync = sync(schedule)
 list_schedules_sync = sync(list_schedules)
 get_schedule_sync = sync(get_schedule)

@@ -47,16 +47,24 @@ class SchedulingMixin:
         return self.prepare(func, *args, **options)
 
     async def enqueue_at(
-        self, when: dt.datetime, func: Callable[..., Any] | str, *args: Any, **options: Any
+        self,
+        when: dt.datetime | None = None,
+        func: Callable[..., Any] | str | None = None,
+        *args: Any,
+        **options: Any,
     ) -> Job:
         """Run ``func`` once at ``when`` (naive datetimes are UTC; a past time runs at once).
 
         Takes every option :meth:`enqueue` takes. The returned job's id is also the
         schedule's id (cancel it with :meth:`cancel_scheduled_job`); a caller-given
-        ``job_id`` registered twice replaces the first.
+        ``job_id`` registered twice replaces the first. ``dt=`` (the original naq's name
+        for ``when``) still works until naq 1.0, with a warning.
         """
-        job = self._scheduled_job(func, args, options)
-        at = as_utc(when).timestamp()
+        from naq_core.compat import first_argument  # accepts dt= (not imported at the top: a cycle)
+
+        moment, run = first_argument(when, func, options, where="enqueue_at", new="when", old="dt")
+        job = self._scheduled_job(run, args, options)
+        at = as_utc(moment).timestamp()
         schedule = Schedule(
             schedule_id=job.job_id, queue=self.name, function=job.function, kind=ScheduleKind.AT, at=at
         )
@@ -64,11 +72,22 @@ class SchedulingMixin:
         return job
 
     async def enqueue_in(
-        self, delay: float | dt.timedelta, func: Callable[..., Any] | str, *args: Any, **options: Any
+        self,
+        delay: float | dt.timedelta | None = None,
+        func: Callable[..., Any] | str | None = None,
+        *args: Any,
+        **options: Any,
     ) -> Job:
-        """Run ``func`` once after ``delay`` (seconds or a ``timedelta``)."""
-        when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=_seconds(delay))
-        return await self.enqueue_at(when, func, *args, **options)
+        """Run ``func`` once after ``delay`` (seconds or a ``timedelta``).
+
+        ``delta=`` (the original naq's name for ``delay``) still works until naq 1.0, with a
+        warning.
+        """
+        from naq_core.compat import first_argument  # accepts delta= (not imported at the top: a cycle)
+
+        after, run = first_argument(delay, func, options, where="enqueue_in", new="delay", old="delta")
+        when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=_seconds(after))
+        return await self.enqueue_at(when, run, *args, **options)
 
     async def schedule(
         self,
