@@ -4,8 +4,11 @@ Built-in commands live in modules of this package and are imported only when res
 name (click's "complex applications" ``LazyGroup``, flask's ``FlaskGroup``). Plugin commands
 come from the ``naq_register_commands`` hook, called once per plugin manager the first time
 the group lists or resolves a command that is not built in; a plugin cannot replace a
-built-in name. Errors are one line on stderr: ``Error: ...`` (exit 1 for naq errors, 2 for
-usage errors), a traceback only with ``--debug``; Ctrl-C exits 130.
+built-in name. The global options (``--nats-url``, ``--config``, ``--log-level``,
+``--log-format``, ``--debug``) are also given to every command the group resolves, at any
+depth, so they work after the subcommand as well as before it. Errors are one line on
+stderr: ``Error: ...`` (exit 1 for naq errors, 2 for usage errors), a traceback only with
+``--debug``; Ctrl-C exits 130.
 """
 
 from __future__ import annotations
@@ -21,11 +24,11 @@ from typing import Any, NoReturn
 
 import click
 
-from naq_core.cli._state import CliState, echo_json, table
+from naq_core.cli._state import CliState, echo_json, get_state, table
 from naq_core.errors import JobFailedError, NaqError
 from naq_core.logconfig import FORMATS, LEVELS
 
-__all__ = ["BUILTIN_COMMANDS", "NaqGroup", "cli", "core_version", "main"]
+__all__ = ["BUILTIN_COMMANDS", "NaqGroup", "cli", "core_version", "main", "with_global_options"]
 
 #: command name -> "module:attribute", imported when the command is used.
 BUILTIN_COMMANDS: Mapping[str, str] = {
@@ -71,9 +74,10 @@ class NaqGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy_commands:
-            return self._builtin(cmd_name)
+            return with_global_options(self._builtin(cmd_name))
         self._merge_plugin_commands()
-        return self.commands.get(cmd_name)
+        command = self.commands.get(cmd_name)
+        return None if command is None else with_global_options(command)
 
     def _builtin(self, name: str) -> click.Command:
         command = self._builtins.get(name)
@@ -185,11 +189,77 @@ def _traceback_if_debug() -> None:
 
 # --- global options ----------------------------------------------------------------------
 
+_CONFIG_HELP = (
+    "Config file (naq.toml or a pyproject.toml with [tool.naq]). Default: $NAQ_CONFIG, else the nearest one."
+)
+_NATS_URL_HELP = (
+    "NATS server URL(s), comma-separated. Default: $NAQ_NATS_URL, the config, nats://127.0.0.1:4222."
+)
+_LOG_LEVEL_HELP = "Default: info for worker, server and dev, warning for the others."
+_LOG_FORMAT_HELP = "Log lines on stderr. Default: console."
+_DEBUG_HELP = "Show tracebacks of errors."
+_GLOBAL_MARK = "_naq_global_options"
+
 
 def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
     if value:
         _debug.set(True)
     return value
+
+
+def _store_global(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """A global option given after a subcommand: as good as the same option before it."""
+    if value is None or value is False or param.name is None:
+        return
+    if param.name == "debug":
+        _debug.set(True)
+    elif param.name == "log_level":
+        value = value.lower()
+    setattr(get_state(ctx), param.name, value)
+
+
+def _global_options() -> list[click.Option]:
+    """Fresh copies of the group's global options, stored in the :class:`CliState`."""
+    common: dict[str, Any] = {"expose_value": False, "callback": _store_global}
+    return [
+        click.Option(
+            ["--config", "config_path"],
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="PATH",
+            help=_CONFIG_HELP,
+            **common,
+        ),
+        click.Option(["--nats-url", "nats_url"], metavar="URL", help=_NATS_URL_HELP, **common),
+        click.Option(
+            ["--log-level", "log_level"],
+            type=click.Choice(LEVELS, case_sensitive=False),
+            help=_LOG_LEVEL_HELP,
+            **common,
+        ),
+        click.Option(
+            ["--log-format", "log_format"],
+            type=click.Choice(FORMATS, case_sensitive=False),
+            help=_LOG_FORMAT_HELP,
+            **common,
+        ),
+        click.Option(["--debug", "debug"], is_flag=True, is_eager=True, help=_DEBUG_HELP, **common),
+    ]
+
+
+def with_global_options(command: click.Command) -> click.Command:
+    """Give ``command`` (and the commands of a group, at any depth) the global options, once.
+
+    An option the command already has under the same flag keeps the command's meaning.
+    """
+    if getattr(command, _GLOBAL_MARK, False):
+        return command
+    setattr(command, _GLOBAL_MARK, True)
+    taken = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+    command.params.extend(o for o in _global_options() if not taken.intersection(o.opts))
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            with_global_options(sub)
+    return command
 
 
 def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -239,17 +309,12 @@ def _print_plugins(as_json: bool) -> None:
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
     metavar="PATH",
-    help="Config file (naq.toml or a pyproject.toml with [tool.naq]). "
-    "Default: $NAQ_CONFIG, else the nearest one.",
+    help=_CONFIG_HELP,
 )
-@click.option(
-    "--nats-url",
-    metavar="URL",
-    help="NATS server URL(s), comma-separated. Default: $NAQ_NATS_URL, the config, nats://127.0.0.1:4222.",
-)
-@click.option("--log-level", type=click.Choice(LEVELS, case_sensitive=False), help="Default: info.")
-@click.option("--log-format", type=click.Choice(FORMATS), help="Log lines on stderr. Default: console.")
-@click.option("--debug", is_flag=True, is_eager=True, callback=_set_debug, help="Show tracebacks of errors.")
+@click.option("--nats-url", metavar="URL", help=_NATS_URL_HELP)
+@click.option("--log-level", type=click.Choice(LEVELS, case_sensitive=False), help=_LOG_LEVEL_HELP)
+@click.option("--log-format", type=click.Choice(FORMATS, case_sensitive=False), help=_LOG_FORMAT_HELP)
+@click.option("--debug", is_flag=True, is_eager=True, callback=_set_debug, help=_DEBUG_HELP)
 @click.option(
     "--version",
     is_flag=True,
@@ -288,13 +353,14 @@ def cli(
     """naq: background jobs for Python on NATS JetStream.
 
     Start a local server with `naq server` (or everything at once with `naq dev`), run
-    workers with `naq worker QUEUE -t myapp.tasks`.
+    workers with `naq worker QUEUE -t myapp.tasks`. The options below also work after
+    any command (`naq worker QUEUE --nats-url URL`).
     """
     ctx.obj = CliState(
         config_path=config_path,
         nats_url=nats_url,
         log_level=log_level.lower() if log_level else None,
-        log_format=log_format,
+        log_format=log_format.lower() if log_format else None,
         debug=debug,
     )
 
