@@ -17,6 +17,7 @@ from naq_core import _schedules
 from naq_core.deadletter import DeadLetterReason
 from naq_core.errors import JobTimeoutError, SerializationError
 from naq_core.job import Job, JobStatus, Outcome
+from naq_core.registry import unknown_task_message
 from naq_core.serializer import SERIALIZER_HEADER
 
 if TYPE_CHECKING:
@@ -38,6 +39,14 @@ def _context(job: Job) -> dict[str, Any]:
 
 def _format(exc: BaseException) -> tuple[str, str, str]:
     return type(exc).__name__, str(exc), "".join(tb.format_exception(exc))
+
+
+def _failure_reason(job: Job, exc: BaseException) -> DeadLetterReason:
+    """``retries exhausted`` when retries were wanted for this error and ran out; ``failed``
+    when none were: no ``max_retries``, or ``retry_on`` / ``ignore_on`` rule it out."""
+    if job.max_retries and evolve(job, attempt=1).should_retry(exc):
+        return DeadLetterReason.RETRIES_EXHAUSTED
+    return DeadLetterReason.FAILED
 
 
 class Executor:
@@ -158,7 +167,7 @@ class Executor:
                 return
             job = fired
         if job.function not in self.registry:
-            error = f"unknown task {job.function!r}: not registered with this worker"
+            error = unknown_task_message(job.function, queue)
             await self.results.write(
                 job,
                 JobStatus.FAILED,
@@ -288,7 +297,7 @@ class Executor:
             )
             letter = self.dead.letter(
                 msg,
-                DeadLetterReason.RETRIES_EXHAUSTED,
+                _failure_reason(job, exc),
                 queue=job.queue_name,
                 job=job,
                 error_type=error_type,

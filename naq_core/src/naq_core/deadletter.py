@@ -16,7 +16,8 @@ class DeadLetterReason(enum.StrEnum):
 
     POISON = "poison"  # payload did not decode, or decoded into something that is not a job
     UNKNOWN_TASK = "unknown task"  # function not registered with the worker
-    RETRIES_EXHAUSTED = "retries exhausted"
+    FAILED = "failed"  # failed with no retry asked for (max_retries=0, or retry_on/ignore_on)
+    RETRIES_EXHAUSTED = "retries exhausted"  # failed, and was retried until none were left
     MAX_DELIVERIES = "max deliveries"  # workers died on it until JetStream's limit
     DEPENDENCY_FAILED = "dependency failed"
 

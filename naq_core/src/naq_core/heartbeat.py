@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -20,12 +21,22 @@ from naq_core.results import ttl_header
 if TYPE_CHECKING:
     from naq_core._conn import Connection
 
-__all__ = ["Heartbeat", "WorkerInfo", "list_workers"]
+__all__ = ["WORKER_STATES", "Heartbeat", "WorkerInfo", "list_workers"]
+
+
+#: What a worker is doing, as :attr:`WorkerInfo.state` says: no job running, some jobs
+#: running, or draining its running jobs after SIGTERM.
+WORKER_STATES = ("idle", "busy", "stopping")
 
 
 @frozen(kw_only=True)
 class WorkerInfo:
-    """What ``naq workers`` shows about one live worker."""
+    """What ``naq workers`` shows about one live worker.
+
+    ``status`` is the worker's lifecycle (``running``, ``stopping``); ``state`` what it is
+    doing: ``idle``, ``busy`` (``active_jobs`` running) or ``stopping``. Both are as of the
+    last heartbeat, or of the last change of state (written within about 0.1 s).
+    """
 
     worker_id: str
     hostname: str
@@ -38,19 +49,39 @@ class WorkerInfo:
     failed: int
     started_at: float
     last_heartbeat: float
+    state: str = "idle"
+    active_jobs: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in attrs.asdict(self).items()}
 
 
 class Heartbeat:
-    """Writes ``snapshot()`` every ``interval`` seconds with a TTL of three intervals."""
+    """Writes ``snapshot()`` every ``interval`` seconds with a TTL of three intervals.
 
-    def __init__(self, conn: Connection, worker_id: str, interval: float, snapshot: Any) -> None:
+    ``state()`` (optional) is what the worker is doing (``idle``, ``busy``, ``stopping``):
+    :meth:`state_changed` writes an extra beat when it differs from the last one written,
+    at most once per ``min_gap`` seconds, so a change shows at once without a write per job.
+    """
+
+    def __init__(
+        self,
+        conn: Connection,
+        worker_id: str,
+        interval: float,
+        snapshot: Callable[[], dict[str, Any]],
+        state: Callable[[], str] | None = None,
+        min_gap: float = 1.0,
+    ) -> None:
         self._conn = conn
         self._key = worker_id
         self._interval = interval
         self._snapshot = snapshot
+        self._state = state
+        self._min_gap = min(min_gap, interval)
+        self._written: str | None = None  # state in the last beat
+        self._written_at = 0.0  # monotonic time of the last beat
+        self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -59,9 +90,25 @@ class Heartbeat:
         self._task = asyncio.create_task(self._loop(), name="naq-heartbeat")
 
     async def beat(self) -> None:
-        data = json.dumps({**self._snapshot(), "last_heartbeat": time.time()}).encode()
-        headers = {"Nats-TTL": ttl_header(max(3.0, round(self._interval * 3)))}
-        await self._conn.js.publish(f"$KV.{WORKERS_BUCKET}.{self._key}", data, headers=headers)
+        async with self._lock:  # one write at a time, so the newest snapshot lands last
+            snapshot = self._snapshot()
+            data = json.dumps({**snapshot, "last_heartbeat": time.time()}).encode()
+            headers = {"Nats-TTL": ttl_header(max(3.0, round(self._interval * 3)))}
+            await self._conn.js.publish(f"$KV.{WORKERS_BUCKET}.{self._key}", data, headers=headers)
+            self._written = snapshot.get("state")
+            self._written_at = time.monotonic()
+
+    async def state_changed(self, *, force: bool = False) -> None:
+        """Beat now if the state differs from the last one written (``force``: whatever the
+        gap since the last beat). A failed write is logged; the periodic beat retries."""
+        if self._state is None or self._state() == self._written:
+            return
+        if not force and time.monotonic() - self._written_at < self._min_gap:
+            return
+        try:
+            await self.beat()
+        except (TimeoutError, nats.errors.Error) as exc:
+            structlog.get_logger(__name__).warning("heartbeat_failed", worker_id=self._key, error=str(exc))
 
     async def _loop(self) -> None:
         log = structlog.get_logger(__name__)
@@ -91,5 +138,9 @@ async def list_workers(conn: Connection) -> list[WorkerInfo]:
         data = json.loads(entry.value or b"{}")
         data["queues"] = tuple(data.get("queues", ()))
         data["current_jobs"] = tuple(data.get("current_jobs", ()))
+        if "state" not in data:  # written by a worker older than the field
+            data["active_jobs"] = len(data["current_jobs"])
+            busy = "busy" if data["current_jobs"] else "idle"
+            data["state"] = "stopping" if data.get("status") == "stopping" else busy
         workers.append(WorkerInfo(**{f.name: data.get(f.name) for f in attrs.fields(WorkerInfo)}))
     return workers

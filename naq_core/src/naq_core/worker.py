@@ -88,6 +88,7 @@ class Worker:
         self._conn: Connection | None = None
         self._executor: Executor | None = None
         self._mover: MaxDeliveryMover | None = None
+        self._heartbeat: Heartbeat | None = None
         self._consumers: dict[str, PullConsumer] = {}
         self._tasks: dict[int, tuple[Msg, asyncio.Task[None], float]] = {}  # id(msg) ->
 
@@ -111,6 +112,13 @@ class Worker:
     def running_jobs(self) -> list[str]:
         return list(self._executor.current) if self._executor else []
 
+    @property
+    def state(self) -> str:
+        """``idle`` (no job running), ``busy`` (some running) or ``stopping`` (draining)."""
+        if self.status in ("stopping", "stopped"):
+            return "stopping"
+        return "busy" if self._executor is not None and self._executor.current else "idle"
+
     def snapshot(self) -> dict[str, Any]:
         ex = self._executor
         return {
@@ -119,6 +127,8 @@ class Worker:
             "pid": os.getpid(),
             "queues": list(self.queues),
             "status": self.status,
+            "state": self.state,
+            "active_jobs": len(ex.current) if ex else 0,
             "concurrency": self.config.concurrency,
             "current_jobs": list(ex.current)[:50] if ex else [],
             "processed": ex.processed if ex else 0,
@@ -164,7 +174,9 @@ class Worker:
             await mover.start()
             cancels = await conn.nc.subscribe(f"{CANCEL_SUBJECT}.*", cb=self._on_cancel)
             policy = self.hooks.shutdown_policy(worker=self, config=self.config)
-            heartbeat = Heartbeat(conn, self.worker_id, self.config.heartbeat_interval, self.snapshot)
+            heartbeat = self._heartbeat = Heartbeat(
+                conn, self.worker_id, self.config.heartbeat_interval, self.snapshot, state=lambda: self.state
+            )
             for queue in self.queues:
                 durable = await conn.ensure_consumer(queue)
                 self._consumers[queue] = PullConsumer(
@@ -180,6 +192,13 @@ class Worker:
             for consumer in self._consumers.values():
                 await consumer.start()
             signals = self._install_signals()
+            if not self.registry.names():
+                log.warning(
+                    "no_tasks_registered",
+                    worker_id=self.worker_id,
+                    hint="this worker can run no job: name your tasks' module with "
+                    "`naq worker QUEUE -t myapp.tasks` (or the config's tasks)",
+                )
             log.info(
                 "worker_started",
                 worker_id=self.worker_id,
@@ -194,6 +213,7 @@ class Worker:
             log.info(
                 "worker_stopping", worker_id=self.worker_id, running=len(self._tasks), grace=policy.grace
             )
+            await heartbeat.state_changed(force=True)  # `naq workers` shows it draining now
             for consumer in self._consumers.values():
                 await consumer.stop()
             self._executor.stopping = True  # prefetched jobs are NAKed, not started
@@ -256,6 +276,8 @@ class Worker:
             await asyncio.sleep(0.1)
             if self._executor is not None:
                 await self._executor.mark_running()
+            if self._heartbeat is not None:
+                await self._heartbeat.state_changed()  # idle <-> busy, at most once a second
             now = time.monotonic()
             if now - last < interval:
                 continue

@@ -63,7 +63,7 @@ async def test_requeue_runs_the_job_again_with_the_same_id(nats_url: str, queue_
         with pytest.raises(JobFailedError, match="first call"):
             await q.fetch_job_result(job, timeout=10)
         [stored] = await wait_for_letters(store, queue_name, 1)
-        assert stored.id == job.job_id and stored.letter.reason is DeadLetterReason.RETRIES_EXHAUSTED
+        assert stored.id == job.job_id and stored.letter.reason is DeadLetterReason.FAILED
 
         requeued = await store.requeue([job.job_id])
 

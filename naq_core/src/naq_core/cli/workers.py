@@ -33,11 +33,22 @@ def _ago(timestamp: float | None, now: float) -> str:
     return f"{max(0, round(now - timestamp))}s ago"
 
 
+def _state(info: WorkerInfo) -> str:
+    """``idle``, ``busy (N)`` or ``stopping`` (with the jobs it still drains)."""
+    if info.state == "busy" or (info.state == "stopping" and info.active_jobs):
+        return f"{info.state} ({info.active_jobs})"
+    return info.state
+
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per worker).")
 @click.pass_context
 def workers(ctx: click.Context, as_json: bool) -> None:
-    """List the live workers, from their heartbeats."""
+    """List the live workers, from their heartbeats.
+
+    STATE is `idle` (no job running), `busy (N)` (N jobs running) or `stopping` (draining
+    its running jobs after SIGTERM). The JSON has `state` and `active_jobs`.
+    """
     config = get_state(ctx).config()
     found = run_async(_fetch(config))
     now = time.time()
@@ -58,7 +69,7 @@ def workers(ctx: click.Context, as_json: bool) -> None:
             info.hostname,
             info.pid,
             ",".join(info.queues),
-            info.status,
+            _state(info),
             f"{len(info.current_jobs)}/{info.concurrency}",
             info.processed,
             info.failed,
@@ -66,5 +77,5 @@ def workers(ctx: click.Context, as_json: bool) -> None:
         )
         for info in found
     ]
-    headers = ("ID", "HOST", "PID", "QUEUES", "STATUS", "RUNNING", "PROCESSED", "FAILED", "LAST BEAT")
+    headers = ("ID", "HOST", "PID", "QUEUES", "STATE", "RUNNING", "PROCESSED", "FAILED", "LAST BEAT")
     click.echo(table(headers, lines))
