@@ -6,17 +6,26 @@ consumer-info snapshot taken right after the watch starts; under load that snaps
 sees an empty bucket. Here the end is the value after which nothing is pending
 (``delta == 0``), deletes included so that count is reached, and an empty match is known
 before the watch starts from the stream's own subject counts.
+
+A watch is an ephemeral JetStream consumer, and stopping nats-py's watcher only
+unsubscribes: the server would keep the consumer until its inactivity threshold, and it
+refuses new consumers past 1,000 on a stream. So :func:`scan` deletes its consumer when it
+returns, however it returns, and asks for a short threshold in case the delete is lost.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 import nats.errors
 from nats.js.kv import KeyValue
 
-__all__ = ["bucket_is_empty", "scan"]
+__all__ = ["bucket_is_empty", "release", "scan"]
+
+#: Seconds the server keeps a scan's consumer if our delete never reaches it.
+_INACTIVE_THRESHOLD = 30.0
 
 
 async def bucket_is_empty(kv: KeyValue, pattern: str = ">") -> bool:
@@ -34,7 +43,7 @@ async def scan(kv: KeyValue, pattern: str = ">", *, timeout: float = 120.0) -> l
     """The last value of every key matching ``pattern`` (deleted keys left out)."""
     if await bucket_is_empty(kv, pattern):
         return []
-    watcher = await kv.watch(pattern)
+    watcher = await kv.watch(pattern, inactive_threshold=_INACTIVE_THRESHOLD)
     entries: list[KeyValue.Entry] = []
     try:
         async with asyncio.timeout(timeout):
@@ -47,5 +56,14 @@ async def scan(kv: KeyValue, pattern: str = ">", *, timeout: float = 120.0) -> l
                 if not entry.delta:
                     return entries
     finally:
+        await release(kv, watcher)
+
+
+async def release(kv: KeyValue, watcher: Any) -> None:
+    """Stop a KV watcher and delete its consumer on the server (nats-py only unsubscribes)."""
+    with contextlib.suppress(TimeoutError, nats.errors.Error):
+        await watcher.stop()
+    consumer = getattr(watcher._sub, "_consumer", None)  # the ordered consumer's current name
+    if consumer:
         with contextlib.suppress(TimeoutError, nats.errors.Error):
-            await watcher.stop()  # type: ignore[no-untyped-call]
+            await kv._js.delete_consumer(kv._stream, consumer)

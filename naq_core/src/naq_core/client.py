@@ -24,6 +24,7 @@ import attrs
 import structlog
 
 from naq_core._pool import QueuePool
+from naq_core._resultwait import check_timeout
 from naq_core.config import Config, load_config
 from naq_core.errors import NaqConnectionError
 from naq_core.heartbeat import WorkerInfo, list_workers
@@ -246,9 +247,11 @@ class NaqClient:
         """The job's return value, waiting up to ``timeout`` seconds (``None``: for ever).
 
         Raises ``JobFailedError`` (with the remote traceback) if the job failed and
-        ``naq_core.errors.TimeoutError`` if it did not finish in time.
+        ``naq_core.errors.TimeoutError`` if it did not finish in time; ``JobNotFoundError`` at
+        once if the id is unknown (or its record expired).
         """
-        return self._on_queue(None, lambda queue: queue.fetch_job_result(_job_id(job_id), timeout))
+        seconds = check_timeout(timeout)
+        return self._on_queue(None, lambda queue: queue.fetch_job_result(_job_id(job_id), seconds))
 
     def count(self, queue_name: str | None = None) -> int:
         """Jobs waiting in the queue (default: the configured default queue)."""

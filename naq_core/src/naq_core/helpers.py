@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from naq_core._resultwait import check_timeout
 from naq_core._shared import Url, close_connections, close_sync_connections, pool, queue, sync
 from naq_core.heartbeat import WorkerInfo
 from naq_core.heartbeat import list_workers as _list_workers
@@ -107,8 +108,10 @@ async def enqueue_many(
 
 
 async def fetch_job_result(job_id: str | Job, timeout: float | None = None, nats_url: Url = None) -> Any:
-    """The job's return value, waiting up to ``timeout`` seconds; raises ``JobFailedError``."""
-    return await (await queue(None, nats_url)).fetch_job_result(job_id, timeout)
+    """The job's return value, waiting up to ``timeout`` seconds; raises ``JobFailedError``,
+    or ``JobNotFoundError`` at once if the id is unknown (or its record expired)."""
+    seconds = check_timeout(timeout)  # before connecting: the original took the URL here
+    return await (await queue(None, nats_url)).fetch_job_result(job_id, seconds)
 
 
 async def job_status(job_id: str | Job, nats_url: Url = None) -> JobStatus:

@@ -13,6 +13,7 @@ import structlog
 
 from naq_core import _deps
 from naq_core._conn import JOBS_STREAM, RESULTS_BUCKET, Connection, connect, job_subject, queue_filter
+from naq_core._resultwait import check_timeout, wait_for_record
 from naq_core.config import Config, load_config, validate_queue_name
 from naq_core.errors import JobNotFoundError, NaqConnectionError, SerializationError
 from naq_core.job import Job, JobStatus, RetryStrategy
@@ -267,11 +268,15 @@ class Queue(SchedulingMixin, JobControlMixin):
         """The job's return value, waiting up to ``timeout`` seconds (``None``: for ever).
 
         Raises :class:`~naq_core.errors.JobFailedError` carrying the remote traceback if the
-        job failed, :class:`~naq_core.errors.TimeoutError` if it did not finish in time.
+        job failed, :class:`~naq_core.errors.TimeoutError` if it did not finish in time, and
+        :class:`~naq_core.errors.JobNotFoundError` at once if naq knows nothing of the id (no
+        record, not queued, not waiting on dependencies, not scheduled). Waiting costs one
+        core subscription while it lasts, no JetStream consumer.
         """
+        timeout = check_timeout(timeout)
         key = job_id.job_id if isinstance(job_id, Job) else job_id
         conn = await self.connection()
-        record = await ResultStore(conn).wait(key, timeout)
+        record = await wait_for_record(conn, key, timeout)
         record.raise_for_status()
         return record.result
 

@@ -2,33 +2,32 @@
 
 Workers write with a plain (fire-and-forget) publish on the bucket's subject, so the hot
 path never waits for a JetStream ack; every write carries the job's TTL (``Nats-TTL``).
-Readers wait for a terminal record with a KV watch, never a polling loop.
+Readers wait for a terminal record with a core subscription on the record's subject
+(see :mod:`naq_core._resultwait`): no JetStream consumer, never a polling loop.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import nats.errors
 import nats.js.errors
 from attrs import asdict, field, frozen
 
 from naq_core._conn import RESULTS_BUCKET
-from naq_core.errors import DependencyFailedError, JobFailedError, JobNotFoundError, SerializationError
-from naq_core.errors import TimeoutError as NaqTimeoutError
+from naq_core.errors import DependencyFailedError, JobFailedError, SerializationError
 from naq_core.job import TERMINAL_STATUSES, JobStatus
 
 if TYPE_CHECKING:
     from naq_core._conn import Connection
     from naq_core.job import Job
 
-__all__ = ["JobRecord", "ResultStore", "ttl_header"]
+__all__ = ["RESULTS_SUBJECT_PREFIX", "JobRecord", "ResultStore", "ttl_header"]
 
-_KV_PREFIX = f"$KV.{RESULTS_BUCKET}."
+#: A job's record is the last message on this prefix plus its id.
+RESULTS_SUBJECT_PREFIX = f"$KV.{RESULTS_BUCKET}."
+_KV_PREFIX = RESULTS_SUBJECT_PREFIX
 
 
 def ttl_header(seconds: float) -> str:
@@ -111,7 +110,8 @@ class ResultStore:
             data["error"] = f"the job's return value could not be stored: {exc}"
             return serializer.dumps(data)
 
-    def _decode(self, job_id: str, raw: bytes) -> JobRecord:
+    def decode(self, job_id: str, raw: bytes) -> JobRecord:
+        """A record from its stored bytes."""
         return JobRecord.from_dict(job_id, self._conn.serializer.loads(raw))
 
     async def write(
@@ -162,26 +162,17 @@ class ResultStore:
             return None
         if entry.value is None:
             return None
-        return self._decode(job_id, entry.value)
+        return self.decode(job_id, entry.value)
 
     async def wait(self, job_id: str, timeout: float | None = None) -> JobRecord:
-        """The job's record once it is terminal; waits on a KV watch (no polling)."""
-        kv = await self._conn.bucket(RESULTS_BUCKET)
-        watcher = await kv.watch(job_id)
-        try:
-            async with asyncio.timeout(timeout):
-                async for entry in watcher:
-                    if entry is None or entry.value is None or entry.operation is not None:
-                        continue
-                    record = self._decode(job_id, entry.value)
-                    if record.finished:
-                        return record
-        except TimeoutError:
-            raise NaqTimeoutError(f"job {job_id} did not finish within {timeout} s") from None
-        finally:
-            with contextlib.suppress(TimeoutError, nats.errors.Error):
-                await watcher.stop()  # type: ignore[no-untyped-call]
-        raise JobNotFoundError(f"watch on job {job_id} ended without a result")
+        """The job's record once it is terminal (see :func:`naq_core._resultwait.wait_for_record`).
+
+        No JetStream consumer is made; raises :class:`JobNotFoundError` at once for an id
+        that is nowhere.
+        """
+        from naq_core._resultwait import wait_for_record  # it builds on this module
+
+        return await wait_for_record(self._conn, job_id, timeout)
 
     async def delete(self, job_id: str) -> None:
         kv = await self._conn.bucket(RESULTS_BUCKET)

@@ -1,0 +1,150 @@
+"""Waiting for a job's terminal record without a JetStream consumer.
+
+Workers write records with a plain publish on ``$KV.naq_results.<job id>``, so a waiter
+needs no consumer: a core NATS subscription on that exact subject sees every later write.
+The order closes the races: subscribe first, then read the record (one KV get), then wait
+for messages. The subscription is removed when the call returns, however it returns
+(result, timeout, cancellation), so waiting leaves nothing behind on the server.
+
+While the connection is down a write can be missed; after a reconnect every waiter reads
+the record again. An id that is nowhere (no record, not queued, not held for its
+dependencies, not scheduled) raises :class:`JobNotFoundError` at once; the checks run
+after the subscription exists and the record is read once more after them, so a job
+enqueued a moment ago, or one that ends while we look, is never reported missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import numbers
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+import nats.errors
+
+from naq_core import _deps, _schedules
+from naq_core._conn import JOBS_STREAM
+from naq_core.errors import JobNotFoundError
+from naq_core.errors import TimeoutError as NaqTimeoutError
+from naq_core.results import RESULTS_SUBJECT_PREFIX, JobRecord, ResultStore
+
+if TYPE_CHECKING:
+    from nats.aio.client import Client as NATS
+    from nats.aio.msg import Msg
+
+    from naq_core._conn import Connection
+
+__all__ = ["check_timeout", "job_exists", "wait_for_record"]
+
+_BAD_ID_CHARS = frozenset(" \t\r\n.*>")
+_RECONNECTED = None  # the sentinel a reconnect puts in every waiter's inbox
+
+Inbox = asyncio.Queue["Msg | None"]
+_inboxes: weakref.WeakKeyDictionary[NATS, set[Inbox]] = weakref.WeakKeyDictionary()
+
+
+def check_timeout(timeout: object) -> float | None:
+    """``timeout`` as seconds, or a :class:`TypeError`/:class:`ValueError` that says why not.
+
+    The original naq took the server URL as the second positional argument, where
+    ``timeout`` is now: that mistake gets a message naming it.
+    """
+    if timeout is None:
+        return None
+    if isinstance(timeout, str):
+        hint = "; pass nats_url=... by keyword" if "://" in timeout or "," in timeout else ""
+        raise TypeError(f"timeout must be a number of seconds, got the string {timeout!r}{hint}")
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
+        raise TypeError(
+            f"timeout must be a number of seconds or None, got {type(timeout).__name__} {timeout!r}"
+        )
+    seconds = float(timeout)
+    if math.isnan(seconds) or seconds < 0:
+        raise ValueError(f"timeout must be zero or more seconds, got {timeout!r}")
+    return seconds
+
+
+def _reconnect_listeners(nc: NATS) -> set[Inbox]:
+    """The inboxes to wake when ``nc`` reconnects (the callback is chained in once per client)."""
+    inboxes = _inboxes.get(nc)
+    if inboxes is None:
+        inboxes = _inboxes[nc] = set()
+        # nats-py keeps one reconnected callback; naq's own (logging) one is kept and called first.
+        previous: Callable[[], Awaitable[None]] | None = nc._reconnected_cb
+        listeners = inboxes
+
+        async def on_reconnect() -> None:
+            if previous is not None:
+                await previous()
+            for inbox in list(listeners):
+                inbox.put_nowait(_RECONNECTED)
+
+        nc._reconnected_cb = on_reconnect
+    return inboxes
+
+
+async def job_exists(conn: Connection, job_id: str) -> bool:
+    """Whether ``job_id`` is queued, scheduled (a schedule message or record), or held for
+    its dependencies. The record itself is not looked at here."""
+    info = await conn.js.stream_info(JOBS_STREAM, subjects_filter=f"naq.*.*.{job_id}")
+    if info.state.subjects:  # naq.queue.<queue>.<id> or naq.sched.<queue>.<id>
+        return True
+    if await _deps.is_waiting(conn, job_id):
+        return True
+    try:
+        await _schedules.get(conn, job_id)
+    except JobNotFoundError:
+        return False
+    return True
+
+
+def _decode(store: ResultStore, job_id: str, msg: Msg) -> JobRecord | None:
+    if not msg.data or (msg.headers and "KV-Operation" in msg.headers):
+        return None  # a delete or purge of the key: nothing to return
+    return store.decode(job_id, msg.data)
+
+
+async def wait_for_record(conn: Connection, job_id: str, timeout: float | None = None) -> JobRecord:
+    """The job's terminal record, waiting up to ``timeout`` seconds (``None``: for ever).
+
+    Raises :class:`JobNotFoundError` at once if the id is nowhere, and
+    :class:`naq_core.errors.TimeoutError` if the job did not finish in time.
+    """
+    timeout = check_timeout(timeout)
+    if not job_id or _BAD_ID_CHARS.intersection(job_id):
+        raise JobNotFoundError(f"no job {job_id!r}: not a valid job id")
+    store = ResultStore(conn)
+    inbox: Inbox = asyncio.Queue()
+
+    async def on_msg(msg: Msg) -> None:
+        inbox.put_nowait(msg)
+
+    listeners = _reconnect_listeners(conn.nc)
+    sub = await conn.nc.subscribe(RESULTS_SUBJECT_PREFIX + job_id, cb=on_msg)
+    listeners.add(inbox)
+    try:
+        async with asyncio.timeout(timeout):
+            record = await store.get(job_id)
+            if record is None and not await job_exists(conn, job_id):
+                # It may have ended while we looked (gone from its queue a moment before
+                # its record is visible): the record is read once more, and anything the
+                # subscription received meanwhile counts.
+                record = await store.get(job_id)
+                if record is None and inbox.empty():
+                    raise JobNotFoundError(f"no job {job_id!r}: unknown id, or its record expired")
+            while record is None or not record.finished:
+                msg = await inbox.get()
+                if msg is _RECONNECTED:
+                    record = await store.get(job_id)  # a write may have been missed meanwhile
+                else:
+                    record = _decode(store, job_id, msg) or record
+            return record
+    except TimeoutError:
+        raise NaqTimeoutError(f"job {job_id} did not finish within {timeout} s") from None
+    finally:
+        listeners.discard(inbox)
+        with contextlib.suppress(nats.errors.Error, TimeoutError):
+            await sub.unsubscribe()
