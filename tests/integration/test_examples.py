@@ -28,6 +28,8 @@ FILES = ("README.md", "tasks.py", "main.py")
 START = 60.0  # seconds for a worker to start
 RUN = 120.0  # seconds for a producer to end: each waits for its jobs with bounded timeouts
 STOP = 40.0  # seconds for a worker to stop after SIGTERM (its shutdown_timeout is 30)
+# Machine paths and package-index hosts (spelled so that this file does not contain them).
+FORBIDDEN = ("/" + "work/", "/" + "tmp/", r"/home/\w", r"/Users/\w", "py" + r"pi\.org", "python" + "hosted")
 
 #: What each example's ``python main.py`` must print: regular expressions, each searched in
 #: its stdout. Every example has an entry (see test_every_example_has_expectations).
@@ -38,7 +40,66 @@ EXPECTED: dict[str, list[str]] = {
         r"greet\('naq'\) = 'hello, naq'\n",
         r"status of job [0-9a-f]{32}: completed\n",
     ],
+    "02-sync-web-app": [
+        r"POST /count -> job [0-9a-f]{32}\n",
+        r'GET /jobs/<id> -> status completed, result \{"be": 2, "not": 1, "or": 1, "to": 2\}\n',
+        r'GET /wait/<id> -> \{"result": \{"naq": 3\}, "status": "completed"\}\n',
+        r"GET /jobs/no-such-job -> 404 no job no-such-job\n",
+    ],
+    "03-retries": [
+        r"exponential backoff: result 'succeeded on attempt 3' after 3 attempts\n",
+        r"list backoff, retry_on=\[ConnectionError\]: result 'succeeded on attempt 3' after 3 attempts\n",
+        r"always down, max_retries=2: failed \(ConnectionError\) after 3 attempts\n",
+        r"ignore_on=\[PermissionError\]: failed \(PermissionError\) after 1 attempt\n",
+        r"ValueError with retry_on=\['ConnectionError'\]: failed \(ValueError\) after 1 attempt\n",
+    ],
+    "04-dependencies": [
+        r"merge is waiting until a and b complete\n",
+        r"report built after the merge\n",
+        r"merged a\.csv, b\.csv\n",
+        r"merge: dependency_failed \(DependencyFailed: dependency [0-9a-f]{32} ended failed\)\n",
+        r"report: dependency_failed \(DependencyFailed: dependency [0-9a-f]{32} ended dependency_failed\)\n",
+        r"download of missing\.csv: failed \(FileNotFoundError\)\n",
+    ],
+    "05-scheduling": [
+        r"enqueue_in: job [0-9a-f]{32} is scheduled\n",
+        r"enqueue_in\(1 s\) -> reminded ada\n",
+        r"enqueue_at\(now \+ 2 s\) -> reminded grace\n",
+        r"cancelled one-off: cancelled\n",
+        r"interval: fired 2 times, now done\n",
+        r"interval: last firing -> interval tick\n",
+        r"cron: fired at least 2 times, then cancelled\n",
+        r"cron: the cancelled schedule is gone\n",
+        r"active schedules left on this queue: 0\n",
+    ],
+    "06-queues-and-results": [
+        r"enqueued 10 jobs on 'reports' in one batch\n",
+        r"squares: \[1, 4, 9, 16, 25, 36, 49, 64, 81, 100\]\n",
+        r"total: 385\n",
+        r"email: sent 'Your report' to ada@example\.com\n",
+        r"workers that ran these jobs: 1\n",
+    ],
+    "07-error-handling": [
+        r"failed: ValueError: not an amount: 'twelve'\n",
+        r"remote traceback: 2 frames in tasks\.py, the last in _parse\n",
+        r"timeout=0\.5: JobTimeoutError: job exceeded its timeout of 0\.5 s\n",
+        r"waited 0\.1 s: TimeoutError, the job is still (pending|running)\n",
+        r"waited longer: slept 1 s\n",
+        r"unknown job id: JobNotFoundError\n",
+        r"unknown task: TaskNotFoundError\n",
+        r"charge_card: ConnectionError after 2 attempts\n",
+        r"dead letter: reason 'retries exhausted', 2 attempts, payment provider refused card 4242\n",
+    ],
+    "08-dead-letter-plugin": [
+        r"plugin example-sink from naq-example-sink: naq_register_dead_letter_sinks\n",
+        r"job failed: ConnectionError\n",
+        r"example-dead-letters\.jsonl: tasks:import_orders retries exhausted after 2 attempts\n",
+    ],
 }
+
+
+def _name(path: Path) -> str:
+    return path.parent.name if path.name == "README.md" else path.name
 
 
 def _worker_command(readme: str) -> list[str]:
@@ -92,7 +153,7 @@ def test_examples_are_found() -> None:
     assert [p.name[:2] for p in FOLDERS] == [f"{n:02d}" for n in range(1, len(FOLDERS) + 1)]
 
 
-@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+@pytest.mark.parametrize("folder", FOLDERS, ids=_name)
 def test_every_example_has_readme_tasks_and_main(folder: Path) -> None:
     for name in FILES:
         assert (folder / name).is_file(), f"{folder.name} has no {name}"
@@ -102,12 +163,28 @@ def test_every_example_has_readme_tasks_and_main(folder: Path) -> None:
     assert f"]({folder.name}" in (EXAMPLES / "README.md").read_text(), f"{folder.name} is not in the index"
 
 
-@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+@pytest.mark.parametrize("page", [EXAMPLES / "README.md", *(f / "README.md" for f in FOLDERS)], ids=_name)
+def test_readme_links_point_to_existing_files(page: Path) -> None:
+    links = re.findall(r"\]\(([^)\s#]+)[^)]*\)", page.read_text())
+    for target in links:
+        if not re.match(r"^[a-z]+:", target):
+            assert (page.parent / target).exists(), f"{page}: broken link {target}"
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=_name)
+def test_no_machine_paths_or_registry_hosts(folder: Path) -> None:
+    for path in [EXAMPLES / "README.md", *sorted(folder.iterdir())]:
+        if path.is_file():
+            for pattern in FORBIDDEN:
+                assert not re.search(pattern, path.read_text()), f"{path.name} contains {pattern!r}"
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=_name)
 def test_every_example_has_expectations(folder: Path) -> None:
     assert EXPECTED.get(folder.name), f"add what {folder.name}/main.py must print to EXPECTED"
 
 
-@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+@pytest.mark.parametrize("folder", FOLDERS, ids=_name)
 def test_example_runs_end_to_end(
     folder: Path, fresh_nats_server: EmbeddedServer, child_processes: ChildProcesses, tmp_path: Path
 ) -> None:

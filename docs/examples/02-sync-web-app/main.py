@@ -76,9 +76,10 @@ class QuietHandler(WSGIRequestHandler):
 
 def call(base: str, path: str, body: bytes | None = None) -> dict[str, Any]:
     """What a browser or another service would do: one HTTP request, JSON back."""
-    request = urllib.request.Request(base + path, data=body, method="POST" if body else "GET")
+    url = base + path  # http://127.0.0.1:<port>/...: our own server
+    request = urllib.request.Request(url, data=body, method="POST" if body else "GET")  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=WAIT) as response:  # noqa: S310 - our own http URL
+        with urllib.request.urlopen(request, timeout=WAIT) as response:  # noqa: S310
             answer: dict[str, Any] = json.load(response)
     except urllib.error.HTTPError as error:  # 404 and friends carry a JSON body too
         answer = {"http_status": error.code, **json.load(error)}
