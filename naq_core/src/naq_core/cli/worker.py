@@ -41,7 +41,8 @@ def worker(
 
     Only registered tasks run: functions decorated with @task in imported modules, and the
     public functions of every module named with -t or in the config's `tasks`. The current
-    directory is importable, so `naq worker -t myapp.tasks` works from your project.
+    directory is importable, so `naq worker -t myapp.tasks` works from your project. A
+    worker with no task registered warns (no_tasks_registered) when it starts.
     SIGTERM or Ctrl-C stops fetching and lets running jobs finish (--shutdown-timeout).
     """
     from naq_core.worker import Worker
