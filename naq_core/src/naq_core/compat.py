@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterator, MutableMapping
-from pathlib import Path
 from typing import Any
 
 from naq_core import logconfig
@@ -53,7 +53,7 @@ EXPORTS = {
     "setup_logging": "naq_core.logconfig.configure(level, fmt)",
 }
 
-_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+_PACKAGE_DIR = os.path.dirname(__file__) + os.sep  # as in co_filename: not resolved
 _warned: set[str] = set()
 _warned_lock = threading.Lock()
 
@@ -142,7 +142,7 @@ class SyncClient(NaqClient):
     It keeps the original's method names that :class:`NaqClient` spells differently:
     ``purge_queue`` (now ``purge``), and the ``job_id=`` keyword of the schedule methods
     (now ``schedule_id``). ``enqueue_at(dt=...)`` and ``enqueue_in(delta=...)`` work on every
-    client. Every job is not remembered in a ``jobs`` list any more: keep the returned jobs.
+    client. The original's ``jobs`` list is gone: keep the jobs that ``enqueue`` returns.
     """
 
     def __init__(self, nats_url: str | None = None, **settings: Any) -> None:
