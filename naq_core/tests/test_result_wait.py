@@ -16,12 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from naq_core import inspect
+from naq_core import helpers, inspect
 from naq_core._conn import RESULTS_BUCKET, Connection
+from naq_core.client import NaqClient
+from naq_core.errors import JobNotFoundError
 from naq_core.errors import TimeoutError as NaqTimeoutError
 from naq_core.heartbeat import list_workers
 from naq_core.job import JobStatus
 from naq_core.queue import Queue
+from naq_core.results import ResultStore
 from naq_core.server import EmbeddedServer
 from naq_core.testing.worker import running_worker as _running_worker
 from naq_core.testing.worker import wait_until
@@ -133,3 +136,97 @@ async def test_status_and_listings_release_their_consumers(
         await list_workers(conn)  # the workers bucket is read the same way
         workers_stream = "KV_naq_workers"
         assert (await conn.js.stream_info(workers_stream)).state.consumer_count == 0
+
+
+# --- an id that is nowhere ----------------------------------------------------------------------
+
+
+async def test_unknown_id_raises_at_once(nats_url: str, queue_name: str) -> None:
+    async with Queue(queue_name, nats_url) as queue:
+        conn = await queue.connection()
+        before = await _consumers(conn)
+        with pytest.raises(JobNotFoundError, match="no-such-job"):
+            await queue.fetch_job_result("no-such-job", timeout=30)
+        with pytest.raises(JobNotFoundError):
+            await queue.fetch_job_result("not.a valid>id", timeout=30)
+        assert await _consumers(conn) == before
+
+
+async def test_an_expired_record_is_not_found(nats_url: str, queue_name: str) -> None:
+    async with Queue(queue_name, nats_url) as queue:
+        async with running_worker(nats_url, queue_name):
+            job = await queue.enqueue(client_tasks.add, 1, 2)
+            assert await queue.fetch_job_result(job, timeout=10) == 3
+        await ResultStore(await queue.connection()).delete(job.job_id)  # as if its TTL ran out
+        with pytest.raises(JobNotFoundError, match=job.job_id):
+            await queue.fetch_job_result(job, timeout=30)
+
+
+async def test_jobs_not_yet_run_are_waited_for(nats_url: str, queue_name: str) -> None:
+    """Queued, held for a dependency, scheduled: each is waited for, none is "not found"."""
+    async with Queue(queue_name, nats_url) as queue:
+        queued = await queue.enqueue(client_tasks.add, 1, 2)
+        held = await queue.enqueue(client_tasks.add, 3, 4, depends_on=queued)
+        later = await queue.enqueue_in(3600, client_tasks.add, 5, 6)
+        hourly = await queue.schedule(client_tasks.add, 7, 8, cron="@hourly")
+        paused = await queue.schedule(client_tasks.add, 9, 9, interval=3600)
+        await queue.pause_scheduled_job(paused.schedule_id)  # no schedule message any more
+        ids = (queued.job_id, held.job_id, later.job_id, hourly.schedule_id, paused.schedule_id)
+        for job_id in ids:
+            with pytest.raises(NaqTimeoutError, match=job_id):
+                await queue.fetch_job_result(job_id, timeout=0.3)
+        async with running_worker(nats_url, queue_name):
+            waits = asyncio.gather(
+                queue.fetch_job_result(queued, timeout=30), queue.fetch_job_result(held, timeout=30)
+            )
+            assert await waits == [3, 7]
+
+
+async def test_a_job_enqueued_a_moment_ago_is_never_missing(nats_url: str, queue_name: str) -> None:
+    """Enqueue and wait at once, with a busy worker, many times: every wait gets its result."""
+    async with Queue(queue_name, nats_url) as queue, running_worker(nats_url, queue_name):
+        for i in range(200):
+            job = await queue.enqueue(client_tasks.greet, str(i))
+            assert await queue.fetch_job_result(job, timeout=30) == f"hello {i}!"
+
+
+def test_unknown_id_through_the_client(nats_url: str) -> None:
+    with NaqClient(nats_url) as client, pytest.raises(JobNotFoundError, match="no-such-job"):
+        client.fetch_job_result("no-such-job", timeout=30)
+
+
+async def test_unknown_id_through_the_helper(nats_url: str) -> None:
+    try:
+        with pytest.raises(JobNotFoundError, match="no-such-job"):
+            await helpers.fetch_job_result("no-such-job", timeout=30, nats_url=nats_url)
+    finally:
+        await helpers.close_connections()
+
+
+def test_unknown_id_through_the_sync_helper(nats_url: str) -> None:
+    try:
+        with pytest.raises(JobNotFoundError, match="no-such-job"):
+            helpers.fetch_job_result_sync("no-such-job", timeout=30, nats_url=nats_url)
+    finally:
+        helpers.close_sync_connections()
+
+
+# --- the original's second argument was the URL -------------------------------------------------
+
+_URL_MESSAGE = r"timeout must be a number of seconds, got the string 'nats://127\.0\.0\.1:1'.*nats_url="
+
+
+async def test_a_url_where_timeout_goes_says_so(nats_url: str, queue_name: str) -> None:
+    async with Queue(queue_name, nats_url) as queue:
+        job = await queue.enqueue(client_tasks.add, 1, 2)
+        with pytest.raises(TypeError, match=_URL_MESSAGE):
+            await queue.fetch_job_result(job, "nats://127.0.0.1:1")  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="zero or more"):
+            await queue.fetch_job_result(job, -1)
+    with NaqClient(nats_url) as client, pytest.raises(TypeError, match=_URL_MESSAGE):
+        client.fetch_job_result(job, "nats://127.0.0.1:1")  # type: ignore[arg-type]
+    # The helpers refuse before connecting: nothing listens on port 1.
+    with pytest.raises(TypeError, match=_URL_MESSAGE):
+        await helpers.fetch_job_result(job.job_id, "nats://127.0.0.1:1")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=_URL_MESSAGE):
+        helpers.fetch_job_result_sync(job.job_id, "nats://127.0.0.1:1")  # type: ignore[arg-type]
