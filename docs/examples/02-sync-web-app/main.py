@@ -28,7 +28,7 @@ from naq_core import JobFailedError, JobNotFoundError, NaqClient
 
 WAIT = 30.0  # seconds: every wait is bounded, so this script always ends
 
-# One client per process, connected on first use and closed at exit. It runs its own event
+# One client per process, connected on first use, closed when the app stops. It runs its own event
 # loop in a background thread, so plain sync code (and any number of threads) can call it.
 client = NaqClient()
 
@@ -57,6 +57,8 @@ def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[byte
             result = client.fetch_job_result(path.removeprefix("/wait/"), timeout=10)
         except TimeoutError:
             return _json(start_response, "200 OK", {"status": "not finished yet"})
+        except JobNotFoundError as exc:
+            return _json(start_response, "404 Not Found", {"error": str(exc)})
         except JobFailedError as exc:
             return _json(start_response, "200 OK", {"status": exc.status, "error": exc.error})
         return _json(start_response, "200 OK", {"status": "completed", "result": result})
