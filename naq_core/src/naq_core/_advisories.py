@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 import nats.errors
 import nats.js.errors
-import structlog
 from attrs import evolve
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RetentionPolicy, StorageType, StreamConfig
 
 from naq_core._conn import JOBS_STREAM, RESULTS_BUCKET
+from naq_core._log import get_logger
 from naq_core.deadletter import DeadLetter, DeadLetterReason
 from naq_core.job import Job, JobStatus
 from naq_core.results import ResultStore
@@ -152,7 +152,7 @@ class MaxDeliveryMover:
         await asyncio.gather(task, return_exceptions=True)
 
     async def _run(self, sub: Any) -> None:
-        log = structlog.get_logger(__name__)
+        log = get_logger(__name__)
         try:
             while not self.stopping():
                 if self.conn.nc.is_closed:  # the worker is gone; nothing to fetch with
@@ -190,7 +190,7 @@ class MaxDeliveryMover:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # never let one advisory stop the mover
-            structlog.get_logger(__name__).error(
+            get_logger(__name__).error(
                 "dlq_mover_failed", error=f"{type(exc).__name__}: {exc}", subject=msg.subject
             )
             with contextlib.suppress(nats.errors.Error):
@@ -242,9 +242,7 @@ class MaxDeliveryMover:
                 payload=data,
             )
         except (nats.errors.Error, TimeoutError) as exc:
-            structlog.get_logger(__name__).warning(
-                "dlq_mover_record_failed", job_id=job.job_id, error=str(exc)
-            )
+            get_logger(__name__).warning("dlq_mover_record_failed", job_id=job.job_id, error=str(exc))
             return
         if self.deps is not None:
             self.deps.finished(job.job_id)

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 import nats
 import nats.errors
 import nats.js.errors
-import structlog
 from attrs import define, field
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
@@ -27,6 +26,7 @@ from nats.js.api import (
 )
 from nats.js.kv import KeyValue
 
+from naq_core._log import get_logger
 from naq_core._publish import AckPipeline
 from naq_core.config import mask_url
 from naq_core.errors import ConfigurationError, NaqConnectionError, ServerVersionError
@@ -89,7 +89,7 @@ async def connect(
     config: Config, *, name: str = "naq", hooks: Hooks | None = None, **callbacks: Any
 ) -> Connection:
     """Open one NATS connection and check the server can do what naq needs."""
-    log = structlog.get_logger(__name__)
+    log = get_logger(__name__)
 
     closing: list[NATS] = []
     first_errors: list[Exception] = []
@@ -250,7 +250,7 @@ class Connection:
         wanted = (self.config.ack_wait, self.config.max_deliver)
         if info is None or (info.config.ack_wait, info.config.max_deliver) != wanted:
             if info is not None:  # the original kept the first worker's settings for ever
-                structlog.get_logger(__name__).info(
+                get_logger(__name__).info(
                     "consumer_updated", queue=queue, ack_wait=wanted[0], max_deliver=wanted[1]
                 )
             await self._call(

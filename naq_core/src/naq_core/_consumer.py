@@ -19,10 +19,11 @@ import time
 from collections.abc import Callable
 
 import nats.errors
-import structlog
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
+
+from naq_core._log import get_logger
 
 __all__ = ["PullConsumer"]
 
@@ -101,7 +102,7 @@ class PullConsumer:
         try:
             await self._nc.publish(self._next_subject, json.dumps(request).encode(), reply=self._inbox)
         except nats.errors.Error as exc:
-            structlog.get_logger(__name__).warning("pull_request_failed", error=str(exc))
+            get_logger(__name__).warning("pull_request_failed", error=str(exc))
 
     async def _on_msg(self, msg: Msg) -> None:
         if not msg.reply:  # a status message (408 expired, 409, 404, 100 heartbeat)

@@ -6,8 +6,7 @@ import asyncio
 import time
 from typing import TYPE_CHECKING
 
-import structlog
-
+from naq_core._log import get_logger
 from naq_core.deadletter import DeadLetter, DeadLetterReason
 
 if TYPE_CHECKING:
@@ -79,7 +78,7 @@ class DeadLetterRouter:
         With no sink installed this returns True after logging the letter (see
         :meth:`dropped`): there is nothing to wait for.
         """
-        log = structlog.get_logger(__name__)
+        log = get_logger(__name__)
         if not self.sinks:
             self.dropped(letter)
             return True
@@ -103,7 +102,7 @@ class DeadLetterRouter:
 
     def dropped(self, letter: DeadLetter) -> None:
         """No sink is installed: log the letter (payload truncated) at error level."""
-        structlog.get_logger(__name__).error(
+        get_logger(__name__).error(
             "dead_letter_dropped",
             reason=letter.reason.value,
             job_id=letter.job_id,

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import nats.errors
 import nats.js.errors
-import structlog
 
 from naq_core._conn import DEPS_BUCKET, JOBS_STREAM, job_subject
 from naq_core._kvscan import bucket_is_empty, scan
+from naq_core._log import get_logger
 from naq_core.errors import JobNotFoundError
 from naq_core.job import Job, JobStatus
 from naq_core.results import ResultStore
@@ -113,7 +113,7 @@ async def resolve(conn: Connection, job_id: str) -> list[str]:
         for dep, rec in zip(meta["deps"], records, strict=True)
         if rec is not None and rec.finished and rec.status is not JobStatus.COMPLETED
     ]
-    log = structlog.get_logger(__name__)
+    log = get_logger(__name__)
     if failed:
         dep, rec = failed[0]
         try:
@@ -195,7 +195,7 @@ class DependencyTracker:
         try:
             await asyncio.wait_for(self._ready.wait(), timeout=10)
         except TimeoutError:
-            structlog.get_logger(__name__).warning("deps_watch_slow")
+            get_logger(__name__).warning("deps_watch_slow")
         # Jobs that finished while no worker watched: resolve their dependents now.
         for dep in list(self._dependents):
             record = await ResultStore(self._conn).get(dep)
@@ -247,7 +247,7 @@ class DependencyTracker:
         task.add_done_callback(self._pending.discard)
 
     async def _resolve_dependents(self, job_id: str) -> None:
-        log = structlog.get_logger(__name__)
+        log = get_logger(__name__)
         for dependent in sorted(self._dependents.get(job_id, ())):
             try:
                 failed = await resolve(self._conn, dependent)

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-import structlog
 from attrs import evolve
 
 from naq_core import _schedules
+from naq_core._log import get_logger
 from naq_core.deadletter import DeadLetterReason
 from naq_core.errors import JobTimeoutError, SerializationError
 from naq_core.job import Job, JobStatus, Outcome
@@ -150,7 +150,7 @@ class Executor:
             release()
 
     async def _handle(self, msg: Msg, queue: str) -> None:
-        log = structlog.get_logger(__name__)
+        log = get_logger(__name__)
         attempt = msg.metadata.num_delivered
         try:
             job = self.decode(msg, attempt)
@@ -252,7 +252,7 @@ class Executor:
             raise JobTimeoutError(f"job exceeded its timeout of {job.timeout} s") from None
 
     async def _failed(self, msg: Msg, job: Job, exc: BaseException, started: float) -> None:
-        log = structlog.get_logger(__name__)
+        log = get_logger(__name__)
         error_type, error, trace = _format(exc)
         duration = time.time() - started
         retry = job.should_retry(exc) and job.attempt < self.max_deliver
@@ -341,7 +341,7 @@ class Executor:
         )
         await msg.ack()
         self.deps.finished(job.job_id)
-        structlog.get_logger(__name__).info(
+        get_logger(__name__).info(
             "job_cancelled", job_id=job.job_id, queue=job.queue_name, function=job.function
         )
 

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import nats.errors
 import nats.js.errors
-import structlog
 from attrs import evolve
 from nats.js.api import StreamConfig
 
 from naq_core._conn import JOBS_STREAM, job_subject
 from naq_core._kvscan import scan
+from naq_core._log import get_logger
 from naq_core.errors import JobNotFoundError, ServerVersionError
 from naq_core.job import Job, JobStatus
 from naq_core.results import ResultStore
@@ -138,7 +138,7 @@ async def register(conn: Connection, job: Job, schedule: Schedule) -> Schedule:
     except BaseException:
         await kv.purge(schedule.schedule_id)
         raise
-    structlog.get_logger(__name__).info(
+    get_logger(__name__).info(
         "schedule_registered",
         schedule_id=schedule.schedule_id,
         queue=schedule.queue,
@@ -309,7 +309,7 @@ async def on_fire(conn: Connection, msg: Msg, job: Job) -> Job | None:
         if done:
             await conn.js.purge_stream(JOBS_STREAM, subject=schedule_subject(schedule.queue, schedule_id))
         return fired
-    structlog.get_logger(__name__).warning("schedule_count_contended", schedule_id=schedule_id)
+    get_logger(__name__).warning("schedule_count_contended", schedule_id=schedule_id)
     return fired
 
 

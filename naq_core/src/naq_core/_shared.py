@@ -19,8 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from typing import ParamSpec, TypeVar
 
-import structlog
-
+from naq_core._log import get_logger
 from naq_core._pool import QueuePool
 from naq_core.client import NaqClient, close_default_client, get_default_client
 from naq_core.config import load_config
@@ -72,7 +71,7 @@ async def _at_loop_shutdown(loop: asyncio.AbstractEventLoop, state: _LoopState) 
             try:
                 await shared.close(drain=False)
             except Exception as exc:  # the loop is going away: note it, never raise from here
-                structlog.get_logger(__name__).debug("helper_connection_close_failed", error=str(exc))
+                get_logger(__name__).debug("helper_connection_close_failed", error=str(exc))
 
 
 async def pool(nats_url: Url) -> QueuePool:

@@ -21,8 +21,8 @@ from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import attrs
-import structlog
 
+from naq_core._log import get_logger
 from naq_core._pool import QueuePool
 from naq_core._resultwait import check_timeout
 from naq_core.config import Config, load_config
@@ -138,9 +138,7 @@ class NaqClient:
                 CLOSE_TIMEOUT
             )
         except Exception as exc:  # closing must not fail; say what happened and carry on
-            structlog.get_logger(__name__).warning(
-                "client_close_failed", error=str(exc), error_type=type(exc).__name__
-            )
+            get_logger(__name__).warning("client_close_failed", error=str(exc), error_type=type(exc).__name__)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(CLOSE_TIMEOUT)
         if not thread.is_alive():

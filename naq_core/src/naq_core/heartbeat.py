@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import nats.errors
 import nats.js.errors
-import structlog
 from attrs import frozen
 
 from naq_core._conn import WORKERS_BUCKET
 from naq_core._kvscan import scan
+from naq_core._log import get_logger
 from naq_core.results import ttl_header
 
 if TYPE_CHECKING:
@@ -108,10 +108,10 @@ class Heartbeat:
         try:
             await self.beat()
         except (TimeoutError, nats.errors.Error) as exc:
-            structlog.get_logger(__name__).warning("heartbeat_failed", worker_id=self._key, error=str(exc))
+            get_logger(__name__).warning("heartbeat_failed", worker_id=self._key, error=str(exc))
 
     async def _loop(self) -> None:
-        log = structlog.get_logger(__name__)
+        log = get_logger(__name__)
         while True:
             await asyncio.sleep(self._interval)
             try:

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 import nats.errors
 import nats.js.errors
-import structlog
 from attrs import evolve
 
 from naq_core import _deps, _schedules
 from naq_core._conn import JOBS_STREAM, consumer_name, job_subject
+from naq_core._log import get_logger
 from naq_core.errors import JobNotFoundError, NaqError
 from naq_core.job import Job, JobStatus
 from naq_core.results import ResultStore
@@ -75,7 +75,7 @@ class JobControlMixin:
             payload=payload,
             confirm=True,
         )
-        structlog.get_logger(__name__).info("job_cancelled", job_id=job_id, queue=queue)
+        get_logger(__name__).info("job_cancelled", job_id=job_id, queue=queue)
         return JobStatus.CANCELLED
 
     async def requeue_job(self, job_id: str) -> Job:
@@ -98,7 +98,7 @@ class JobControlMixin:
         # The record first: a worker may finish the job before a later write would land.
         await ResultStore(conn).write(job, JobStatus.PENDING, confirm=True)
         await conn.js.publish(job_subject(queue, job_id), conn.serializer.dumps(job.to_envelope()))
-        structlog.get_logger(__name__).info("job_requeued", job_id=job_id, queue=queue)
+        get_logger(__name__).info("job_requeued", job_id=job_id, queue=queue)
         return job
 
     async def pause(self, until: dt.datetime | None = None) -> None:

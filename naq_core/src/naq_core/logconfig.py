@@ -1,8 +1,10 @@
 """Logging setup for applications: the ``naq`` command line is the only caller in naq.
 
-Libraries log, applications configure: every naq module logs through
-``structlog.get_logger(__name__)``; :func:`configure` decides what those events (and the
-records of stdlib loggers, such as nats-py's) look like. Both go through one handler on the
+Libraries log, applications configure: every naq module (and plugin) logs through
+:func:`get_logger`, which hands each event to structlog when structlog is configured and to
+the standard :mod:`logging` module otherwise (so a program that configures nothing gets
+warnings and errors on stderr, and nothing on stdout). :func:`configure` decides what those
+events (and the records of stdlib loggers, such as nats-py's) look like. Both go through one handler on the
 stdlib root logger, written to stderr so that stdout stays clean for ``--json`` output:
 
 - ``console``: readable key=value lines, coloured only when stderr is a terminal (and
@@ -22,7 +24,9 @@ import sys
 import structlog
 from structlog.typing import Processor
 
-__all__ = ["FORMATS", "LEVELS", "configure", "reset"]
+from naq_core._log import NaqLogger, get_logger
+
+__all__ = ["FORMATS", "LEVELS", "NaqLogger", "configure", "get_logger", "reset"]
 
 LEVELS = ("debug", "info", "warning", "error", "critical")
 FORMATS = ("console", "json")
@@ -64,6 +68,7 @@ def configure(level: str = "info", fmt: str = "console") -> bool:
     ``fmt`` is ``"console"`` or ``"json"``.
     """
     global _saved_root_level
+    fmt = fmt.lower()
     if fmt not in FORMATS:
         raise ValueError(f"log format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     number = _level_number(level)

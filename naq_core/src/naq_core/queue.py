@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import nats.js.errors
-import structlog
 
 from naq_core import _deps
 from naq_core._conn import JOBS_STREAM, RESULTS_BUCKET, Connection, connect, job_subject, queue_filter
+from naq_core._log import get_logger
 from naq_core._resultwait import check_timeout, wait_for_record
 from naq_core.config import Config, load_config, validate_queue_name
 from naq_core.errors import JobNotFoundError, NaqConnectionError, SerializationError
@@ -66,7 +66,7 @@ def warn_if_unsafe(conn: Connection, where: str) -> None:
         f"serializer {serializer.name!r} can execute code when it decodes: anyone who can publish "
         "to naq's subjects can run code on your workers. See docs/security.md."
     )
-    structlog.get_logger(__name__).warning("unsafe_serializer", serializer=serializer.name, where=where)
+    get_logger(__name__).warning("unsafe_serializer", serializer=serializer.name, where=where)
     warnings.warn(message, UnsafeSerializerWarning, stacklevel=3)
 
 

@@ -24,9 +24,9 @@ from types import TracebackType
 from typing import IO, Any, Self
 
 import platformdirs
-import structlog
 from attrs import define, field
 
+from naq_core._log import get_logger
 from naq_core.errors import ConfigurationError, NaqConnectionError, NaqError
 from naq_core.errors import TimeoutError as NaqTimeoutError
 
@@ -189,7 +189,7 @@ class EmbeddedServer:
         Raises :class:`~naq_core.errors.NaqConnectionError` if the port is taken, the
         process exits early or it is not ready within ``timeout`` seconds.
         """
-        log = structlog.get_logger(__name__)
+        log = get_logger(__name__)
         if self.is_running():
             raise NaqError(f"nats-server is already running on {self.url} (pid {self.pid})")
         self._release()
@@ -276,7 +276,7 @@ class EmbeddedServer:
         """SIGTERM the server, wait up to ``timeout`` seconds, then SIGKILL. Idempotent."""
         proc = self._proc
         if proc is not None and proc.poll() is None:
-            log = structlog.get_logger(__name__)
+            log = get_logger(__name__)
             log.debug("nats_server.stopping", pid=proc.pid)
             try:
                 proc.send_signal(signal.SIGTERM)

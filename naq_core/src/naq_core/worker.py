@@ -15,7 +15,6 @@ from typing import Any
 
 import attrs
 import nats.errors
-import structlog
 from nats.aio.msg import Msg
 
 from naq_core._advisories import MaxDeliveryMover
@@ -24,6 +23,7 @@ from naq_core._consumer import PullConsumer
 from naq_core._dead import DeadLetterRouter
 from naq_core._deps import DependencyTracker
 from naq_core._execute import Executor
+from naq_core._log import get_logger
 from naq_core.config import Config, load_config, validate_queue_name
 from naq_core.heartbeat import Heartbeat
 from naq_core.jobcontrol import CANCEL_SUBJECT
@@ -139,7 +139,7 @@ class Worker:
     # --- the run loop -----------------------------------------------------------------
 
     async def run(self) -> None:
-        log = structlog.get_logger(__name__)
+        log = get_logger(__name__)
         self._loop = asyncio.get_running_loop()
         self._stop.clear()
         self._conn = conn = await connect(
@@ -262,7 +262,7 @@ class Worker:
             return
         _, pending = await asyncio.wait(tasks, timeout=grace)
         if pending:
-            structlog.get_logger(__name__).warning("shutdown_grace_expired", cancelled=len(pending))
+            get_logger(__name__).warning("shutdown_grace_expired", cancelled=len(pending))
             for task in pending:
                 task.cancel()
             await asyncio.wait(pending, timeout=5)
@@ -298,7 +298,7 @@ class Worker:
             await msg.respond(answer.encode())
 
     async def _on_reconnect(self) -> None:
-        structlog.get_logger(__name__).info("worker_reconnected", worker_id=self.worker_id)
+        get_logger(__name__).info("worker_reconnected", worker_id=self.worker_id)
         for consumer in self._consumers.values():
             consumer.reset()
 
@@ -316,7 +316,7 @@ class Worker:
         return installed
 
     def _on_signal(self, sig: int) -> None:
-        structlog.get_logger(__name__).info("signal_received", signal=signal.Signals(sig).name)
+        get_logger(__name__).info("signal_received", signal=signal.Signals(sig).name)
         self._stop.set()
 
     def _remove_signals(self, signals: list[signal.Signals]) -> None:

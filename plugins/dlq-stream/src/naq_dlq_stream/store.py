@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 import nats.errors
 import nats.js.errors
-import structlog
 from attrs import evolve
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, DiscardPolicy, StorageType, StreamConfig
 
@@ -18,6 +17,7 @@ from naq_core.config import QUEUE_NAME_RE
 from naq_core.deadletter import DeadLetter
 from naq_core.errors import JobNotFoundError, NaqError
 from naq_core.job import Job, JobStatus, new_job_id
+from naq_core.logconfig import get_logger
 from naq_core.results import ResultStore
 from naq_dlq_stream._codec import (
     DLQ_STREAM,
@@ -114,7 +114,7 @@ class DeadLetterStore:
                     wanted.max_bytes,
                     wanted.num_replicas,
                 ):
-                    structlog.get_logger(__name__).info(
+                    get_logger(__name__).info(
                         "dlq_stream_updated",
                         max_age=wanted.max_age,
                         max_bytes=wanted.max_bytes,
@@ -131,7 +131,7 @@ class DeadLetterStore:
         ident = letter_id(letter)
         subject, headers, body = encode(letter, ident, self.conn.nc.max_payload)
         if "payload_truncated" in headers.get("Naq-Dlq-Meta", ""):
-            structlog.get_logger(__name__).warning(
+            get_logger(__name__).warning(
                 "dlq_payload_truncated", id=ident, size=len(letter.payload), kept=len(body)
             )
         try:
@@ -186,7 +186,7 @@ class DeadLetterStore:
                             msg.subject, meta.sequence.stream, msg.headers, msg.data, meta.timestamp
                         )
                     except (KeyError, ValueError, TypeError):
-                        structlog.get_logger(__name__).warning("dlq_foreign_message", subject=msg.subject)
+                        get_logger(__name__).warning("dlq_foreign_message", subject=msg.subject)
                         continue
                     if where.matches(stored.letter):
                         found.append(stored)
@@ -277,7 +277,7 @@ class DeadLetterStore:
             raise NaqError(f"no stream stores {subject}; start a worker (or enqueue a job) first") from None
         with contextlib.suppress(nats.js.errors.NotFoundError):
             await self.conn.js.delete_msg(DLQ_STREAM, stored.seq)
-        structlog.get_logger(__name__).info(
+        get_logger(__name__).info(
             "dead_letter_requeued", id=stored.id, job_id=letter.job_id, queue=letter.queue, subject=subject
         )
 
