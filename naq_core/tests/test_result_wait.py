@@ -230,3 +230,76 @@ async def test_a_url_where_timeout_goes_says_so(nats_url: str, queue_name: str) 
         await helpers.fetch_job_result(job.job_id, "nats://127.0.0.1:1")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=_URL_MESSAGE):
         helpers.fetch_job_result_sync(job.job_id, "nats://127.0.0.1:1")  # type: ignore[arg-type]
+
+
+# --- a write made while the waiter was disconnected ---------------------------------------------
+
+
+class _Proxy:
+    """A TCP relay to the server that can cut its clients off and refuse them for a while."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.open = True
+        self.writers: set[asyncio.StreamWriter] = set()
+        self.server: asyncio.Server | None = None
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return f"nats://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self.open:
+            writer.close()
+            return
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self.writers |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    def cut(self) -> None:
+        self.open = False
+        for writer in self.writers:
+            writer.close()
+        self.writers.clear()
+
+    async def close(self) -> None:
+        self.cut()
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+
+async def test_a_record_written_while_disconnected_is_read_after_reconnect(
+    nats_server: EmbeddedServer, queue_name: str
+) -> None:
+    proxy = _Proxy(int(nats_server.url.rsplit(":", 1)[1]))
+    proxy_url = await proxy.start()
+    try:
+        async with Queue(queue_name, nats_server.url) as producer, Queue(queue_name, proxy_url) as waiter:
+            job = await producer.enqueue(client_tasks.add, 20, 22)  # no worker: it stays queued
+            conn = await waiter.connection()
+            waiting = asyncio.create_task(waiter.fetch_job_result(job, timeout=60))
+            subscribed = _subscriptions(conn) + 1
+            await wait_until(lambda: _subscriptions(conn) == subscribed)
+            proxy.cut()
+            await wait_until(lambda: not conn.nc.is_connected)
+            # The job ends while the waiter is away: its subscription never sees the write.
+            await ResultStore(await producer.connection()).write(
+                job, JobStatus.COMPLETED, result=42, confirm=True
+            )
+            proxy.open = True
+            assert await asyncio.wait_for(waiting, timeout=60) == 42
+            assert _subscriptions(conn) == subscribed - 1
+    finally:
+        await proxy.close()
