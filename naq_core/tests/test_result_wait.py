@@ -109,6 +109,7 @@ async def test_a_finished_result_is_read_without_waiting(nats_url: str, queue_na
         # The worker is gone: the record alone answers, again and again.
         for _ in range(3):
             assert await queue.fetch_job_result(job, timeout=10) == 5
+        assert await queue.fetch_job_result(job, timeout=0) == 5  # no waiting needed
 
 
 async def test_status_and_listings_release_their_consumers(

@@ -123,11 +123,15 @@ async def wait_for_record(conn: Connection, job_id: str, timeout: float | None =
         inbox.put_nowait(msg)
 
     listeners = _reconnect_listeners(conn.nc)
+    deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
     sub = await conn.nc.subscribe(RESULTS_SUBJECT_PREFIX + job_id, cb=on_msg)
     listeners.add(inbox)
+    waiting = asyncio.timeout_at(deadline)
     try:
-        async with asyncio.timeout(timeout):
-            record = await store.get(job_id)
+        record = await store.get(job_id)  # a finished job answers even with timeout=0
+        if record is not None and record.finished:
+            return record
+        async with waiting:
             if record is None and not await job_exists(conn, job_id):
                 # It may have ended while we looked (gone from its queue a moment before
                 # its record is visible): the record is read once more, and anything the
@@ -143,6 +147,8 @@ async def wait_for_record(conn: Connection, job_id: str, timeout: float | None =
                     record = _decode(store, job_id, msg) or record
             return record
     except TimeoutError:
+        if not waiting.expired():
+            raise  # a request to the server timed out, not our wait
         raise NaqTimeoutError(f"job {job_id} did not finish within {timeout} s") from None
     finally:
         listeners.discard(inbox)
