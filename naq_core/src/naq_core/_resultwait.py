@@ -19,8 +19,6 @@ import asyncio
 import contextlib
 import math
 import numbers
-import weakref
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import nats.errors
@@ -32,7 +30,6 @@ from naq_core.errors import TimeoutError as NaqTimeoutError
 from naq_core.results import RESULTS_SUBJECT_PREFIX, JobRecord, ResultStore
 
 if TYPE_CHECKING:
-    from nats.aio.client import Client as NATS
     from nats.aio.msg import Msg
 
     from naq_core._conn import Connection
@@ -43,7 +40,6 @@ _BAD_ID_CHARS = frozenset(" \t\r\n.*>")
 _RECONNECTED = None  # the sentinel a reconnect puts in every waiter's inbox
 
 Inbox = asyncio.Queue["Msg | None"]
-_inboxes: weakref.WeakKeyDictionary[NATS, set[Inbox]] = weakref.WeakKeyDictionary()
 
 
 def check_timeout(timeout: object) -> float | None:
@@ -65,25 +61,6 @@ def check_timeout(timeout: object) -> float | None:
     if math.isnan(seconds) or seconds < 0:
         raise ValueError(f"timeout must be zero or more seconds, got {timeout!r}")
     return seconds
-
-
-def _reconnect_listeners(nc: NATS) -> set[Inbox]:
-    """The inboxes to wake when ``nc`` reconnects (the callback is chained in once per client)."""
-    inboxes = _inboxes.get(nc)
-    if inboxes is None:
-        inboxes = _inboxes[nc] = set()
-        # nats-py keeps one reconnected callback; naq's own (logging) one is kept and called first.
-        previous: Callable[[], Awaitable[None]] | None = nc._reconnected_cb
-        listeners = inboxes
-
-        async def on_reconnect() -> None:
-            if previous is not None:
-                await previous()
-            for inbox in list(listeners):
-                inbox.put_nowait(_RECONNECTED)
-
-        nc._reconnected_cb = on_reconnect
-    return inboxes
 
 
 async def job_exists(conn: Connection, job_id: str) -> bool:
@@ -122,10 +99,9 @@ async def wait_for_record(conn: Connection, job_id: str, timeout: float | None =
     async def on_msg(msg: Msg) -> None:
         inbox.put_nowait(msg)
 
-    listeners = _reconnect_listeners(conn.nc)
     deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
     sub = await conn.nc.subscribe(RESULTS_SUBJECT_PREFIX + job_id, cb=on_msg)
-    listeners.add(inbox)
+    stop_listening = conn.on_reconnect(lambda: inbox.put_nowait(_RECONNECTED))
     waiting = asyncio.timeout_at(deadline)
     try:
         record = await store.get(job_id)  # a finished job answers even with timeout=0
@@ -151,6 +127,6 @@ async def wait_for_record(conn: Connection, job_id: str, timeout: float | None =
             raise  # a request to the server timed out, not our wait
         raise NaqTimeoutError(f"job {job_id} did not finish within {timeout} s") from None
     finally:
-        listeners.discard(inbox)
+        stop_listening()
         with contextlib.suppress(nats.errors.Error, TimeoutError):
             await sub.unsubscribe()
