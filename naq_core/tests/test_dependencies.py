@@ -93,3 +93,16 @@ async def test_dependency_still_in_the_queue_is_accepted(nats_url: str, queue_na
         assert await q.job_status(second.job_id) is JobStatus.WAITING
         async with running_worker(nats_url, queue_name):
             assert await q.fetch_job_result(second, timeout=15) == 4
+
+
+async def test_a_stopped_worker_leaves_no_dependency_watch_behind(nats_url: str, queue_name: str) -> None:
+    async with Queue(queue_name, nats_url) as q:
+        conn = await q.connection()
+        await conn.bucket(DEPS_BUCKET)
+        stream = f"KV_{DEPS_BUCKET}"
+        before = (await conn.js.stream_info(stream)).state.consumer_count
+        for _ in range(3):
+            async with running_worker(nats_url, queue_name) as worker:
+                assert worker.status == "running"
+                assert (await conn.js.stream_info(stream)).state.consumer_count == before + 1
+        assert (await conn.js.stream_info(stream)).state.consumer_count == before

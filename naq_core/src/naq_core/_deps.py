@@ -21,7 +21,7 @@ import nats.errors
 import nats.js.errors
 
 from naq_core._conn import DEPS_BUCKET, JOBS_STREAM, job_subject
-from naq_core._kvscan import bucket_is_empty, scan
+from naq_core._kvscan import bucket_is_empty, release, scan
 from naq_core._log import get_logger
 from naq_core.errors import JobNotFoundError
 from naq_core.job import Job, JobStatus
@@ -191,7 +191,7 @@ class DependencyTracker:
         if await bucket_is_empty(kv, "on.>"):
             self._ready.set()  # nothing to replay (nats-py's own marker is not trusted)
         watcher = await kv.watch("on.>")
-        self._task = asyncio.create_task(self._watch(watcher), name="naq-deps-watch")
+        self._task = asyncio.create_task(self._watch(kv, watcher), name="naq-deps-watch")
         try:
             await asyncio.wait_for(self._ready.wait(), timeout=10)
         except TimeoutError:
@@ -209,7 +209,7 @@ class DependencyTracker:
         if self._pending:
             await asyncio.wait(self._pending, timeout=5)
 
-    async def _watch(self, watcher: Any) -> None:
+    async def _watch(self, kv: KeyValue, watcher: Any) -> None:
         try:
             async for entry in watcher:
                 if entry is None:
@@ -226,7 +226,7 @@ class DependencyTracker:
                 if entry.delta == 0:
                     self._ready.set()
         except asyncio.CancelledError:
-            await watcher.stop()
+            await release(kv, watcher)  # the watch's consumer goes with the worker
             raise
 
     def has_dependents(self, job_id: str) -> bool:
