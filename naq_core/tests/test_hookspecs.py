@@ -101,6 +101,20 @@ def test_serializers_register_and_look_up_by_name() -> None:
         hooks.serializer("yaml")
 
 
+def test_a_serializer_registered_with_capitals_is_found_by_any_case() -> None:
+    serializer = Reversed()
+    serializer.name = "MsgPack"
+
+    class Plugin:
+        @hookimpl
+        def naq_register_serializers(self, register: Callable[[Any], None]) -> None:
+            register(serializer)
+
+    hooks = hooks_with(Plugin())
+    assert hooks.serializer("msgpack") is serializer  # what config reads from NAQ_SERIALIZER=MsgPack
+    assert hooks.serializer("MsgPack") is serializer
+
+
 def test_unknown_serializer_without_any_installed_says_what_to_install() -> None:
     with pytest.raises(UnknownSerializerError, match="none \\(pip install naq-json-serializer\\)"):
         hooks_with().serializer("json")

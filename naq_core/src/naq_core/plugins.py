@@ -137,8 +137,10 @@ class Hooks:
 
     def serializer(self, name: str) -> Serializer:
         available = self.serializers()
+        # Names are matched without regard to case (config lower-cases what it reads).
+        by_name = {key.casefold(): serializer for key, serializer in available.items()}
         try:
-            return available[name]
+            return available.get(name) or by_name[name.casefold()]
         except KeyError:
             names = ", ".join(sorted(available)) or "none (pip install naq-json-serializer)"
             raise UnknownSerializerError(
