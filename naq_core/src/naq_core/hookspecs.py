@@ -59,7 +59,8 @@ def naq_register_dead_letter_sinks(register: Callable[[DeadLetterSink], None]) -
     """Offer dead-letter sinks by calling ``register(sink)`` once for each.
 
     Called when a worker starts. Every registered sink receives every dead letter (a job
-    that cannot run: undecodable payload, unknown task, retries exhausted, delivery limit);
+    that cannot run: undecodable payload, unknown task, failed with no retries asked for,
+    retries exhausted, delivery limit);
     the message leaves its queue only after every sink has stored it.
     """
 

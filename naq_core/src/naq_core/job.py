@@ -15,7 +15,6 @@ from attrs import evolve, field, frozen, validators
 from naq_core.errors import SerializationError
 
 __all__ = [
-    "JOB_STATUS",
     "TERMINAL_STATUSES",
     "Job",
     "JobStatus",
@@ -46,9 +45,6 @@ class JobStatus(enum.StrEnum):
     DEPENDENCY_FAILED = "dependency_failed"
     CANCELLED = "cancelled"
 
-
-#: The original naq's name for the status enum, kept so its users can migrate.
-JOB_STATUS = JobStatus
 
 TERMINAL_STATUSES = frozenset(
     {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.DEPENDENCY_FAILED, JobStatus.CANCELLED}
