@@ -12,7 +12,7 @@ import click
 import pytest
 from cli_support import invoke, isolated, one_error_line, plugins
 
-from naq_core import _legacy_env, hookimpl
+from naq_core import _deprecation, hookimpl
 from naq_core.cli import get_state
 from naq_core.server import free_port
 
@@ -136,11 +136,11 @@ def test_plugin_commands_take_them_too() -> None:
 
 
 def test_the_cli_names_an_old_variable_on_stderr() -> None:
-    _legacy_env._warned.clear()
+    _deprecation._warned.clear()
     try:
         result = invoke("config", "show", "--json", env={"NAQ_DEFAULT_ACK_WAIT": "45"})
     finally:
-        _legacy_env._warned.clear()
+        _deprecation._warned.clear()
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["ack_wait"] == {"value": 45.0, "source": "NAQ_DEFAULT_ACK_WAIT"}
     assert "Warning: NAQ_DEFAULT_ACK_WAIT is deprecated" in result.stderr

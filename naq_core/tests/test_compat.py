@@ -28,6 +28,7 @@ from naq_core import (
     NaqError,
     Queue,
     ScheduleStatus,
+    _deprecation,
     compat,
     helpers,
     logconfig,
@@ -42,9 +43,9 @@ FAR = dt.timedelta(days=1)
 @pytest.fixture(autouse=True)
 def _fresh_warnings() -> Iterator[None]:
     """Every test starts in a process where no compatibility name has warned yet."""
-    compat._warned.clear()
+    _deprecation._warned.clear()
     yield
-    compat._warned.clear()
+    _deprecation._warned.clear()
     helpers.close_sync_connections()
 
 

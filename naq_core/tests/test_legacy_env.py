@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from naq_core import _legacy_env
+from naq_core import _deprecation
 from naq_core._legacy_env import LEGACY_ENV
 from naq_core.config import FIELDS, Config, load_config
 from naq_core.errors import ConfigurationError
@@ -29,9 +29,9 @@ IGNORED = [v.old for v in LEGACY_ENV if v.key is None]
 @pytest.fixture(autouse=True)
 def _fresh_process() -> Iterator[None]:
     """Each test sees the warnings as a new process would."""
-    _legacy_env._warned.clear()
+    _deprecation._warned.clear()
     yield
-    _legacy_env._warned.clear()
+    _deprecation._warned.clear()
 
 
 def _load(env: dict[str, str]) -> tuple[Config, list[str]]:

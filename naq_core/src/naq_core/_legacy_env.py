@@ -9,18 +9,14 @@ named in a warning that says why it is ignored. Each old variable warns once per
 
 from __future__ import annotations
 
-import sys
-import warnings
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from attrs import frozen
 
-__all__ = ["LEGACY_ENV", "LegacyVariable", "legacy_values"]
+from naq_core._deprecation import REMOVED_IN, warn_once
 
-#: The release that stops reading the old names (as for every name of :mod:`naq_core.compat`).
-REMOVED_IN = "naq 1.0"
+__all__ = ["LEGACY_ENV", "LegacyVariable", "legacy_values"]
 
 
 def _third(value: str) -> Any:
@@ -123,9 +119,6 @@ LEGACY_ENV: tuple[LegacyVariable, ...] = (
     ),
 )
 
-_PACKAGE = str(Path(__file__).resolve().parent)
-_warned: set[str] = set()
-
 
 def legacy_values(env: Mapping[str, str]) -> dict[str, tuple[Any, str]]:
     """``{key: (value, old variable)}`` for the old variables set in ``env`` whose key is unset.
@@ -138,17 +131,17 @@ def legacy_values(env: Mapping[str, str]) -> dict[str, tuple[Any, str]]:
         if value == "" or variable.old == variable.new:
             continue
         if variable.key is None or variable.new is None:
-            _warn_once(
+            warn_once(
                 variable.old, f"{variable.old} (a variable of the original naq) is ignored: {variable.note}"
             )
         elif env.get(variable.new, "") != "":
-            _warn_once(
+            warn_once(
                 variable.old,
                 f"{variable.old} is ignored because {variable.new} is set "
                 f"({variable.old} is the original naq's name for it; remove it)",
             )
         elif variable.key in found:
-            _warn_once(
+            warn_once(
                 variable.old,
                 f"{variable.old} is ignored because {found[variable.key][1]} is set; "
                 f"use {variable.new} ({variable.note})",
@@ -156,26 +149,9 @@ def legacy_values(env: Mapping[str, str]) -> dict[str, tuple[Any, str]]:
         else:
             converted = variable.convert(value) if variable.convert is not None else value
             found[variable.key] = (converted, variable.old)
-            _warn_once(
+            warn_once(
                 variable.old,
                 f"{variable.old} is deprecated and will not be read from {REMOVED_IN} on; "
                 f"use {variable.new} instead ({variable.note})",
             )
     return found
-
-
-def _warn_once(name: str, message: str) -> None:
-    if name in _warned:
-        return
-    _warned.add(name)
-    warnings.warn(message, DeprecationWarning, stacklevel=_outside_naq())
-
-
-def _outside_naq() -> int:
-    """The ``stacklevel`` of the first frame outside naq_core (the code that configured naq)."""
-    frame = sys._getframe(1)  # _warn_once, which calls warnings.warn: stacklevel 1
-    level = 1
-    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
-        frame = frame.f_back
-        level += 1
-    return level

@@ -20,14 +20,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import sys
-import threading
-import warnings
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
-from naq_core import logconfig
+from naq_core import _deprecation, logconfig
+from naq_core._deprecation import REMOVED_IN
 from naq_core.client import NaqClient
 from naq_core.config import load_config
 from naq_core.job import JobStatus
@@ -43,9 +40,6 @@ __all__ = [
     "warn_once",
 ]
 
-#: The release that removes every name of this module.
-REMOVED_IN = "naq 1.0"
-
 #: The names ``naq_core`` exports lazily from here, and the new spelling each warns about.
 EXPORTS = {
     "JOB_STATUS": "JobStatus",
@@ -53,38 +47,10 @@ EXPORTS = {
     "setup_logging": "naq_core.logconfig.configure(level, fmt)",
 }
 
-_PACKAGE_DIR = os.path.dirname(__file__) + os.sep  # as in co_filename: not resolved
-_warned: set[str] = set()
-_warned_lock = threading.Lock()
-
-
-def _outside_naq() -> int:
-    """The ``stacklevel`` of the first frame (from :func:`warn_once`'s caller up) outside naq.
-
-    Frames of the import machinery (``from naq_core import X`` reaches a module
-    ``__getattr__`` through ``importlib``) are not counted: :func:`warnings.warn` skips them.
-    """
-    frame = sys._getframe(2)  # the caller of warn_once; stacklevel 2
-    level = 2
-    while frame.f_back is not None:
-        filename = frame.f_code.co_filename
-        if not filename.startswith(_PACKAGE_DIR):
-            if "importlib" not in filename or "_bootstrap" not in filename:
-                break
-        else:
-            level += 1
-        frame = frame.f_back
-    return level
-
 
 def warn_once(old: str, new: str) -> None:
     """Warn, once per process for each ``old``, that ``old`` is deprecated in favour of ``new``."""
-    with _warned_lock:
-        if old in _warned:
-            return
-        _warned.add(old)
-    message = f"{old} is deprecated and will be removed in {REMOVED_IN}; use {new} instead"
-    warnings.warn(message, DeprecationWarning, stacklevel=_outside_naq())
+    _deprecation.warn_once(old, f"{old} is deprecated and will be removed in {REMOVED_IN}; use {new} instead")
 
 
 def first_argument(
