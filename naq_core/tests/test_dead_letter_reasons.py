@@ -4,36 +4,15 @@ from __future__ import annotations
 
 import pytest
 import worker_tasks
-from support import running_worker, wait_until
+from support import collect_dead_letters, running_worker, wait_until
 
-from naq_core import DeadLetter, DeadLetterReason, JobFailedError, Queue, hookimpl
-from naq_core.plugins import get_hooks
-
-
-class ListSink:
-    name = "list"
-
-    def __init__(self) -> None:
-        self.letters: list[DeadLetter] = []
-
-    async def store(self, letter: DeadLetter) -> None:
-        self.letters.append(letter)
-
-
-class SinkPlugin:
-    def __init__(self, sink: ListSink) -> None:
-        self.sink = sink
-
-    @hookimpl
-    def naq_register_dead_letter_sinks(self, register: object) -> None:
-        register(self.sink)  # type: ignore[operator]
+from naq_core import DeadLetterReason, JobFailedError, Queue
 
 
 async def test_reason_is_failed_without_retries_and_exhausted_after_them(
     nats_url: str, queue_name: str
 ) -> None:
-    sink = ListSink()
-    get_hooks().pm.register(SinkPlugin(sink))
+    sink = collect_dead_letters()
     async with Queue(queue_name, nats_url) as q, running_worker(nats_url, queue_name):
         plain = await q.enqueue(worker_tasks.fail, "no retries")
         retried = await q.enqueue(worker_tasks.fail, "retried", max_retries=1, retry_delay=0.05)

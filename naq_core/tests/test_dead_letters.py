@@ -6,37 +6,16 @@ import asyncio
 
 import pytest
 import worker_tasks
-from support import eventually, running_worker, wait_until
+from support import ListSink, collect_dead_letters, eventually, running_worker, wait_until
 
 from naq_core import DeadLetter, DeadLetterReason, JobFailedError, Queue, hookimpl
 from naq_core._conn import JOBS_STREAM
 from naq_core.plugins import get_hooks
 
 
-class ListSink:
-    name = "list"
-
-    def __init__(self) -> None:
-        self.letters: list[DeadLetter] = []
-
-    async def store(self, letter: DeadLetter) -> None:
-        self.letters.append(letter)
-
-
-class SinkPlugin:
-    def __init__(self, sink: ListSink) -> None:
-        self.sink = sink
-
-    @hookimpl
-    def naq_register_dead_letter_sinks(self, register: object) -> None:
-        register(self.sink)  # type: ignore[operator]
-
-
 @pytest.fixture
 def sink() -> ListSink:
-    sink = ListSink()
-    get_hooks().pm.register(SinkPlugin(sink))
-    return sink
+    return collect_dead_letters()
 
 
 async def test_poison_payload_reaches_the_sink_with_its_bytes(

@@ -12,28 +12,33 @@ import asyncio
 import signal
 import subprocess
 import sys
+import textwrap
 import types
 import uuid
 from pathlib import Path
 
 import pytest
 import structlog
+from support import collect_dead_letters
 
-from naq_core import ConfigurationError, DeadLetter, JobFailedError, Queue, hookimpl, task
+from naq_core import ConfigurationError, JobFailedError, Queue, task
 from naq_core import registry as registry_module
 from naq_core import worker as worker_module
-from naq_core.plugins import get_hooks
 from naq_core.registry import TaskRegistry, main_module_name, task_name
 from naq_core.testing.process import ChildProcesses, naq_argv, naq_env
 from naq_core.testing.worker import running_worker, wait_until
 
 RUN_TIMEOUT = 60.0
 
-SCRIPT = """\
+
+def _script(enqueue_each: str) -> str:
+    """A user's script: tasks ``double`` and ``triple`` (one ``@task``), and a ``main(url, queue)``
+    that runs ``enqueue_each`` for each with ``q`` and ``func``, run when the file is ``__main__``."""
+    return f"""\
 import asyncio
 import sys
 
-from naq_core import Queue, task
+from naq_core import ConfigurationError, Queue, task
 
 
 def double(x):
@@ -48,38 +53,28 @@ def triple(x):
 async def main(url, queue):
     async with Queue(queue, url) as q:
         for func in (double, triple):
-            job = await q.enqueue(func, 7)
-            print(job.function, await q.fetch_job_result(job, timeout=30), flush=True)
-
+{textwrap.indent(textwrap.dedent(enqueue_each), " " * 12)}
 
 if __name__ == "__main__":
     asyncio.run(main(sys.argv[1], sys.argv[2]))
 """
 
+
+# A script in a file a worker can import (`-t`): prints each job's name and result.
+SCRIPT = _script("""\
+    job = await q.enqueue(func, 7)
+    print(job.function, await q.fetch_job_result(job, timeout=30), flush=True)
+""")
+
 # What a user types after `python -c` (or pipes into `python -`): nothing a worker can import.
-INLINE = """\
-import asyncio, sys
-from naq_core import ConfigurationError, Queue, task
-
-def double(x):
-    return 2 * x
-
-@task
-def triple(x):
-    return 3 * x
-
-async def main(url, queue):
-    async with Queue(queue, url) as q:
-        for func in (double, triple):
-            try:
-                await q.enqueue(func, 7)
-            except ConfigurationError as exc:
-                print("refused:", exc, flush=True)
-            else:
-                print("enqueued", func.__name__, flush=True)
-
-asyncio.run(main(sys.argv[1], sys.argv[2]))
-"""
+INLINE = _script("""\
+    try:
+        await q.enqueue(func, 7)
+    except ConfigurationError as exc:
+        print("refused:", exc, flush=True)
+    else:
+        print("enqueued", func.__name__, flush=True)
+""")
 
 
 @pytest.fixture
@@ -197,30 +192,10 @@ def test_nested_functions_are_refused_with_what_to_do() -> None:
         task_name(nested)
 
 
-class ListSink:
-    name = "list"
-
-    def __init__(self) -> None:
-        self.letters: list[DeadLetter] = []
-
-    async def store(self, letter: DeadLetter) -> None:
-        self.letters.append(letter)
-
-
-class SinkPlugin:
-    def __init__(self, sink: ListSink) -> None:
-        self.sink = sink
-
-    @hookimpl
-    def naq_register_dead_letter_sinks(self, register: object) -> None:
-        register(self.sink)  # type: ignore[operator]
-
-
 async def test_unknown_task_error_names_the_task_and_the_worker_command(
     nats_url: str, queue_name: str
 ) -> None:
-    sink = ListSink()
-    get_hooks().pm.register(SinkPlugin(sink))
+    sink = collect_dead_letters()
     async with Queue(queue_name, nats_url) as q, running_worker(nats_url, queue_name, tasks=["worker_tasks"]):
         billing = await q.enqueue("billing.tasks:charge", 10)
         stranded = await q.enqueue("__main__:charge", 10)

@@ -15,8 +15,10 @@ naq keep working.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+import functools
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 from naq_core._shared import Url, queue, sync
 
@@ -48,6 +50,7 @@ __all__ = [
 ]
 
 Delay = float | dt.timedelta
+P = ParamSpec("P")
 
 
 def _changes(
@@ -80,7 +83,7 @@ async def enqueue_at(
 
     ``dt=`` (the original naq's name for ``when``) works until naq 1.0, with a warning.
     """
-    when, func = _at_arguments(when, func, options)
+    when, func = _first_arguments("enqueue_at", when, func, options)
     return await (await queue(queue_name, nats_url)).enqueue_at(when, func, *args, **options)
 
 
@@ -96,28 +99,24 @@ async def enqueue_in(
 
     ``delta=`` (the original naq's name for ``delay``) works until naq 1.0, with a warning.
     """
-    delay, func = _in_arguments(delay, func, options)
+    delay, func = _first_arguments("enqueue_in", delay, func, options)
     return await (await queue(queue_name, nats_url)).enqueue_in(delay, func, *args, **options)
 
 
-def _at_arguments(
-    when: dt.datetime | None, func: Callable[..., Any] | str | None, options: dict[str, Any]
-) -> tuple[dt.datetime, Callable[..., Any] | str]:
-    if when is not None and func is not None:
-        return when, func
+#: For each one-off helper: its first parameter, and the original naq's keyword for it.
+_FIRST_NAMES = {"enqueue_at": ("when", "dt"), "enqueue_in": ("delay", "delta")}
+
+
+def _first_arguments(
+    where: str, first: Any, func: Callable[..., Any] | str | None, options: dict[str, Any]
+) -> tuple[Any, Callable[..., Any] | str]:
+    """``(when or delay, func)`` of ``where``, taking the original naq's keyword (with a warning)."""
+    if first is not None and func is not None:
+        return first, func
     from naq_core.compat import first_argument
 
-    return first_argument(when, func, options, where="enqueue_at", new="when", old="dt")
-
-
-def _in_arguments(
-    delay: Delay | None, func: Callable[..., Any] | str | None, options: dict[str, Any]
-) -> tuple[Delay, Callable[..., Any] | str]:
-    if delay is not None and func is not None:
-        return delay, func
-    from naq_core.compat import first_argument
-
-    return first_argument(delay, func, options, where="enqueue_in", new="delay", old="delta")
+    new, old = _FIRST_NAMES[where]
+    return first_argument(first, func, options, where=where, new=new, old=old)
 
 
 async def schedule(
@@ -195,42 +194,32 @@ async def run_scheduled_job_now(schedule_id: str, nats_url: Url = None) -> Job:
 
 # --- sync: the same arguments, through a NaqClient ----------------------------------------------
 
-_enqueue_at_sync = sync(enqueue_at)
-_enqueue_in_sync = sync(enqueue_in)
 
+def _one_off_sync(func: Callable[P, Awaitable[Job]]) -> Callable[P, Job]:
+    """The ``*_sync`` twin of ``enqueue_at`` / ``enqueue_in``.
 
-def enqueue_at_sync(
-    when: dt.datetime | None = None,
-    func: Callable[..., Any] | str | None = None,
-    *args: Any,
-    queue_name: str | None = None,
-    nats_url: Url = None,
-    **options: Any,
-) -> Job:
-    """Run ``func`` once at ``when`` (naive datetimes are UTC); options as for ``enqueue``.
-
-    ``dt=`` (the original naq's name for ``when``) works until naq 1.0, with a warning.
+    The original naq's keyword (``dt=``, ``delta=``) is taken here, in the caller's thread, so
+    that its warning names the caller; the twin of :func:`sync` runs ``func`` on another.
     """
-    when, func = _at_arguments(when, func, options)  # here, so that the warning names the caller
-    return _enqueue_at_sync(when, func, *args, queue_name=queue_name, nats_url=nats_url, **options)
+    twin = sync(func)
+    signature = inspect.signature(func)
+    first, second = list(signature.parameters)[:2]
+
+    @functools.wraps(twin)
+    def one_off(*args: P.args, **kwargs: P.kwargs) -> Job:
+        bound = signature.bind(*args, **kwargs)
+        given = bound.arguments
+        options = given.setdefault("options", {})
+        given[first], given[second] = _first_arguments(
+            func.__name__, given.get(first), given.get(second), options
+        )
+        return twin(*bound.args, **bound.kwargs)
+
+    return one_off
 
 
-def enqueue_in_sync(
-    delay: Delay | None = None,
-    func: Callable[..., Any] | str | None = None,
-    *args: Any,
-    queue_name: str | None = None,
-    nats_url: Url = None,
-    **options: Any,
-) -> Job:
-    """Run ``func`` once after ``delay`` (seconds or a ``timedelta``).
-
-    ``delta=`` (the original naq's name for ``delay``) works until naq 1.0, with a warning.
-    """
-    delay, func = _in_arguments(delay, func, options)
-    return _enqueue_in_sync(delay, func, *args, queue_name=queue_name, nats_url=nats_url, **options)
-
-
+enqueue_at_sync = _one_off_sync(enqueue_at)
+enqueue_in_sync = _one_off_sync(enqueue_in)
 schedule_sync = sync(schedule)
 list_schedules_sync = sync(list_schedules)
 get_schedule_sync = sync(get_schedule)

@@ -1,20 +1,34 @@
-"""A real Worker for ``dlq_tasks`` inside a test (from naq_core.testing), and reading the DLQ."""
+"""A real Worker for ``dlq_tasks`` inside a test (from naq_core.testing), reading the DLQ, and
+the ``isolated_cli`` fixture of the ``naq dlq`` tests."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from functools import partial
+from pathlib import Path
 
-from naq_core import Queue
+import pytest
+
+from naq_core import Queue, logconfig
 from naq_core.testing import worker as _testing
 from naq_core.testing.worker import eventually
 from naq_dlq_stream import DeadLetterStore, LetterFilter, StoredLetter
 
-__all__ = ["dlq_store", "eventually", "running_worker", "wait_for_letters"]
+__all__ = ["dlq_store", "eventually", "isolated_cli", "running_worker", "wait_for_letters"]
 
 #: ``async with running_worker(url, queues, **options) as worker:`` runs ``dlq_tasks``.
 running_worker = partial(_testing.running_worker, tasks=("dlq_tasks",))
+
+
+@pytest.fixture(autouse=True)
+def isolated_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test of a module that imports this runs the CLI in ``tmp_path``, logging reset after."""
+    monkeypatch.chdir(tmp_path)  # no config file of the repository
+    try:
+        yield
+    finally:
+        logconfig.reset()
 
 
 @asynccontextmanager

@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import click
 import pytest
 from click.testing import CliRunner, Result
-from dlq_support import dlq_store
+from dlq_support import (
+    dlq_store,
+    isolated_cli,  # noqa: F401 (an autouse fixture)
+)
 
-from naq_core import DeadLetterReason, Queue, hookimpl, logconfig
+from naq_core import DeadLetterReason, Queue, hookimpl
 from naq_core.cli import cli
 from naq_core.plugins import get_hooks
 from naq_core.testing.sink_contract import sample_letter
@@ -31,15 +32,6 @@ class AskingPlugin:
     def naq_confirm_destructive(self, action: str, target: str, count: int | None, force: bool) -> bool:
         self.asked.append({"action": action, "target": target, "count": count, "force": force})
         return force or sys.stdin.isatty()
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.chdir(tmp_path)  # no config file of the repository
-    try:
-        yield
-    finally:
-        logconfig.reset()
 
 
 @pytest.fixture

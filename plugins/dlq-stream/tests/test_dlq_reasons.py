@@ -4,26 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import dlq_tasks
 import pytest
 from click.testing import CliRunner
-from dlq_support import dlq_store, running_worker, wait_for_letters
+from dlq_support import (
+    dlq_store,
+    isolated_cli,  # noqa: F401 (an autouse fixture)
+    running_worker,
+    wait_for_letters,
+)
 
-from naq_core import DeadLetterReason, JobFailedError, Queue, logconfig
+from naq_core import DeadLetterReason, JobFailedError, Queue
 from naq_core.cli import cli
 from naq_dlq_stream import parse_reason
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.chdir(tmp_path)  # no config file of the repository
-    try:
-        yield
-    finally:
-        logconfig.reset()
 
 
 async def _fail_two(url: str, queue: str) -> tuple[str, str]:
