@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from importlib import metadata
 from pathlib import Path
+from types import CodeType, ModuleType
 from typing import Any, NoReturn
 
 import click
@@ -65,6 +66,7 @@ class NaqGroup(click.Group):
         self._plugin_commands: set[str] = set()
         self._loading_plugins = False
         self._last_plugin_error: str | None = None
+        self._command_impls: dict[CodeType, str] = {}
 
     # --- resolving commands -----------------------------------------------------------
 
@@ -94,11 +96,23 @@ class NaqGroup(click.Group):
         if self._loading_plugins:
             if name is None or name in self.lazy_commands:
                 click.echo(
-                    f"Warning: a plugin tried to replace the built-in command {name!r}; ignored", err=True
+                    f"Warning: plugin {self._registering_plugin()} tried to replace the built-in "
+                    f"command {name!r}; ignored",
+                    err=True,
                 )
                 return
             self._plugin_commands.add(name)
         super().add_command(cmd, name)
+
+    def _registering_plugin(self) -> str:
+        """The name of the plugin whose ``naq_register_commands`` is calling us, quoted."""
+        frame = sys._getframe(1)
+        while frame is not None:
+            name = self._command_impls.get(frame.f_code)
+            if name is not None:
+                return repr(name)
+            frame = frame.f_back  # type: ignore[assignment]
+        return "(unknown)"
 
     def _merge_plugin_commands(self) -> None:
         """Ask the plugins for their commands, once per plugin manager."""
@@ -112,6 +126,11 @@ class NaqGroup(click.Group):
                 self.commands.pop(name, None)
             self._plugin_commands.clear()
             self._plugin_source = hooks
+            self._command_impls = {
+                impl.function.__code__: _plugin_label(impl.plugin_name, impl.plugin)
+                for impl in hooks.pm.hook.naq_register_commands.get_hookimpls()
+                if hasattr(impl.function, "__code__")
+            }
             self._loading_plugins = True
             try:
                 hooks.register_commands(cli=self)
@@ -176,6 +195,14 @@ class NaqGroup(click.Group):
             _error(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
             return 1
         return rv if isinstance(rv, int) else 0
+
+
+def _plugin_label(name: str, plugin: object) -> str:
+    """A plugin's registered name; for one registered without a name, its class or module."""
+    if not name.isdigit():  # pluggy names an unnamed plugin str(id(plugin))
+        return name
+    named = plugin if isinstance(plugin, ModuleType | type) else type(plugin)
+    return f"{named.__module__}.{named.__qualname__}" if isinstance(named, type) else named.__name__
 
 
 def _error(message: str) -> None:
