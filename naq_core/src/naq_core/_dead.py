@@ -7,6 +7,7 @@ import time
 from typing import TYPE_CHECKING
 
 from naq_core._log import get_logger
+from naq_core._natspy import term_with_reason
 from naq_core.deadletter import DeadLetter, DeadLetterReason
 
 if TYPE_CHECKING:
@@ -115,6 +116,4 @@ class DeadLetterRouter:
 
 async def _term(msg: Msg, reason: str) -> None:
     """TERM with a reason (nats-py's ``term()`` takes none; the protocol does)."""
-    if msg.reply:
-        await msg._client.publish(msg.reply, f"+TERM {reason}".encode())
-        msg._ackd = True
+    await term_with_reason(msg, reason)

@@ -22,6 +22,8 @@ from typing import Any
 import nats.errors
 from nats.js.kv import KeyValue
 
+from naq_core._natspy import kv_bucket, kv_jetstream, kv_stream, watcher_consumer
+
 __all__ = ["bucket_is_empty", "release", "scan"]
 
 #: Seconds the server keeps a scan's consumer if our delete never reaches it.
@@ -35,7 +37,7 @@ async def bucket_is_empty(kv: KeyValue, pattern: str = ">") -> bool:
         return True
     if pattern == ">":
         return False
-    info = await kv._js.stream_info(kv._stream, subjects_filter=f"$KV.{kv._name}.{pattern}")
+    info = await kv_jetstream(kv).stream_info(kv_stream(kv), subjects_filter=f"$KV.{kv_bucket(kv)}.{pattern}")
     return not info.state.subjects
 
 
@@ -63,7 +65,7 @@ async def release(kv: KeyValue, watcher: Any) -> None:
     """Stop a KV watcher and delete its consumer on the server (nats-py only unsubscribes)."""
     with contextlib.suppress(TimeoutError, nats.errors.Error):
         await watcher.stop()
-    consumer = getattr(watcher._sub, "_consumer", None)  # the ordered consumer's current name
+    consumer = watcher_consumer(watcher)
     if consumer:
         with contextlib.suppress(TimeoutError, nats.errors.Error):
-            await kv._js.delete_consumer(kv._stream, consumer)
+            await kv_jetstream(kv).delete_consumer(kv_stream(kv), consumer)
