@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from importlib import metadata
 from pathlib import Path
-from types import CodeType, ModuleType
+from types import CodeType, FrameType, ModuleType
 from typing import Any, NoReturn
 
 import click
@@ -106,12 +106,12 @@ class NaqGroup(click.Group):
 
     def _registering_plugin(self) -> str:
         """The name of the plugin whose ``naq_register_commands`` is calling us, quoted."""
-        frame = sys._getframe(1)
+        frame: FrameType | None = sys._getframe(1)
         while frame is not None:
             name = self._command_impls.get(frame.f_code)
             if name is not None:
                 return repr(name)
-            frame = frame.f_back  # type: ignore[assignment]
+            frame = frame.f_back
         return "(unknown)"
 
     def _merge_plugin_commands(self) -> None:

@@ -6,15 +6,13 @@ exit 1); a purge that is not confirmed exits 2; ``--json`` prints JSON on stdout
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import click
 
-from naq_core.cli import get_state, require_confirmation
+from naq_core.cli import NaqContext, pass_naq_context, require_confirmation, table
 from naq_core.deadletter import DeadLetterReason
 from naq_core.queue import Queue
 from naq_dlq_stream._codec import StoredLetter
@@ -27,27 +25,14 @@ T = TypeVar("T")
 _PREVIEW = 2000
 
 
-def _run(ctx: click.Context, action: Callable[[DeadLetterStore], Awaitable[T]]) -> T:
+def _run(ctx: NaqContext, action: Callable[[DeadLetterStore], Awaitable[T]]) -> T:
     """Run ``action`` with a store on a fresh connection (closed afterwards)."""
-    config = get_state(ctx).config()
 
     async def main() -> T:
-        async with Queue(config=config) as queue:
+        async with Queue(config=ctx.config) as queue:
             return await action(DeadLetterStore(await queue.connection()))
 
-    return asyncio.run(main())
-
-
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
-    )
+    return ctx.run(main())
 
 
 def _when(timestamp: float | None) -> str:
@@ -108,13 +93,13 @@ def dlq() -> None:
     "--limit", type=click.IntRange(min=0), default=100, show_default=True, help="Newest N (0: all)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per letter, no payload).")
-@click.pass_context
-def list_(ctx: click.Context, /, as_json: bool, limit: int, **filters: str | None) -> None:
+@pass_naq_context
+def list_(ctx: NaqContext, /, as_json: bool, limit: int, **filters: str | None) -> None:
     """List dead letters, oldest first."""
     where = _filter(**filters)
     found = _run(ctx, lambda store: store.list(where, limit=limit or None))
     if as_json:
-        _echo_json([stored.to_dict() for stored in found])
+        ctx.echo_json([stored.to_dict() for stored in found])
         return
     if not found:
         click.echo(f"No dead letters ({where.describe()}).")
@@ -131,7 +116,7 @@ def list_(ctx: click.Context, /, as_json: bool, limit: int, **filters: str | Non
         )
         for s in found
     ]
-    click.echo(_table(("ID", "QUEUE", "REASON", "FUNCTION", "ATTEMPTS", "DEAD SINCE", "ERROR"), rows))
+    click.echo(table(("ID", "QUEUE", "REASON", "FUNCTION", "ATTEMPTS", "DEAD SINCE", "ERROR"), rows))
 
 
 def _preview(payload: bytes) -> str:
@@ -178,12 +163,12 @@ def _show(stored: StoredLetter) -> None:
 @dlq.command()
 @click.argument("letter_id", metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help="Print every field as JSON (payload in base64).")
-@click.pass_context
-def show(ctx: click.Context, letter_id: str, as_json: bool) -> None:
+@pass_naq_context
+def show(ctx: NaqContext, letter_id: str, as_json: bool) -> None:
     """Show one dead letter: error, traceback, headers and a payload preview."""
     stored = _run(ctx, lambda store: store.get(letter_id))
     if as_json:
-        _echo_json(stored.to_dict(payload=True))
+        ctx.echo_json(stored.to_dict(payload=True))
     else:
         _show(stored)
 
@@ -192,8 +177,8 @@ def show(ctx: click.Context, letter_id: str, as_json: bool) -> None:
 @click.argument("ids", nargs=-1, metavar="[ID]...")
 @_filters
 @click.option("--all", "everything", is_flag=True, help="Requeue every letter (that matches the filters).")
-@click.pass_context
-def requeue(ctx: click.Context, /, ids: tuple[str, ...], everything: bool, **filters: str | None) -> None:
+@pass_naq_context
+def requeue(ctx: NaqContext, /, ids: tuple[str, ...], everything: bool, **filters: str | None) -> None:
     """Put jobs back on their queues: same job id, attempts start again.
 
     Give IDs, or filters, or --all.
@@ -210,8 +195,8 @@ def requeue(ctx: click.Context, /, ids: tuple[str, ...], everything: bool, **fil
 
 @dlq.command()
 @click.argument("ids", nargs=-1, required=True, metavar="ID...")
-@click.pass_context
-def delete(ctx: click.Context, ids: tuple[str, ...]) -> None:
+@pass_naq_context
+def delete(ctx: NaqContext, ids: tuple[str, ...]) -> None:
     """Delete dead letters by id (all of them exist, or nothing is deleted)."""
     count = _run(ctx, lambda store: store.delete(ids))
     click.echo(f"Deleted {_plural(count)}")
@@ -220,8 +205,8 @@ def delete(ctx: click.Context, ids: tuple[str, ...]) -> None:
 @dlq.command()
 @_filters
 @click.option("-y", "--force", is_flag=True, help="Do not ask for confirmation.")
-@click.pass_context
-def purge(ctx: click.Context, /, force: bool, **filters: str | None) -> None:
+@pass_naq_context
+def purge(ctx: NaqContext, /, force: bool, **filters: str | None) -> None:
     """Delete every dead letter matching the filters (all without filters).
 
     Plugins decide whether to ask first (naq-confirm-purge asks unless -y is given).
