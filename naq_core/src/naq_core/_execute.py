@@ -10,7 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from attrs import evolve
+from attrs import define, evolve
 
 from naq_core import _schedules
 from naq_core._log import get_logger
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from naq_core.registry import TaskRegistry
     from naq_core.results import ResultStore
 
-__all__ = ["Executor"]
+__all__ = ["JobRunner", "RunningJob"]
 
 
 def _context(job: Job) -> dict[str, Any]:
@@ -49,8 +49,32 @@ def _failure_reason(job: Job, exc: BaseException) -> DeadLetterReason:
     return DeadLetterReason.FAILED
 
 
-class Executor:
-    """Turns messages into job runs; one per worker. ``running`` maps msg -> task."""
+@define(eq=False)
+class RunningJob:
+    """One message a worker holds: waiting for a slot, then running its job.
+
+    ``job`` and ``started_at`` are set when the job starts (``None`` while it waits);
+    ``marked`` once its "running" status is recorded; ``sync`` when it runs in a thread
+    (which cannot be interrupted); ``cancel_requested`` by ``naq job cancel``.
+    """
+
+    msg: Msg
+    queue: str
+    received: float  # time.monotonic() at delivery
+    task: asyncio.Task[None] | None = None
+    job: Job | None = None
+    started_at: float = 0.0  # time.time() when the job started
+    marked: bool = False
+    sync: bool = False
+    cancel_requested: bool = False
+
+
+class JobRunner:
+    """Turns messages into job runs; one per worker.
+
+    Every message held is one :class:`RunningJob` in ``held``; once its job starts, the
+    same record is in ``running`` under the job id.
+    """
 
     def __init__(
         self,
@@ -73,26 +97,21 @@ class Executor:
         self.max_deliver = conn.config.max_deliver
         self.threads = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="naq-job")
         self.slots = asyncio.Semaphore(concurrency)
-        self.current: dict[str, Job] = {}
-        self.started: dict[str, float] = {}  # running jobs not yet recorded as "running"
+        self.held: set[RunningJob] = set()
+        self.running: dict[str, RunningJob] = {}
         self.concurrency = concurrency
         self.max_prefetch = conn.config.prefetch
         self.avg_duration = 1.0  # seconds, EWMA; starts pessimistic (no prefetch)
         self.stopping = False
-        self.tasks_by_job: dict[str, asyncio.Task[Any]] = {}
-        self.sync_jobs: set[str] = set()
-        self.cancelled: set[str] = set()  # cancel requested by `naq job cancel`
         self.processed = 0
         self.failed = 0
         _, self._hook_started, self._hook_finished = conn.hooks.lifecycle_active()
 
-    def _forget(self, job: Job, started: float) -> None:
+    def _forget(self, record: RunningJob) -> None:
         """The job stopped running: no more "running" marks, and learn its duration."""
-        self.current.pop(job.job_id, None)
-        self.started.pop(job.job_id, None)
-        self.tasks_by_job.pop(job.job_id, None)
-        self.sync_jobs.discard(job.job_id)
-        self.avg_duration += 0.05 * (time.time() - started - self.avg_duration)
+        if record.job is not None:
+            self.running.pop(record.job.job_id, None)
+        self.avg_duration += 0.05 * (time.time() - record.started_at - self.avg_duration)
 
     def capacity(self) -> int:
         """How many messages to hold: the slots, plus a prefetch that grows for short jobs.
@@ -108,13 +127,19 @@ class Executor:
 
     async def mark_running(self) -> None:
         """Record "running" for jobs that have been running a while (one sweep, not per job)."""
-        if not self.started:
-            return
-        marked, self.started = self.started, {}
-        for job_id, since in marked.items():
-            job = self.current.get(job_id)
-            if job is not None:
-                await self.results.write(job, JobStatus.RUNNING, started_at=since, worker_id=self.worker_id)
+        todo = [(job_id, record) for job_id, record in self.running.items() if not record.marked]
+        for job_id, record in todo:
+            if self.running.get(job_id) is record and record.job is not None:  # still running
+                record.marked = True
+                await self.results.write(
+                    record.job, JobStatus.RUNNING, started_at=record.started_at, worker_id=self.worker_id
+                )
+
+    def dispatch(self, msg: Msg, queue: str, done: Callable[[], None]) -> None:
+        """Hold ``msg`` and run it in a task of its own; ``done`` gives its pull credit back."""
+        record = RunningJob(msg, queue, time.monotonic())
+        self.held.add(record)
+        record.task = asyncio.get_running_loop().create_task(self.handle(record, done))
 
     def decode(self, msg: Msg, attempt: int) -> Job:
         headers = msg.headers
@@ -127,12 +152,13 @@ class Executor:
                 )
         return Job.from_envelope(self.serializer.loads(msg.data), attempt=attempt)
 
-    async def handle(self, msg: Msg, queue: str, release: Callable[[], None]) -> None:
-        """Run one message end to end. ``release`` gives its pull credit back.
+    async def handle(self, record: RunningJob, done: Callable[[], None]) -> None:
+        """Run one message end to end, then forget it and call ``done``.
 
         A message still waiting for a slot when the worker stops (prefetched, never
         started) is NAKed at once, so another worker takes it without waiting for ack_wait.
         """
+        msg = record.msg
         try:
             try:
                 await self.slots.acquire()
@@ -143,13 +169,14 @@ class Executor:
                 if self.stopping:
                     await msg.nak()
                     return
-                await self._handle(msg, queue)
+                await self._handle(msg, record.queue, record)
             finally:
                 self.slots.release()
         finally:
-            release()
+            self.held.discard(record)
+            done()
 
-    async def _handle(self, msg: Msg, queue: str) -> None:
+    async def _handle(self, msg: Msg, queue: str, record: RunningJob) -> None:
         log = get_logger(__name__)
         attempt = msg.metadata.num_delivered
         try:
@@ -190,35 +217,31 @@ class Executor:
             self.failed += 1
             return
         func = self.registry.get(job.function)
-        started = time.time()
-        self.current[job.job_id] = job
-        self.started[job.job_id] = started  # marked "running" by mark_running() if it lasts
-        task = asyncio.current_task()
-        if task is not None:
-            self.tasks_by_job[job.job_id] = task
+        record.job, record.started_at = job, time.time()
+        started = record.started_at
+        self.running[job.job_id] = record  # marked "running" by mark_running() if it lasts
         if self._hook_started:
             await self.conn.hooks.job_started(job=job, worker_id=self.worker_id)
         try:
-            result = await self._run(func, job)
+            result = await self._run(func, job, record)
         except asyncio.CancelledError:
-            if job.job_id in self.cancelled:  # `naq job cancel`: ours, so it ends here
-                self.cancelled.discard(job.job_id)
+            if record.cancel_requested:  # `naq job cancel`: ours, so it ends here
                 current = asyncio.current_task()
                 if current is not None:
                     current.uncancel()
-                await self._cancelled(msg, job, started)
+                await self._cancelled(msg, job, record)
                 return
             # Shutdown ran out of grace: give the job back at once, record nothing final.
-            self._forget(job, started)
+            self._forget(record)
             await msg.nak()
             await self.results.write(job, JobStatus.PENDING, worker_id=self.worker_id)
             raise
         except BaseException as exc:
-            self._forget(job, started)
+            self._forget(record)
             await self._failed(msg, job, exc, started)
         else:
             # Forget it before the final write, so the "running" sweep cannot write after it.
-            self._forget(job, started)
+            self._forget(record)
             await self.results.write(
                 job,
                 JobStatus.COMPLETED,
@@ -237,11 +260,11 @@ class Executor:
                     job=job, outcome=Outcome(status=JobStatus.COMPLETED, duration=duration, result=result)
                 )
 
-    async def _run(self, func: Callable[..., Any], job: Job) -> Any:
+    async def _run(self, func: Callable[..., Any], job: Job, record: RunningJob) -> Any:
         if inspect.iscoroutinefunction(func):
             call = func(*job.args, **job.kwargs)
         else:
-            self.sync_jobs.add(job.job_id)
+            record.sync = True
             loop = asyncio.get_running_loop()
             call = loop.run_in_executor(self.threads, lambda: func(*job.args, **job.kwargs))
         if job.timeout is None:
@@ -318,17 +341,18 @@ class Executor:
 
     def request_cancel(self, job_id: str) -> str:
         """``cancelled``, ``sync`` (a thread cannot be interrupted) or ``unknown`` (not here)."""
-        task = self.tasks_by_job.get(job_id)
-        if task is None:
+        record = self.running.get(job_id)
+        if record is None or record.task is None:
             return "unknown"
-        if job_id in self.sync_jobs:
+        if record.sync:
             return "sync"
-        self.cancelled.add(job_id)
-        task.cancel()
+        record.cancel_requested = True
+        record.task.cancel()
         return "cancelled"
 
-    async def _cancelled(self, msg: Msg, job: Job, started: float) -> None:
-        self._forget(job, started)
+    async def _cancelled(self, msg: Msg, job: Job, record: RunningJob) -> None:
+        started = record.started_at
+        self._forget(record)
         await self.results.write(
             job,
             JobStatus.CANCELLED,
@@ -351,6 +375,16 @@ class Executor:
         if job.schedule_id is None:
             return bytes(msg.data)
         return self.serializer.dumps(evolve(job, schedule_id=None).to_envelope())
+
+    async def cancel_all(self, timeout: float = 5.0) -> int:
+        """Cancel every held message's task (each NAKs its message) and wait up to
+        ``timeout`` seconds for them; returns how many were cancelled."""
+        tasks = [r.task for r in self.held if r.task is not None and not r.task.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+        return len(tasks)
 
     def shutdown(self) -> None:
         self.threads.shutdown(wait=False, cancel_futures=True)

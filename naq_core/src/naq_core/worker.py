@@ -1,8 +1,15 @@
-"""``Worker``: fetch jobs from one or more queues and run them until told to stop."""
+"""``Worker``: fetch jobs from one or more queues and run them until told to stop.
+
+:meth:`Worker.run` is start, serve, stop. Each component started registers its own
+teardown on one :class:`contextlib.AsyncExitStack`, so however the run ends (asked to
+stop, a step of the start failing, cancelled from outside) everything started is torn
+down, newest first, and the connection is closed last.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 import signal
@@ -11,7 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import nats.errors
@@ -22,7 +29,7 @@ from naq_core._conn import JOBS_STREAM, RESULTS_BUCKET, Connection, connect
 from naq_core._consumer import PullConsumer
 from naq_core._dead import DeadLetterRouter
 from naq_core._deps import DependencyTracker
-from naq_core._execute import Executor
+from naq_core._execute import JobRunner
 from naq_core._log import get_logger
 from naq_core.config import Config, load_config, validate_queue_name
 from naq_core.heartbeat import Heartbeat
@@ -31,6 +38,11 @@ from naq_core.plugins import Hooks, get_hooks
 from naq_core.queue import warn_if_unsafe
 from naq_core.registry import TaskRegistry, default_registry
 from naq_core.results import ResultStore
+
+if TYPE_CHECKING:
+    from nats.aio.subscription import Subscription
+
+    from naq_core.shutdown import ShutdownPolicy
 
 __all__ = ["Worker"]
 
@@ -42,7 +54,8 @@ class Worker:
     ``concurrency`` threads. While a job runs the worker tells JetStream it is in progress
     every ``ack_wait / 3`` seconds, so no other worker gets it. SIGTERM/SIGINT stop
     fetching; running jobs get the shutdown policy's grace (``shutdown_timeout``), then are
-    cancelled and NAKed for immediate redelivery.
+    cancelled and NAKed for immediate redelivery. A run that fails to start, or that is
+    cancelled, NAKs what it holds at once and leaves nothing running behind.
     """
 
     def __init__(
@@ -86,11 +99,10 @@ class Worker:
         self._stop = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._conn: Connection | None = None
-        self._executor: Executor | None = None
-        self._mover: MaxDeliveryMover | None = None
+        self._runner: JobRunner | None = None
         self._heartbeat: Heartbeat | None = None
         self._consumers: dict[str, PullConsumer] = {}
-        self._tasks: dict[int, tuple[Msg, asyncio.Task[None], float]] = {}  # id(msg) ->
+        self._announced = False  # naq_worker_started was called: naq_worker_stopped is due
 
     # --- public control --------------------------------------------------------------
 
@@ -110,17 +122,22 @@ class Worker:
 
     @property
     def running_jobs(self) -> list[str]:
-        return list(self._executor.current) if self._executor else []
+        return list(self._runner.running) if self._runner else []
 
     @property
     def state(self) -> str:
         """``idle`` (no job running), ``busy`` (some running) or ``stopping`` (draining)."""
         if self.status in ("stopping", "stopped"):
             return "stopping"
-        return "busy" if self._executor is not None and self._executor.current else "idle"
+        return "busy" if self._runner is not None and self._runner.running else "idle"
+
+    @property
+    def _executor(self) -> JobRunner | None:
+        """The job runner under its former name (tests of plugins reach for its router)."""
+        return self._runner
 
     def snapshot(self) -> dict[str, Any]:
-        ex = self._executor
+        runner = self._runner
         return {
             "worker_id": self.worker_id,
             "hostname": self.hostname,
@@ -128,144 +145,169 @@ class Worker:
             "queues": list(self.queues),
             "status": self.status,
             "state": self.state,
-            "active_jobs": len(ex.current) if ex else 0,
+            "active_jobs": len(runner.running) if runner else 0,
             "concurrency": self.config.concurrency,
-            "current_jobs": list(ex.current)[:50] if ex else [],
-            "processed": ex.processed if ex else 0,
-            "failed": ex.failed if ex else 0,
+            "current_jobs": list(runner.running)[:50] if runner else [],
+            "processed": runner.processed if runner else 0,
+            "failed": runner.failed if runner else 0,
             "started_at": self.started_at,
         }
 
-    # --- the run loop -----------------------------------------------------------------
+    # --- start, serve, stop -----------------------------------------------------------
 
     async def run(self) -> None:
-        log = get_logger(__name__)
+        """Start, serve until asked to stop (signal or :meth:`request_stop`), then stop."""
         self._loop = asyncio.get_running_loop()
         self._stop.clear()
+        async with contextlib.AsyncExitStack() as stack:
+            policy, heartbeat = await self._start(stack)
+            await self._stop.wait()
+            self.status = "stopping"
+            held = len(self._runner.held) if self._runner else 0
+            get_logger(__name__).info(
+                "worker_stopping", worker_id=self.worker_id, running=held, grace=policy.grace
+            )
+            await heartbeat.state_changed(force=True)  # `naq workers` shows it draining now
+            # Leaving the block stops the components, newest first (see _start).
+
+    async def _start(self, stack: contextlib.AsyncExitStack) -> tuple[ShutdownPolicy, Heartbeat]:
+        """Start every component, each pushing its teardown on ``stack`` as it starts.
+
+        A teardown is pushed before its start when the stop is safe on a half-started
+        component, so a start that fails midway is undone too. On a clean stop the
+        teardowns run as: stop fetching, drain the running jobs within the grace, stop the
+        in-progress sweep, the heartbeat, the cancel subscription, the max-delivery mover,
+        the thread pool, the dependency watch, remove the signal handlers, call
+        ``naq_worker_stopped``, close the connection.
+        """
+        log = get_logger(__name__)
+        self._consumers = {}
+        self._announced = False
         self._conn = conn = await connect(
             self.config,
             name=f"naq-worker-{self.worker_id}",
             hooks=self.hooks,
             reconnected_cb=self._on_reconnect,
         )
-        try:
-            warn_if_unsafe(conn, "worker start")
-            await conn.ensure_stream()
-            sinks = self.hooks.dead_letter_sinks()
-            if not sinks:
-                log.warning(
-                    "no_dead_letter_sink",
-                    hint="install naq-dlq-stream: jobs that cannot run are terminated and only logged",
-                )
-            results = ResultStore(conn)
-            await conn.bucket(RESULTS_BUCKET)
-            deps = DependencyTracker(conn)
-            await deps.start()
-            self._executor = Executor(
-                conn=conn,
-                registry=self.registry,
-                results=results,
-                dead=DeadLetterRouter(sinks, self.worker_id),
-                deps=deps,
+        stack.push_async_callback(conn.close)
+        stack.push_async_exit(self._stopped)
+        stack.callback(self._remove_signals, self._install_signals())
+        warn_if_unsafe(conn, "worker start")
+        await conn.ensure_stream()
+        sinks = self.hooks.dead_letter_sinks()
+        if not sinks:
+            log.warning(
+                "no_dead_letter_sink",
+                hint="install naq-dlq-stream: jobs that cannot run are terminated and only logged",
+            )
+        results = ResultStore(conn)
+        await conn.bucket(RESULTS_BUCKET)
+        deps = DependencyTracker(conn)
+        stack.push_async_callback(deps.stop)
+        await deps.start()
+        runner = self._runner = JobRunner(
+            conn=conn,
+            registry=self.registry,
+            results=results,
+            dead=DeadLetterRouter(sinks, self.worker_id),
+            deps=deps,
+            worker_id=self.worker_id,
+            concurrency=self.config.concurrency,
+        )
+        stack.callback(runner.shutdown)
+        mover = MaxDeliveryMover(conn, runner.dead, deps=deps)
+        stack.push_async_exit(functools.partial(_stop_mover, mover))
+        await mover.start()
+        stack.push_async_callback(_unsubscribe, await self._subscribe_cancels(conn))
+        policy = self.hooks.shutdown_policy(worker=self, config=self.config)
+        heartbeat = self._heartbeat = Heartbeat(
+            conn, self.worker_id, self.config.heartbeat_interval, self.snapshot, state=lambda: self.state
+        )
+        for queue in self.queues:
+            durable = await conn.ensure_consumer(queue)
+            self._consumers[queue] = PullConsumer(
+                conn.nc,
+                JOBS_STREAM,
+                durable,
+                capacity=runner.capacity,
+                deliver=functools.partial(self._dispatch, queue=queue),
+            )
+        self.status = "running"
+        stack.push_async_callback(heartbeat.stop)
+        await heartbeat.start()
+        self._announced = True
+        await self.hooks.worker_started(worker=self)
+        progress = asyncio.create_task(self._progress_loop(), name="naq-in-progress")
+        stack.push_async_callback(_cancel, progress)
+        stack.push_async_exit(functools.partial(self._drain, policy.grace))
+        for consumer in self._consumers.values():
+            stack.push_async_callback(consumer.stop)
+            await consumer.start()
+        if not self.registry.names():
+            log.warning(
+                "no_tasks_registered",
                 worker_id=self.worker_id,
-                concurrency=self.config.concurrency,
+                hint="this worker can run no job: name your tasks' module with "
+                "`naq worker QUEUE -t myapp.tasks` (or the config's tasks)",
             )
-            mover = self._mover = MaxDeliveryMover(conn, self._executor.dead, deps=deps)
-            await mover.start()
-            cancels = await conn.nc.subscribe(f"{CANCEL_SUBJECT}.*", cb=self._on_cancel)
-            policy = self.hooks.shutdown_policy(worker=self, config=self.config)
-            heartbeat = self._heartbeat = Heartbeat(
-                conn, self.worker_id, self.config.heartbeat_interval, self.snapshot, state=lambda: self.state
-            )
-            for queue in self.queues:
-                durable = await conn.ensure_consumer(queue)
-                self._consumers[queue] = PullConsumer(
-                    conn.nc,
-                    JOBS_STREAM,
-                    durable,
-                    capacity=self._executor.capacity,
-                    deliver=functools.partial(self._dispatch, queue=queue),
-                )
-            self.status = "running"
-            await heartbeat.start()
-            await self.hooks.worker_started(worker=self)
-            for consumer in self._consumers.values():
-                await consumer.start()
-            signals = self._install_signals()
-            if not self.registry.names():
-                log.warning(
-                    "no_tasks_registered",
-                    worker_id=self.worker_id,
-                    hint="this worker can run no job: name your tasks' module with "
-                    "`naq worker QUEUE -t myapp.tasks` (or the config's tasks)",
-                )
-            log.info(
-                "worker_started",
-                worker_id=self.worker_id,
-                queues=list(self.queues),
-                concurrency=self.config.concurrency,
-                tasks=len(self.registry.names()),
-                serializer=conn.serializer.name,
-            )
-            progress = asyncio.create_task(self._progress_loop(), name="naq-in-progress")
-            await self._stop.wait()
-            self.status = "stopping"
-            log.info(
-                "worker_stopping", worker_id=self.worker_id, running=len(self._tasks), grace=policy.grace
-            )
-            await heartbeat.state_changed(force=True)  # `naq workers` shows it draining now
-            for consumer in self._consumers.values():
-                await consumer.stop()
-            self._executor.stopping = True  # prefetched jobs are NAKed, not started
-            await self._drain(policy.grace)
-            await mover.stop()
-            progress.cancel()
-            await asyncio.gather(progress, return_exceptions=True)
-            await cancels.unsubscribe()
-            await deps.stop()
-            await heartbeat.stop()
-            self._remove_signals(signals)
-            self.status = "stopped"
-            await self.hooks.worker_stopped(worker=self)
-            log.info(
-                "worker_stopped",
-                worker_id=self.worker_id,
-                processed=self._executor.processed,
-                failed=self._executor.failed,
-            )
-        finally:
-            if self._mover is not None:  # stopped above, unless run() failed or was cancelled
-                await self._mover.stop(timeout=2)
-            if self._executor is not None:
-                self._executor.shutdown()
-            await conn.close()
+        log.info(
+            "worker_started",
+            worker_id=self.worker_id,
+            queues=list(self.queues),
+            concurrency=self.config.concurrency,
+            tasks=len(self.registry.names()),
+            serializer=conn.serializer.name,
+        )
+        return policy, heartbeat
+
+    async def _subscribe_cancels(self, conn: Connection) -> Subscription:
+        """``naq job cancel`` requests, answered by :meth:`_on_cancel`."""
+        return await conn.nc.subscribe(f"{CANCEL_SUBJECT}.*", cb=self._on_cancel)
+
+    async def _stopped(self, *exc_info: Any) -> bool:
+        """Teardown: ``naq_worker_stopped`` for a worker that announced its start."""
+        self.status = "stopped"
+        if not self._announced:
+            return False
+        self._announced = False
+        await self.hooks.worker_stopped(worker=self)
+        runner = self._runner
+        get_logger(__name__).info(
+            "worker_stopped",
+            worker_id=self.worker_id,
+            processed=runner.processed if runner else 0,
+            failed=runner.failed if runner else 0,
+        )
+        return False
 
     def _dispatch(self, msg: Msg, *, queue: str) -> None:
-        executor = self._executor
+        runner = self._runner
         consumer = self._consumers[queue]
-        if executor is None or self._stop.is_set():
+        if runner is None or self._stop.is_set():
             asyncio.get_running_loop().create_task(msg.nak())
             consumer.done()
             return
+        runner.dispatch(msg, queue, consumer.done)
 
-        def release() -> None:
-            self._tasks.pop(id(msg), None)
-            consumer.done()
-
-        task = asyncio.get_running_loop().create_task(executor.handle(msg, queue, release))
-        self._tasks[id(msg)] = (msg, task, time.monotonic())
-
-    async def _drain(self, grace: float | None) -> None:
-        """Wait up to ``grace`` for running jobs, then cancel them (they NAK themselves)."""
-        tasks = [task for _, task, _ in self._tasks.values()]
+    async def _drain(self, grace: float | None, *exc_info: Any) -> bool:
+        """Teardown of the running jobs. After a stop request they get up to ``grace``
+        seconds, then are cancelled (they NAK themselves); after a failure or a
+        cancellation they are cancelled at once. Messages waiting for a slot are NAKed."""
+        runner = self._runner
+        if runner is None:
+            return False
+        runner.stopping = True  # prefetched jobs are NAKed, not started
+        tasks = [r.task for r in runner.held if r.task is not None]
+        if exc_info[0] is not None:
+            await runner.cancel_all()
+            return False
         if not tasks:
-            return
+            return False
         _, pending = await asyncio.wait(tasks, timeout=grace)
         if pending:
             get_logger(__name__).warning("shutdown_grace_expired", cancelled=len(pending))
-            for task in pending:
-                task.cancel()
-            await asyncio.wait(pending, timeout=5)
+            await runner.cancel_all()
+        return False
 
     async def _progress_loop(self) -> None:
         """Mark lasting jobs "running" (every 0.1 s) and tell JetStream that held messages
@@ -274,26 +316,27 @@ class Worker:
         last = time.monotonic()
         while True:
             await asyncio.sleep(0.1)
-            if self._executor is not None:
-                await self._executor.mark_running()
+            runner = self._runner
+            if runner is not None:
+                await runner.mark_running()
             if self._heartbeat is not None:
                 await self._heartbeat.state_changed()  # idle <-> busy, at most once a second
             now = time.monotonic()
-            if now - last < interval:
+            if now - last < interval or runner is None:
                 continue
             last = now
-            for msg, _, since in list(self._tasks.values()):
-                if now - since >= interval and not msg._ackd:
+            for record in list(runner.held):
+                if now - record.received >= interval and not record.msg.is_acked:
                     try:
-                        await msg.in_progress()
+                        await record.msg.in_progress()
                     except nats.errors.Error:
                         pass
 
     async def _on_cancel(self, msg: Msg) -> None:
         """``naq job cancel``: answer only for jobs running here (others stay silent)."""
-        if self._executor is None:
+        if self._runner is None:
             return
-        answer = self._executor.request_cancel(msg.subject.rpartition(".")[2])
+        answer = self._runner.request_cancel(msg.subject.rpartition(".")[2])
         if answer != "unknown" and msg.reply:
             await msg.respond(answer.encode())
 
@@ -323,6 +366,23 @@ class Worker:
         loop = asyncio.get_running_loop()
         for sig in signals:
             loop.remove_signal_handler(sig)
+
+
+async def _stop_mover(mover: MaxDeliveryMover, *exc_info: Any) -> bool:
+    """Teardown of the mover: an advisory being handled gets 10 s after a clean stop, 2 s
+    after a failure."""
+    await mover.stop() if exc_info[0] is None else await mover.stop(timeout=2)
+    return False
+
+
+async def _unsubscribe(sub: Subscription) -> None:
+    with contextlib.suppress(nats.errors.Error):
+        await sub.unsubscribe()
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
