@@ -6,10 +6,11 @@ import asyncio
 import datetime as dt
 import uuid
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import worker_tasks
-from support import running_worker, wait_until
+from support import eventually, running_worker
 
 from naq_core import JobFailedError, JobNotFoundError, JobStatus, Queue
 from naq_core.heartbeat import list_workers
@@ -53,18 +54,22 @@ async def test_failure_carries_remote_traceback(nats_url: str, queue_name: str) 
     assert "Remote traceback" in str(error)
 
 
-async def test_unknown_task_never_runs_and_is_recorded(nats_url: str, queue_name: str) -> None:
-    async with Queue(queue_name, nats_url) as q, running_worker(nats_url, queue_name):
-        job = await q.enqueue("os:system", "echo pwned")
+async def test_unknown_task_never_runs_and_is_recorded(
+    nats_url: str, queue_name: str, tmp_path: Path
+) -> None:
+    pwned = tmp_path / "pwned"
+    async with Queue(queue_name, nats_url) as q, running_worker(nats_url, queue_name) as worker:
+        job = await q.enqueue("os:system", f"touch {pwned}")
         with pytest.raises(JobFailedError) as info:
             await q.fetch_job_result(job, timeout=10)
+        record = await q.job_record(job.job_id)
+        counters = worker.snapshot()
+    assert (counters["processed"], counters["failed"]) == (0, 1)
     assert info.value.error_type == "TaskNotFoundError"
     assert "unknown task" in info.value.error
-    assert await_count_zero()
-
-
-def await_count_zero() -> bool:
-    return True  # os.system was never imported by name: the registry is a closed dict
+    assert record.status is JobStatus.FAILED and record.attempt == 1
+    # os.system is not a registered task: the registry is a closed dict, the command never ran
+    assert not pwned.exists()
 
 
 async def test_unregistered_function_of_a_known_module_is_refused(nats_url: str, queue_name: str) -> None:
@@ -100,7 +105,8 @@ async def test_timeout_fails_the_job(nats_url: str, queue_name: str) -> None:
 
 async def test_running_status_is_visible_for_long_jobs(nats_url: str, queue_name: str) -> None:
     async with Queue(queue_name, nats_url) as q, running_worker(nats_url, queue_name):
-        job = await q.enqueue(worker_tasks.sleep_for, 1.0)
+        k = uuid.uuid4().hex
+        job = await q.enqueue(worker_tasks.wait_for_gate, k)  # runs until we have seen it running
         statuses: list[JobStatus] = []
 
         async def running() -> bool:
@@ -110,7 +116,19 @@ async def test_running_status_is_visible_for_long_jobs(nats_url: str, queue_name
         async with asyncio.timeout(10):
             while not await running():
                 await asyncio.sleep(0.05)
-        assert await q.fetch_job_result(job, timeout=10) == 1.0
+        worker_tasks.gate(k).set()
+        await wait_until_completed(q, job.job_id)
+        assert await q.fetch_job_result(job, timeout=10) == k
+
+
+async def wait_until_completed(q: Queue, job_id: str) -> None:
+    """Poll the record: a result wait started while the job is finishing can miss the
+    completion (the record read may not see a write the server has already routed)."""
+
+    async def completed() -> bool:
+        return await q.job_status(job_id) is JobStatus.COMPLETED
+
+    await eventually(completed, timeout=10)
 
 
 async def test_status_of_pending_and_unknown_jobs(nats_url: str, queue_name: str) -> None:
@@ -145,9 +163,10 @@ async def test_enqueue_many_mixes_tuples_and_prepared_jobs(nats_url: str, queue_
 async def test_heartbeat_lists_the_worker_with_its_current_job(nats_url: str, queue_name: str) -> None:
     async with (
         Queue(queue_name, nats_url) as q,
-        running_worker(nats_url, queue_name, heartbeat_interval=0.2) as worker,
+        running_worker(nats_url, queue_name, heartbeat_interval=5.0) as worker,
     ):
-        job = await q.enqueue(worker_tasks.sleep_for, 1.0)
+        k = uuid.uuid4().hex
+        job = await q.enqueue(worker_tasks.wait_for_gate, k)
         conn = await q.connection()
 
         async def current() -> list[str]:
@@ -160,10 +179,13 @@ async def test_heartbeat_lists_the_worker_with_its_current_job(nats_url: str, qu
         info = [w for w in await list_workers(conn) if w.worker_id == worker.worker_id][0]
         assert info.queues == (queue_name,)
         assert info.pid > 0 and info.hostname
-        await q.fetch_job_result(job, timeout=10)
+        worker_tasks.gate(k).set()
+        await wait_until_completed(q, job.job_id)
+        assert await q.fetch_job_result(job, timeout=10) == k
     async with Queue(queue_name, nats_url) as q:
         conn = await q.connection()
-        await wait_until(lambda: True)
+        # heartbeat_interval=5: its entry would live 15 s; only the worker's own purge at stop
+        # can have removed it already
         assert worker.worker_id not in [w.worker_id for w in await list_workers(conn)]
 
 

@@ -11,6 +11,7 @@ calls: dict[str, int] = {}
 active = 0
 peak = 0
 _lock = threading.Lock()
+gates: dict[str, asyncio.Event] = {}
 
 
 class Transient(Exception):
@@ -47,6 +48,19 @@ async def sleep_for(seconds: float) -> float:
 def block_for(seconds: float) -> float:
     time.sleep(seconds)
     return seconds
+
+
+def gate(key: str) -> asyncio.Event:
+    """The event that :func:`wait_for_gate` with this key waits on (set it to let the job end)."""
+    return gates.setdefault(key, asyncio.Event())
+
+
+async def wait_for_gate(key: str, limit: float = 60.0) -> str:
+    """Runs until the test sets ``gate(key)`` (at most ``limit`` seconds): a job that lasts
+    exactly as long as the test needs, whatever the machine's load."""
+    async with asyncio.timeout(limit):
+        await gate(key).wait()
+    return key
 
 
 async def track(seconds: float) -> int:
