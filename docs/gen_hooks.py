@@ -38,17 +38,14 @@ _LITERAL = re.compile(r"``(?P<text>[^`]+)``")
 _PREAMBLE = """\
 Every hook is a plain function named `naq_*`, marked with `naq_core.hookimpl`, in a
 module or object that naq registers as a plugin (see [writing-plugins.md](writing-plugins.md)).
-An implementation may accept any subset of a hook's arguments: pluggy passes them by name.
 
 - **broadcast** hooks call every implementation.
 - **firstresult** hooks stop at the first implementation that returns something other
-  than `None`; return `None` to defer. naq's built-in answer is registered with
-  `trylast=True`, so any plugin's answer wins over it.
-- The lifecycle hooks (`naq_job_*`, `naq_worker_*`) may be `async def`: naq awaits them.
-  They run inline in the producer or the worker, before it moves on, so keep them cheap.
-  A worker checks once at start whether anything implements `naq_job_started` and
-  `naq_job_finished`, and skips the calls when nothing does.
-- The other hooks must be plain (synchronous) functions."""
+  than `None`; return `None` to defer. naq's built-in answer (the plugin
+  `naq_core.builtin` in `naq --plugins`) is registered with `trylast=True`, so any
+  plugin's answer wins over it.
+- A worker checks once at start whether anything implements `naq_job_started` and
+  `naq_job_finished`, and skips the calls when nothing does."""
 
 
 @frozen(kw_only=True)

@@ -20,6 +20,7 @@ from naq_core import Job, JobFailedError, Outcome, Queue, Worker, hookimpl, task
 from naq_core.config import Config, load_config
 from naq_core.deadletter import DeadLetter
 from naq_core.errors import PluginError, UnknownSerializerError
+from naq_core.panels import Panel
 from naq_core.plugins import Hooks, new_plugin_manager, reset_plugin_manager
 from naq_core.shutdown import ShutdownPolicy
 
@@ -95,10 +96,11 @@ def test_serializers_register_and_look_up_by_name() -> None:
             register(serializer)
 
     hooks = hooks_with(Plugin(), naq_json_serializer)
-    assert hooks.serializer("reversed") is serializer
-    assert sorted(hooks.serializers()) == ["json", "reversed"]
+    config = bare_config()
+    assert hooks.serializer("reversed", config=config) is serializer
+    assert sorted(hooks.serializers(config=config)) == ["json", "reversed"]
     with pytest.raises(UnknownSerializerError, match=r"'yaml'.*installed serializers: json, reversed"):
-        hooks.serializer("yaml")
+        hooks.serializer("yaml", config=config)
 
 
 def test_a_serializer_registered_with_capitals_is_found_by_any_case() -> None:
@@ -111,13 +113,14 @@ def test_a_serializer_registered_with_capitals_is_found_by_any_case() -> None:
             register(serializer)
 
     hooks = hooks_with(Plugin())
-    assert hooks.serializer("msgpack") is serializer  # what config reads from NAQ_SERIALIZER=MsgPack
-    assert hooks.serializer("MsgPack") is serializer
+    config = bare_config()
+    assert hooks.serializer("msgpack", config=config) is serializer  # NAQ_SERIALIZER=MsgPack reads so
+    assert hooks.serializer("MsgPack", config=config) is serializer
 
 
 def test_unknown_serializer_without_any_installed_says_what_to_install() -> None:
     with pytest.raises(UnknownSerializerError, match="none \\(pip install naq-json-serializer\\)"):
-        hooks_with().serializer("json")
+        hooks_with().serializer("json", config=bare_config())
 
 
 def test_two_serializers_with_one_name_are_an_error() -> None:
@@ -128,7 +131,7 @@ def test_two_serializers_with_one_name_are_an_error() -> None:
             register(Reversed())
 
     with pytest.raises(PluginError, match="'reversed'"):
-        hooks_with(Twice()).serializers()
+        hooks_with(Twice()).serializers(config=bare_config())
 
 
 # --- dead letters ----------------------------------------------------------------------------
@@ -158,28 +161,62 @@ def test_dead_letter_sinks_come_from_every_plugin() -> None:
         def naq_register_dead_letter_sinks(self, register: Callable[[Any], None]) -> None:
             register(second)
 
-    sinks = hooks_with(One(), Two()).dead_letter_sinks()
+    config = bare_config()
+    worker = Worker("q", config=config, install_signal_handlers=False)
+    sinks = hooks_with(One(), Two()).dead_letter_sinks(config=config, worker=worker)
     assert sorted(map(id, sinks)) == sorted([id(first), id(second)])
-    assert hooks_with().dead_letter_sinks() == []
+    assert hooks_with().dead_letter_sinks(config=config, worker=worker) == []
 
 
 # --- dashboard and CLI ---------------------------------------------------------------------
 
 
-@exercises("naq_dashboard_panels")
-def test_dashboard_panels_from_every_plugin_are_concatenated() -> None:
-    class Jobs:
-        @hookimpl
-        def naq_dashboard_panels(self) -> list[Any]:
-            return ["jobs", "failed"]
+@exercises("naq_register_dashboard_panels")
+def test_dashboard_panels_from_every_plugin_in_navigation_order() -> None:
+    seen: list[Config] = []
 
-    class Workers:
+    class DeadLetters:
         @hookimpl
-        def naq_dashboard_panels(self) -> list[Any]:
-            return ["workers"]
+        def naq_register_dashboard_panels(self, register: Callable[[Panel], None], config: Config) -> None:
+            seen.append(config)
+            register(Panel(name="dead-letters", title="Dead letters", routes=["route"], order=50))
 
-    assert sorted(hooks_with(Jobs(), Workers()).dashboard_panels()) == ["failed", "jobs", "workers"]
-    assert hooks_with().dashboard_panels() == []
+    class Metrics:
+        @hookimpl
+        def naq_register_dashboard_panels(self, register: Callable[[Panel], None]) -> None:
+            register(Panel(name="metrics", title="Metrics", templates="naq_metrics"))
+            register(Panel(name="latency", title="Latency"))
+
+    config = bare_config()
+    panels = hooks_with(Metrics(), DeadLetters()).dashboard_panels(config=config)
+    assert [p.name for p in panels] == ["dead-letters", "latency", "metrics"]
+    assert panels[0].routes == ("route",)
+    assert panels[2].templates == "naq_metrics"
+    assert seen == [config]
+    assert hooks_with().dashboard_panels(config=config) == []
+
+
+def test_two_panels_with_one_name_or_a_non_panel_are_errors() -> None:
+    class Twice:
+        @hookimpl
+        def naq_register_dashboard_panels(self, register: Callable[[Any], None]) -> None:
+            register(Panel(name="jobs", title="Jobs"))
+            register(Panel(name="jobs", title="Jobs again"))
+
+    class NotAPanel:
+        @hookimpl
+        def naq_register_dashboard_panels(self, register: Callable[[Any], None]) -> None:
+            register({"name": "jobs"})
+
+    with pytest.raises(PluginError, match="two plugins register the dashboard panel 'jobs'"):
+        hooks_with(Twice()).dashboard_panels(config=bare_config())
+    with pytest.raises(PluginError, match=r"must be a naq_core\.panels\.Panel"):
+        hooks_with(NotAPanel()).dashboard_panels(config=bare_config())
+
+
+def test_a_panel_name_is_a_url_slug() -> None:
+    with pytest.raises(ValueError, match="name"):
+        Panel(name="Dead letters", title="Dead letters")
 
 
 @exercises("naq_register_commands")
@@ -280,8 +317,8 @@ class SyncRecorder:
         self.calls.append(("started", job.job_id, job.attempt, worker_id))
 
     @hookimpl
-    def naq_job_finished(self, job: Job, outcome: Outcome) -> None:
-        self.calls.append(("finished", job.job_id, job.attempt, outcome.status.value))
+    def naq_job_finished(self, job: Job, outcome: Outcome, worker_id: str) -> None:
+        self.calls.append(("finished", job.job_id, job.attempt, outcome.status.value, worker_id))
 
     @hookimpl
     def naq_worker_started(self, worker: Worker) -> None:
@@ -306,9 +343,9 @@ class AsyncRecorder(SyncRecorder):
         self.calls.append(("started", job.job_id, job.attempt, worker_id))
 
     @hookimpl
-    async def naq_job_finished(self, job: Job, outcome: Outcome) -> None:  # type: ignore[override]
+    async def naq_job_finished(self, job: Job, outcome: Outcome, worker_id: str) -> None:  # type: ignore[override]
         await asyncio.sleep(0)
-        self.calls.append(("finished", job.job_id, job.attempt, outcome.status.value))
+        self.calls.append(("finished", job.job_id, job.attempt, outcome.status.value, worker_id))
 
     @hookimpl
     async def naq_worker_started(self, worker: Worker) -> None:  # type: ignore[override]
@@ -376,10 +413,10 @@ async def test_lifecycle_hooks_see_jobs_and_outcomes(
         outcomes = sorted(c[1:] for c in calls if c[0] == "finished")
         assert outcomes == sorted(
             [
-                (ok.job_id, 1, "completed"),
-                (bad.job_id, 1, "retrying"),
-                (bad.job_id, 2, "failed"),
-                *((j.job_id, 1, "completed") for j in many),
+                (ok.job_id, 1, "completed", worker.worker_id),
+                (bad.job_id, 1, "retrying", worker.worker_id),
+                (bad.job_id, 2, "failed", worker.worker_id),
+                *((j.job_id, 1, "completed", worker.worker_id) for j in many),
             ]
         )
     assert sorted(plain.calls) == sorted(coroutines.calls)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pluggy
 import pytest
+import structlog
 
 from naq_core import Job, Outcome, Worker, hookimpl
 from naq_core.errors import PluginError
@@ -64,6 +65,30 @@ def test_allow_list_loads_only_named_plugins(
     assert "naq_shutdown_policy" in rows["naq_core.builtin"]["hooks"]
 
 
+def test_an_unknown_name_in_the_allow_list_is_a_warning_naming_it(
+    installed_plugins: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NAQ_LOAD_PLUGINS", "upper, uper")
+    with structlog.testing.capture_logs() as logs:
+        pm = new_plugin_manager()
+    assert pm.get_plugin("upper") is not None
+    (warning,) = [entry for entry in logs if entry["event"] == "unknown_plugin"]
+    assert warning["log_level"] == "warning"
+    assert warning["names"] == ["uper"]
+    assert {"upper", "broken"} <= set(warning["installed"])
+
+
+def test_no_allow_list_loads_every_entry_point_through_pluggy(
+    installed_plugins: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (installed_plugins / "naq_broken_plugin.py").write_text("")  # every plugin imports
+    monkeypatch.delenv("NAQ_LOAD_PLUGINS", raising=False)
+    pm = new_plugin_manager()
+    dists = {plugin: dist.project_name for plugin, dist in pm.list_plugin_distinfo()}
+    assert dists[pm.get_plugin("upper")] == "naq-upper"
+    assert dists[pm.get_plugin("broken")] == "naq-broken"
+
+
 def test_empty_allow_list_loads_nothing(installed_plugins: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NAQ_LOAD_PLUGINS", "")
     pm = new_plugin_manager()
@@ -111,6 +136,56 @@ def test_an_unknown_hook_argument_fails_registration() -> None:
         new_plugin_manager(load_entrypoints=False, plugins=[WrongArgument()])
 
 
+@pytest.mark.parametrize(
+    "hook", ["naq_register_commands", "naq_register_serializers", "naq_confirm_destructive"]
+)
+def test_async_def_on_a_hook_used_at_once_is_refused(hook: str) -> None:
+    async def impl() -> None:
+        pass
+
+    plugin = type("AsyncPlugin", (), {hook: staticmethod(hookimpl(impl, specname=hook))})()
+    with pytest.raises(PluginError, match=rf"plugin 'async-plugin': {hook} must be a plain function"):
+        new_plugin_manager(load_entrypoints=False).register(plugin, name="async-plugin")
+
+
+def test_a_refused_plugin_is_not_left_registered() -> None:
+    class AsyncCommands:
+        @hookimpl
+        async def naq_register_commands(self) -> None:
+            pass
+
+    pm = new_plugin_manager(load_entrypoints=False)
+    with pytest.raises(PluginError):
+        pm.register(AsyncCommands(), name="async-commands")
+    assert pm.get_plugin("async-commands") is None
+    assert pm.hook.naq_register_commands.get_hookimpls() == []
+
+
+def test_an_async_observer_is_accepted_and_an_observer_wrapper_refused() -> None:
+    class AsyncObserver:
+        @hookimpl
+        async def naq_job_enqueued(self, job: Job) -> None:
+            pass
+
+    class Wrapper:
+        @hookimpl(wrapper=True)
+        def naq_job_enqueued(self, job: Job) -> object:
+            return (yield)
+
+    pm = new_plugin_manager(load_entrypoints=False, plugins=[AsyncObserver()])
+    with pytest.raises(PluginError, match="'wrapper': naq_job_enqueued is an observer hook"):
+        pm.register(Wrapper(), name="wrapper")
+
+
+def test_every_default_is_a_trylast_builtin() -> None:
+    pm = new_plugin_manager(load_entrypoints=False)
+    builtin = pm.get_plugin("naq_core.builtin")
+    for caller in pm.get_hookcallers(builtin) or []:
+        (impl,) = [i for i in caller.get_hookimpls() if i.plugin is builtin]
+        assert impl.trylast, caller.name
+    assert pm.hook.naq_confirm_destructive(action="purge", target="q", count=1, force=False) is True
+
+
 def test_list_plugins_reports_a_plugins_hooks() -> None:
     class Recorder:
         @hookimpl
@@ -125,5 +200,5 @@ def test_list_plugins_reports_a_plugins_hooks() -> None:
     pm.register(Recorder(), name="recorder")
     rows = {row["name"]: row for row in list_plugins(pm)}
     assert rows["recorder"]["hooks"] == ["naq_job_enqueued", "naq_worker_started"]
-    assert rows["naq_core.builtin"]["hooks"] == ["naq_shutdown_policy"]
+    assert rows["naq_core.builtin"]["hooks"] == ["naq_confirm_destructive", "naq_shutdown_policy"]
     assert set(rows["recorder"]) == {"name", "distribution", "version", "hooks"}

@@ -214,7 +214,7 @@ class Connection:
     @property
     def serializer(self) -> Serializer:
         if self._serializer is None:
-            self._serializer = self.hooks.serializer(self.config.serializer)
+            self._serializer = self.hooks.serializer(self.config.serializer, config=self.config)
         return self._serializer
 
     @property

@@ -257,7 +257,9 @@ class JobRunner:
             log.info("job_completed", **_context(job), duration=round(duration, 6))
             if self._hook_finished:
                 await self.conn.hooks.job_finished(
-                    job=job, outcome=Outcome(status=JobStatus.COMPLETED, duration=duration, result=result)
+                    job=job,
+                    outcome=Outcome(status=JobStatus.COMPLETED, duration=duration, result=result),
+                    worker_id=self.worker_id,
                 )
 
     async def _run(self, func: Callable[..., Any], job: Job, record: RunningJob) -> Any:
@@ -337,7 +339,7 @@ class JobRunner:
                 traceback=trace,
             )
         if self._hook_finished:
-            await self.conn.hooks.job_finished(job=job, outcome=outcome)
+            await self.conn.hooks.job_finished(job=job, outcome=outcome, worker_id=self.worker_id)
 
     def request_cancel(self, job_id: str) -> str:
         """``cancelled``, ``sync`` (a thread cannot be interrupted) or ``unknown`` (not here)."""

@@ -1,8 +1,13 @@
 """Building the plugin manager, and the typed facade through which core calls hooks.
 
 Nothing is loaded at import time. :func:`get_plugin_manager` builds the manager once per
-process: the built-in plugin first, then the ``naq`` entry points (filtered by the
-``NAQ_LOAD_PLUGINS`` allow-list). Tests build their own with ``load_entrypoints=False``.
+process: the built-in plugin first, then the ``naq`` entry points through pluggy's
+``load_setuptools_entrypoints`` (filtered by the ``NAQ_LOAD_PLUGINS`` allow-list). Tests
+build their own with ``load_entrypoints=False``.
+
+Registration refuses an ``async def`` implementation of a hook whose result naq uses at once
+(every hook but the observers in :data:`naq_core.hookspecs.OBSERVER_HOOKS`) and a hook
+wrapper on an observer hook, with a :class:`PluginError` naming the plugin and the hook.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from naq_core import hookspecs
+from naq_core._log import get_logger
 from naq_core.errors import PluginError, UnknownSerializerError
 
 if TYPE_CHECKING:
@@ -25,6 +31,7 @@ if TYPE_CHECKING:
     from naq_core.config import Config
     from naq_core.deadletter import DeadLetterSink
     from naq_core.job import Job, Outcome
+    from naq_core.panels import Panel
     from naq_core.serializer import Serializer
     from naq_core.shutdown import ShutdownPolicy
     from naq_core.worker import Worker
@@ -33,6 +40,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "Hooks",
     "PluginInfo",
+    "await_me_maybe",
     "get_hooks",
     "get_plugin_manager",
     "list_plugins",
@@ -41,8 +49,42 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "naq"
+BUILTIN_NAME = "naq_core.builtin"
 _lock = threading.Lock()
 _hooks: Hooks | None = None
+
+
+class _PluginManager(pluggy.PluginManager):
+    """pluggy's manager, refusing implementations naq could not call as they ask."""
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        plugin_name = super().register(plugin, name)
+        if plugin_name is not None:
+            try:
+                _check_implementations(self, plugin, plugin_name)
+            except PluginError:
+                self.unregister(plugin)
+                raise
+        return plugin_name
+
+
+def _check_implementations(pm: pluggy.PluginManager, plugin: object, plugin_name: str) -> None:
+    for caller in pm.get_hookcallers(plugin) or []:
+        for impl in caller.get_hookimpls():
+            if impl.plugin is not plugin:
+                continue
+            function = impl.function
+            if caller.name in hookspecs.OBSERVER_HOOKS:
+                if impl.hookwrapper or impl.wrapper:
+                    raise PluginError(
+                        f"plugin {plugin_name!r}: {caller.name} is an observer hook and cannot be a "
+                        "hook wrapper (each implementation is called on its own)"
+                    )
+            elif inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
+                raise PluginError(
+                    f"plugin {plugin_name!r}: {caller.name} must be a plain function, not async def "
+                    "(naq uses its result at once)"
+                )
 
 
 def new_plugin_manager(
@@ -51,9 +93,9 @@ def new_plugin_manager(
     """A fresh manager with the built-ins, the given plugins and (optionally) entry points."""
     from naq_core import _builtin
 
-    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm = _PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
-    pm.register(_builtin, name="naq_core.builtin")
+    pm.register(_builtin, name=BUILTIN_NAME)
     for plugin in plugins:
         pm.register(plugin)
     if load_entrypoints:
@@ -62,21 +104,34 @@ def new_plugin_manager(
     return pm
 
 
-def _load_entrypoints(pm: pluggy.PluginManager) -> None:
+def _allowed_names(installed: Iterable[str]) -> list[str]:
+    """The entry-point names to load: all, or those of ``NAQ_LOAD_PLUGINS`` (warning on unknown)."""
+    names = sorted(set(installed))
     allow = os.environ.get("NAQ_LOAD_PLUGINS")
-    allowed = None if allow is None else {n.strip() for n in allow.split(",") if n.strip()}
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if allowed is not None and ep.name not in allowed:
-            continue
-        if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
-            continue
+    if allow is None:
+        return names
+    wanted = list(dict.fromkeys(n.strip() for n in allow.split(",") if n.strip()))
+    unknown = [n for n in wanted if n not in names]
+    if unknown:
+        get_logger(__name__).warning(
+            "unknown_plugin",
+            names=unknown,
+            installed=names,
+            hint="NAQ_LOAD_PLUGINS names entry points of group 'naq'; these are not installed and "
+            "were skipped (see `naq --plugins`)",
+        )
+    return [n for n in wanted if n in names]
+
+
+def _load_entrypoints(pm: pluggy.PluginManager) -> None:
+    values = {ep.name: ep.value for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+    for name in _allowed_names(values):
         try:
-            plugin = ep.load()
+            pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name=name)
+        except (PluginError, pluggy.PluginValidationError):
+            raise
         except Exception as exc:
-            raise PluginError(f"plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from exc
-        pm.register(plugin, name=ep.name)
-        if ep.dist is not None:
-            pm._plugin_distinfo.append((plugin, ep.dist))  # what load_setuptools_entrypoints does
+            raise PluginError(f"plugin {name!r} ({values[name]}) failed to load: {exc}") from exc
 
 
 def get_plugin_manager() -> pluggy.PluginManager:
@@ -114,7 +169,7 @@ class Hooks:
 
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
-        self._serializers: dict[str, Serializer] | None = None
+        self._serializers: tuple[Config, dict[str, Serializer]] | None = None
 
     def _has(self, name: str) -> bool:
         caller = getattr(self.pm.hook, name)
@@ -122,21 +177,24 @@ class Hooks:
 
     # serializers ---------------------------------------------------------------------
 
-    def serializers(self) -> dict[str, Serializer]:
-        if self._serializers is None:
-            found: dict[str, Serializer] = {}
+    def serializers(self, *, config: Config) -> dict[str, Serializer]:
+        """Every registered serializer by name (asked once per configuration)."""
+        cached = self._serializers
+        if cached is not None and (cached[0] is config or cached[0] == config):
+            return cached[1]
+        found: dict[str, Serializer] = {}
 
-            def register(serializer: Serializer) -> None:
-                if serializer.name in found:
-                    raise PluginError(f"two plugins register the serializer {serializer.name!r}")
-                found[serializer.name] = serializer
+        def register(serializer: Serializer) -> None:
+            if serializer.name in found:
+                raise PluginError(f"two plugins register the serializer {serializer.name!r}")
+            found[serializer.name] = serializer
 
-            self.pm.hook.naq_register_serializers(register=register)
-            self._serializers = found
-        return self._serializers
+        self.pm.hook.naq_register_serializers(register=register, config=config)
+        self._serializers = (config, found)
+        return found
 
-    def serializer(self, name: str) -> Serializer:
-        available = self.serializers()
+    def serializer(self, name: str, *, config: Config) -> Serializer:
+        available = self.serializers(config=config)
         # Names are matched without regard to case (config lower-cases what it reads).
         by_name = {key.casefold(): serializer for key, serializer in available.items()}
         try:
@@ -149,18 +207,28 @@ class Hooks:
 
     # dead letters --------------------------------------------------------------------
 
-    def dead_letter_sinks(self) -> list[DeadLetterSink]:
+    def dead_letter_sinks(self, *, config: Config, worker: Worker) -> list[DeadLetterSink]:
         sinks: list[DeadLetterSink] = []
-        self.pm.hook.naq_register_dead_letter_sinks(register=sinks.append)
+        self.pm.hook.naq_register_dead_letter_sinks(register=sinks.append, config=config, worker=worker)
         return sinks
 
     # dashboard and CLI ---------------------------------------------------------------
 
-    def dashboard_panels(self) -> list[Any]:
-        panels: list[Any] = []
-        for result in self.pm.hook.naq_dashboard_panels():
-            panels.extend(result or [])
-        return panels
+    def dashboard_panels(self, *, config: Config) -> list[Panel]:
+        """Every registered panel, in navigation order (``order``, then ``name``)."""
+        from naq_core.panels import Panel
+
+        found: dict[str, Panel] = {}
+
+        def register(panel: Panel) -> None:
+            if not isinstance(panel, Panel):
+                raise PluginError(f"a dashboard panel must be a naq_core.panels.Panel, got {panel!r}")
+            if panel.name in found:
+                raise PluginError(f"two plugins register the dashboard panel {panel.name!r}")
+            found[panel.name] = panel
+
+        self.pm.hook.naq_register_dashboard_panels(register=register, config=config)
+        return sorted(found.values(), key=lambda panel: (panel.order, panel.name))
 
     def register_commands(self, *, cli: click.Group) -> None:
         self.pm.hook.naq_register_commands(cli=cli)
@@ -169,37 +237,54 @@ class Hooks:
 
     def shutdown_policy(self, *, worker: Worker, config: Config) -> ShutdownPolicy:
         policy: ShutdownPolicy | None = self.pm.hook.naq_shutdown_policy(worker=worker, config=config)
-        if policy is None:  # the built-in always answers; a broken setup must not hang
-            from naq_core.shutdown import ShutdownPolicy
+        if policy is None:  # only if the built-in plugin was unregistered: never hang on it
+            from naq_core import _builtin
 
-            policy = ShutdownPolicy(grace=config.shutdown_timeout)
+            policy = _builtin.default_shutdown_policy(config)
         return policy
 
     def confirm_destructive(self, *, action: str, target: str, count: int | None, force: bool) -> bool:
         answer = self.pm.hook.naq_confirm_destructive(action=action, target=target, count=count, force=force)
-        return True if answer is None else bool(answer)
+        if answer is None:  # only if the built-in plugin was unregistered
+            from naq_core import _builtin
 
-    # lifecycle -----------------------------------------------------------------------
+            answer = _builtin.default_confirmation()
+        return bool(answer)
+
+    # lifecycle: observers, each implementation on its own ------------------------------
+
+    async def _observe(self, hook: str, context: dict[str, Any], **kwargs: Any) -> None:
+        """Call every implementation of ``hook``; one that raises is logged, the rest still run."""
+        caller = getattr(self.pm.hook, hook)
+        for impl in reversed(caller.get_hookimpls()):  # pluggy's own order: last registered first
+            try:
+                await await_me_maybe(impl.function(*(kwargs[arg] for arg in impl.argnames)))
+            except Exception as exc:
+                get_logger(__name__).error(
+                    "plugin_hook_failed",
+                    plugin=impl.plugin_name,
+                    hook=hook,
+                    **context,
+                    error=f"{type(exc).__name__}: {exc}",
+                    exc_info=True,
+                )
 
     async def job_enqueued(self, *, job: Job) -> None:
-        for result in self.pm.hook.naq_job_enqueued(job=job):
-            await await_me_maybe(result)
+        await self._observe("naq_job_enqueued", {"job_id": job.job_id}, job=job)
 
     async def job_started(self, *, job: Job, worker_id: str) -> None:
-        for result in self.pm.hook.naq_job_started(job=job, worker_id=worker_id):
-            await await_me_maybe(result)
+        await self._observe("naq_job_started", {"job_id": job.job_id}, job=job, worker_id=worker_id)
 
-    async def job_finished(self, *, job: Job, outcome: Outcome) -> None:
-        for result in self.pm.hook.naq_job_finished(job=job, outcome=outcome):
-            await await_me_maybe(result)
+    async def job_finished(self, *, job: Job, outcome: Outcome, worker_id: str) -> None:
+        await self._observe(
+            "naq_job_finished", {"job_id": job.job_id}, job=job, outcome=outcome, worker_id=worker_id
+        )
 
     async def worker_started(self, *, worker: Worker) -> None:
-        for result in self.pm.hook.naq_worker_started(worker=worker):
-            await await_me_maybe(result)
+        await self._observe("naq_worker_started", {"worker_id": worker.worker_id}, worker=worker)
 
     async def worker_stopped(self, *, worker: Worker) -> None:
-        for result in self.pm.hook.naq_worker_stopped(worker=worker):
-            await await_me_maybe(result)
+        await self._observe("naq_worker_stopped", {"worker_id": worker.worker_id}, worker=worker)
 
     def lifecycle_active(self) -> tuple[bool, bool, bool]:
         """Whether anything implements enqueued / started / finished (hot-path shortcut)."""

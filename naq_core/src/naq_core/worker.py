@@ -194,7 +194,7 @@ class Worker:
         stack.callback(self._remove_signals, self._install_signals())
         warn_if_unsafe(conn, "worker start")
         await conn.ensure_stream()
-        sinks = self.hooks.dead_letter_sinks()
+        sinks = self.hooks.dead_letter_sinks(config=self.config, worker=self)
         if not sinks:
             log.warning(
                 "no_dead_letter_sink",

@@ -1,7 +1,7 @@
 """naq-dlq-jsonl: every dead letter as one JSON line in a file, synced to disk.
 
 Built only on naq's public API (``naq_core.hookimpl``, ``naq_core.DeadLetter``,
-``naq_core.load_config``): an example of a dead-letter sink plugin. Registered through the
+``naq_core.Config``): an example of a dead-letter sink plugin. Registered through the
 ``naq`` entry point ``dlq-jsonl``; this module is the plugin object.
 
 The file is ``$NAQ_DLQ_JSONL_PATH``, else ``path`` in ``[tool.naq.dlq_jsonl]``, else
@@ -19,7 +19,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from naq_core import ConfigurationError, DeadLetter, DeadLetterReason, DeadLetterSink, hookimpl, load_config
+from naq_core import (
+    Config,
+    ConfigurationError,
+    DeadLetter,
+    DeadLetterReason,
+    DeadLetterSink,
+    hookimpl,
+    load_config,
+)
 
 __all__ = [
     "DEFAULT_PATH",
@@ -111,18 +119,23 @@ class JsonlSink:
         return read_letters(self.path)
 
 
-def configured_path() -> Path:
-    """``$NAQ_DLQ_JSONL_PATH``, else ``[tool.naq.dlq_jsonl] path``, else the default."""
+def configured_path(config: Config | None = None) -> Path:
+    """``$NAQ_DLQ_JSONL_PATH``, else ``[tool.naq.dlq_jsonl] path``, else the default.
+
+    ``config`` is the configuration to read (the worker's, in the hook); without one,
+    :func:`naq_core.load_config` (files and ``NAQ_*`` variables).
+    """
     env = os.environ.get(ENV_VAR)
     if env:
         return Path(env)
-    value = load_config().plugin_config("dlq_jsonl").get("path", DEFAULT_PATH)
+    config = config if config is not None else load_config()
+    value = config.plugin_config("dlq_jsonl").get("path", DEFAULT_PATH)
     if not isinstance(value, str) or not value:
         raise ConfigurationError(f"[tool.naq.dlq_jsonl] path: expected a file path, got {value!r}")
     return Path(value)
 
 
 @hookimpl
-def naq_register_dead_letter_sinks(register: Callable[[DeadLetterSink], None]) -> None:
-    """Offer a :class:`JsonlSink` writing to :func:`configured_path`."""
-    register(JsonlSink(configured_path()))
+def naq_register_dead_letter_sinks(register: Callable[[DeadLetterSink], None], config: Config) -> None:
+    """Offer a :class:`JsonlSink` writing to :func:`configured_path` of the worker's ``config``."""
+    register(JsonlSink(configured_path(config)))

@@ -2,15 +2,12 @@
 
 Registered through the ``naq`` entry point ``dlq-stream``; this module is the plugin object.
 
-A sink is made each time a worker asks for sinks (at its start). The worker's own
-configuration is handed to the sinks it asked for when ``naq_worker_started`` runs (in the
-same asyncio task), and their connections are closed at ``naq_worker_stopped``.
+A sink is made each time a worker asks for sinks (at its start), with that worker's
+configuration; its connection is closed at ``naq_worker_stopped``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -21,50 +18,31 @@ from naq_dlq_stream.sink import StreamSink
 if TYPE_CHECKING:
     import click
 
+    from naq_core.config import Config
     from naq_core.deadletter import DeadLetterSink
     from naq_core.worker import Worker
 
 __all__ = [
     "naq_register_commands",
     "naq_register_dead_letter_sinks",
-    "naq_worker_started",
     "naq_worker_stopped",
 ]
 
-_unbound: weakref.WeakKeyDictionary[asyncio.Task[object], list[StreamSink]] = weakref.WeakKeyDictionary()
 _by_worker: dict[str, list[StreamSink]] = {}
 
 
-def _current_task() -> asyncio.Task[object] | None:
-    try:
-        return asyncio.current_task()
-    except RuntimeError:  # no running loop
-        return None
-
-
 @hookimpl
-def naq_register_dead_letter_sinks(register: Callable[[DeadLetterSink], None]) -> None:
-    """Offer a :class:`StreamSink` (it connects on its first letter)."""
-    sink = StreamSink()
-    task = _current_task()
-    if task is not None:
-        _unbound.setdefault(task, []).append(sink)
-    register(sink)
-
-
-@hookimpl
-def naq_worker_started(worker: Worker) -> None:
-    """Give the sinks this worker asked for its configuration (URL, credentials).
+def naq_register_dead_letter_sinks(
+    register: Callable[[DeadLetterSink], None], config: Config, worker: Worker
+) -> None:
+    """Offer a :class:`StreamSink` for ``worker`` (it connects on its first letter).
 
     A bad ``[tool.naq.dlq_stream]`` table stops the worker here, not at its first letter.
     """
-    DlqSettings.from_config(worker.config)
-    task = _current_task()
-    sinks = _unbound.pop(task, []) if task is not None else []
-    for sink in sinks:
-        sink.bind(worker.config)
-    if sinks:
-        _by_worker[worker.worker_id] = sinks
+    DlqSettings.from_config(config)
+    sink = StreamSink(config)
+    _by_worker.setdefault(worker.worker_id, []).append(sink)
+    register(sink)
 
 
 @hookimpl

@@ -20,7 +20,7 @@ class StreamSink:
     """Stores dead letters on ``naq_dlq``; ``store`` returns once JetStream has the letter.
 
     It opens its own NATS connection on the first ``store``, with ``config``: the worker's
-    configuration when a worker registered it (the plugin binds it at worker start), else
+    configuration when the plugin made it for a worker, else (made by hand without one)
     :func:`naq_core.load_config` (files and ``NAQ_*`` variables). Pass ``connection`` to
     use an existing connection instead (it is then not closed by :meth:`aclose`).
     """
@@ -33,11 +33,6 @@ class StreamSink:
         self._queue: Queue | None = None
         self._store: DeadLetterStore | None = None
         self._lock = asyncio.Lock()
-
-    def bind(self, config: Config) -> None:
-        """Use ``config`` when connecting (called by the plugin at worker start)."""
-        if self._store is None:
-            self.config = config
 
     async def _ready(self) -> DeadLetterStore:
         store = self._store
