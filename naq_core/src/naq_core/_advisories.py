@@ -123,6 +123,7 @@ class MaxDeliveryMover:
         self.retry_delay = retry_delay  # a sink failed: handle the advisory again after this
         self.moved = 0
         self._task: asyncio.Task[None] | None = None
+        self._sub: Any = None  # the pull subscription on MOVER_CONSUMER
         self._busy = False
         self._stopping = False
 
@@ -134,22 +135,25 @@ class MaxDeliveryMover:
         """Create the stream and consumer if needed and start handling advisories."""
         await ensure_advisory_stream(self.conn)
         await self.conn.bucket(RESULTS_BUCKET)
-        sub = await self.conn.js.pull_subscribe_bind(MOVER_CONSUMER, stream=ADVISORIES_STREAM)
+        sub = self._sub = await self.conn.js.pull_subscribe_bind(MOVER_CONSUMER, stream=ADVISORIES_STREAM)
         self._stopping = False
         self._task = asyncio.create_task(self._run(sub), name="naq-dlq-mover")
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop fetching; an advisory being handled gets ``timeout`` seconds to finish."""
         task, self._task = self._task, None
-        if task is None:
-            return
-        self._stopping = True
-        if not self._busy:
-            task.cancel()
-        done, _ = await asyncio.wait({task}, timeout=timeout)
-        if not done:
-            task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        sub, self._sub = self._sub, None
+        if task is not None:
+            self._stopping = True
+            if not self._busy:
+                task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=timeout)
+            if not done:
+                task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        if sub is not None:  # a task cancelled before it ran never reached its `finally`
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
 
     async def _run(self, sub: Any) -> None:
         log = get_logger(__name__)

@@ -183,6 +183,7 @@ class DependencyTracker:
         self._dependents: dict[str, set[str]] = collections.defaultdict(set)
         self._recent: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._task: asyncio.Task[None] | None = None
+        self._watch_of: tuple[KeyValue, Any] | None = None  # (bucket, watcher) to release
         self._pending: set[asyncio.Task[None]] = set()
         self._ready = asyncio.Event()
 
@@ -191,7 +192,8 @@ class DependencyTracker:
         if await bucket_is_empty(kv, "on.>"):
             self._ready.set()  # nothing to replay (nats-py's own marker is not trusted)
         watcher = await kv.watch("on.>")
-        self._task = asyncio.create_task(self._watch(kv, watcher), name="naq-deps-watch")
+        self._watch_of = (kv, watcher)
+        self._task = asyncio.create_task(self._watch(watcher), name="naq-deps-watch")
         try:
             await asyncio.wait_for(self._ready.wait(), timeout=10)
         except TimeoutError:
@@ -203,31 +205,33 @@ class DependencyTracker:
                 self._spawn(dep)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        """Stop watching (the watch's server-side consumer is deleted) and give the
+        resolutions under way up to 5 s. Safe on a tracker whose start failed midway."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        watch_of, self._watch_of = self._watch_of, None
+        if watch_of is not None:  # the watch's consumer goes with the worker
+            await release(*watch_of)
         if self._pending:
             await asyncio.wait(self._pending, timeout=5)
 
-    async def _watch(self, kv: KeyValue, watcher: Any) -> None:
-        try:
-            async for entry in watcher:
-                if entry is None:
-                    continue  # see _kvscan: the end of the replay is delta == 0
-                _, dep, job_id = entry.key.split(".", 2)
-                if entry.operation is None:
-                    self._dependents[dep].add(job_id)
-                    if dep in self._recent:
-                        self._spawn(dep)
-                else:
-                    self._dependents[dep].discard(job_id)
-                    if not self._dependents[dep]:
-                        del self._dependents[dep]
-                if entry.delta == 0:
-                    self._ready.set()
-        except asyncio.CancelledError:
-            await release(kv, watcher)  # the watch's consumer goes with the worker
-            raise
+    async def _watch(self, watcher: Any) -> None:
+        async for entry in watcher:
+            if entry is None:
+                continue  # see _kvscan: the end of the replay is delta == 0
+            _, dep, job_id = entry.key.split(".", 2)
+            if entry.operation is None:
+                self._dependents[dep].add(job_id)
+                if dep in self._recent:
+                    self._spawn(dep)
+            else:
+                self._dependents[dep].discard(job_id)
+                if not self._dependents[dep]:
+                    del self._dependents[dep]
+            if entry.delta == 0:
+                self._ready.set()
 
     def has_dependents(self, job_id: str) -> bool:
         """Whether a job's terminal status must be confirmed before dependents are resolved."""

@@ -191,7 +191,7 @@ class Worker:
         )
         stack.push_async_callback(conn.close)
         stack.push_async_exit(self._stopped)
-        stack.callback(self._remove_signals, self._install_signals())
+        self._install_signals(stack)
         warn_if_unsafe(conn, "worker start")
         await conn.ensure_stream()
         sinks = self.hooks.dead_letter_sinks(config=self.config, worker=self)
@@ -218,7 +218,7 @@ class Worker:
         mover = MaxDeliveryMover(conn, runner.dead, deps=deps)
         stack.push_async_exit(functools.partial(_stop_mover, mover))
         await mover.start()
-        stack.push_async_callback(_unsubscribe, await self._subscribe_cancels(conn))
+        await self._subscribe_cancels(conn, stack)
         policy = self.hooks.shutdown_policy(worker=self, config=self.config)
         heartbeat = self._heartbeat = Heartbeat(
             conn, self.worker_id, self.config.heartbeat_interval, self.snapshot, state=lambda: self.state
@@ -260,9 +260,10 @@ class Worker:
         )
         return policy, heartbeat
 
-    async def _subscribe_cancels(self, conn: Connection) -> Subscription:
+    async def _subscribe_cancels(self, conn: Connection, stack: contextlib.AsyncExitStack) -> None:
         """``naq job cancel`` requests, answered by :meth:`_on_cancel`."""
-        return await conn.nc.subscribe(f"{CANCEL_SUBJECT}.*", cb=self._on_cancel)
+        sub = await conn.nc.subscribe(f"{CANCEL_SUBJECT}.*", cb=self._on_cancel)
+        stack.push_async_callback(_unsubscribe, sub)
 
     async def _stopped(self, *exc_info: Any) -> bool:
         """Teardown: ``naq_worker_stopped`` for a worker that announced its start."""
@@ -345,27 +346,33 @@ class Worker:
         for consumer in self._consumers.values():
             consumer.reset()
 
-    def _install_signals(self) -> list[signal.Signals]:
+    def _install_signals(self, stack: contextlib.AsyncExitStack) -> None:
+        """SIGTERM/SIGINT stop the worker (removed again by ``stack``)."""
         if not self.install_signal_handlers or threading.current_thread() is not threading.main_thread():
-            return []
+            return
         loop = asyncio.get_running_loop()
-        installed: list[signal.Signals] = []
+        installed: dict[signal.Signals, Any] = {}  # signal -> the handler it replaced
+        stack.callback(self._remove_signals, installed)
         for sig in (signal.SIGTERM, signal.SIGINT):
+            previous = signal.getsignal(sig)
             try:
                 loop.add_signal_handler(sig, self._on_signal, sig)
-                installed.append(sig)
+                installed[sig] = previous
             except (NotImplementedError, RuntimeError):
                 pass
-        return installed
 
     def _on_signal(self, sig: int) -> None:
         get_logger(__name__).info("signal_received", signal=signal.Signals(sig).name)
         self._stop.set()
 
-    def _remove_signals(self, signals: list[signal.Signals]) -> None:
+    def _remove_signals(self, replaced: dict[signal.Signals, Any]) -> None:
+        """Remove the worker's handlers and put back the ones they replaced (asyncio alone
+        would leave the default ones, e.g. instead of ``asyncio.run``'s SIGINT handler)."""
         loop = asyncio.get_running_loop()
-        for sig in signals:
+        for sig, previous in replaced.items():
             loop.remove_signal_handler(sig)
+            if previous is not None:
+                signal.signal(sig, previous)
 
 
 async def _stop_mover(mover: MaxDeliveryMover, *exc_info: Any) -> bool:
