@@ -16,9 +16,21 @@ if TYPE_CHECKING:
     from naq_core.deadletter import DeadLetterSink
     from naq_core.job import Job
 
-__all__ = ["DeadLetterRouter"]
+__all__ = ["DeadLetterRouter", "job_of_subject"]
 
 _PAYLOAD_LOG_LIMIT = 512
+
+
+def job_of_subject(subject: str, queue: str) -> tuple[str, str | None]:
+    """``(queue, job_id)`` of a job message's subject ``naq.queue.<queue>.<id>``.
+
+    For a message whose payload cannot be decoded. ``queue`` (the one the worker read it
+    from) and no job id when the subject has another shape.
+    """
+    parts = subject.split(".")
+    if len(parts) == 4 and parts[:2] == ["naq", "queue"] and parts[2] and parts[3]:
+        return parts[2], parts[3]
+    return queue, None
 
 
 class DeadLetterRouter:
@@ -35,6 +47,7 @@ class DeadLetterRouter:
         *,
         queue: str,
         job: Job | None = None,
+        job_id: str | None = None,
         error_type: str | None = None,
         error: str | None = None,
         traceback: str | None = None,
@@ -48,7 +61,7 @@ class DeadLetterRouter:
             queue=job.queue_name if job else queue,
             payload=bytes(msg.data),
             headers=dict(msg.headers or {}),
-            job_id=job.job_id if job else None,
+            job_id=job.job_id if job else job_id,
             function=job.function if job else None,
             error_type=error_type,
             error=error,

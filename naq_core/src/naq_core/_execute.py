@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from attrs import define, evolve
 
 from naq_core import _schedules
+from naq_core._dead import job_of_subject
 from naq_core._log import get_logger
 from naq_core.deadletter import DeadLetterReason
 from naq_core.errors import JobTimeoutError, SerializationError
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from naq_core._deps import DependencyTracker
     from naq_core.registry import TaskRegistry
     from naq_core.results import ResultStore
+    from naq_core.serializer import Serializer
 
 __all__ = ["JobRunner", "RunningJob"]
 
@@ -39,6 +41,14 @@ def _context(job: Job) -> dict[str, Any]:
 
 def _format(exc: BaseException) -> tuple[str, str, str]:
     return type(exc).__name__, str(exc), "".join(tb.format_exception(exc))
+
+
+class _Mismatch(SerializationError):
+    """The message was written by another serializer, ``written_by``."""
+
+    def __init__(self, message: str, written_by: str) -> None:
+        super().__init__(message)
+        self.written_by = written_by
 
 
 def _failure_reason(job: Job, exc: BaseException) -> DeadLetterReason:
@@ -142,15 +152,76 @@ class JobRunner:
         record.task = asyncio.get_running_loop().create_task(self.handle(record, done))
 
     def decode(self, msg: Msg, attempt: int) -> Job:
-        headers = msg.headers
-        if headers:
-            written_by = headers.get(SERIALIZER_HEADER)
-            if written_by is not None and written_by != self.serializer.name:
-                raise SerializationError(
-                    f"message was written by serializer {written_by!r}; this worker uses "
-                    f"{self.serializer.name!r}"
-                )
-        return Job.from_envelope(self.serializer.loads(msg.data), attempt=attempt)
+        written_by = (msg.headers or {}).get(SERIALIZER_HEADER)
+        if written_by is not None and written_by != self.serializer.name:
+            raise _Mismatch(self._mismatch(written_by), written_by)
+        try:
+            return Job.from_envelope(self.serializer.loads(msg.data), attempt=attempt)
+        except SerializationError:
+            written_by = self._readable_by(msg)
+            if written_by is None:
+                raise
+            raise _Mismatch(self._mismatch(written_by), written_by) from None
+
+    def _readable_by(self, msg: Msg) -> str | None:
+        """Another installed serializer that reads ``msg`` as a job (never an unsafe one)."""
+        try:
+            others = self.conn.hooks.serializers(config=self.conn.config)
+        except Exception:  # a broken plugin: no guess
+            return None
+        for name, serializer in others.items():
+            if name == self.serializer.name or serializer.unsafe:
+                continue
+            try:
+                Job.from_envelope(serializer.loads(msg.data))
+            except Exception:  # noqa: S112 - not this one
+                continue
+            return name
+        return None
+
+    def _installed(self, name: str) -> Serializer | None:
+        try:
+            return self.conn.hooks.serializer(name, config=self.conn.config)
+        except Exception:  # not installed here (or a broken plugin): nothing to name
+            return None
+
+    def _mismatch(self, written_by: str) -> str:
+        writer = self._installed(written_by)
+        theirs = f"{written_by!r} ({writer.content_type})" if writer else repr(written_by)
+        ours = f"{self.serializer.name!r} ({self.serializer.content_type})"
+        return f"serializer mismatch: the message was written with {theirs}, this worker reads {ours}"
+
+    async def _poison(self, msg: Msg, queue: str, exc: SerializationError) -> None:
+        """A message that cannot be decoded: a poison letter with the job id of its subject.
+
+        When it was written by another serializer (its ``Naq-Serializer`` header says so, or
+        another installed serializer reads it), the job also gets a ``failed`` record,
+        written with that serializer when it is installed here, so the producer waiting for
+        the result gets the mismatch at once instead of a timeout.
+        """
+        queue, job_id = job_of_subject(msg.subject, queue)
+        written_by = exc.written_by if isinstance(exc, _Mismatch) else None
+        if written_by is not None and job_id is not None:
+            await self.results.write(
+                Job(function="", queue_name=queue, job_id=job_id),
+                JobStatus.FAILED,
+                error_type="SerializationError",
+                error=str(exc),
+                worker_id=self.worker_id,
+                confirm=True,
+                payload=bytes(msg.data),
+                serializer=self._installed(written_by),
+            )
+            self.deps.finished(job_id)
+        letter = self.dead.letter(
+            msg,
+            DeadLetterReason.POISON,
+            queue=queue,
+            job_id=job_id,
+            error_type="SerializationError",
+            error=str(exc),
+        )
+        await self.dead.route(msg, letter)
 
     async def handle(self, record: RunningJob, done: Callable[[], None]) -> None:
         """Run one message end to end, then forget it and call ``done``.
@@ -182,10 +253,7 @@ class JobRunner:
         try:
             job = self.decode(msg, attempt)
         except SerializationError as exc:
-            letter = self.dead.letter(
-                msg, DeadLetterReason.POISON, queue=queue, error_type="SerializationError", error=str(exc)
-            )
-            await self.dead.route(msg, letter)
+            await self._poison(msg, queue, exc)
             return
         if job.schedule_id is not None and msg.headers and "Nats-Scheduler" in msg.headers:
             fired = await _schedules.on_fire(self.conn, msg, job)

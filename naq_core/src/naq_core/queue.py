@@ -183,6 +183,8 @@ class Queue(SchedulingMixin, JobControlMixin):
         # A caller-given id is an idempotency key (Nats-Msg-Id deduplicates for 2 minutes).
         if job.dedupe:
             return {"Nats-Msg-Id": job.job_id, SERIALIZER_HEADER: conn.serializer.name}
+        if conn.serializer.name != "json":  # a json worker names the mismatch (json sends none)
+            return {SERIALIZER_HEADER: conn.serializer.name}
         return None
 
     # --- enqueue ------------------------------------------------------------------------

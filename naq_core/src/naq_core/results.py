@@ -22,6 +22,7 @@ from naq_core.job import TERMINAL_STATUSES, JobStatus
 if TYPE_CHECKING:
     from naq_core._conn import Connection
     from naq_core.job import Job
+    from naq_core.serializer import Serializer
 
 __all__ = ["RESULTS_SUBJECT_PREFIX", "JobRecord", "ResultStore", "ttl_header"]
 
@@ -100,8 +101,8 @@ class ResultStore:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def _encode(self, data: dict[str, Any]) -> bytes:
-        serializer = self._conn.serializer
+    def _encode(self, data: dict[str, Any], serializer: Serializer | None = None) -> bytes:
+        serializer = serializer or self._conn.serializer
         try:
             return serializer.dumps(data)
         except SerializationError as exc:
@@ -128,8 +129,12 @@ class ResultStore:
         confirm: bool = False,
         payload: bytes | None = None,
         ttl: float | None = None,
+        serializer: Serializer | None = None,
     ) -> None:
-        """Publish the job's record; without ``confirm`` the ack is not awaited (hot path)."""
+        """Publish the job's record; without ``confirm`` the ack is not awaited (hot path).
+
+        ``serializer`` encodes it instead of the connection's (a record for a producer that
+        wrote the job with another serializer)."""
         record: dict[str, Any] = {
             "job_id": job.job_id,
             "status": status.value,
@@ -150,9 +155,13 @@ class ResultStore:
         ttl = ttl or job.result_ttl or self._conn.config.result_ttl
         headers = {"Nats-TTL": ttl_header(ttl)}
         if confirm:
-            await self._conn.js.publish(_KV_PREFIX + job.job_id, self._encode(record), headers=headers)
+            await self._conn.js.publish(
+                _KV_PREFIX + job.job_id, self._encode(record, serializer), headers=headers
+            )
         else:
-            await self._conn.nc.publish(_KV_PREFIX + job.job_id, self._encode(record), headers=headers)
+            await self._conn.nc.publish(
+                _KV_PREFIX + job.job_id, self._encode(record, serializer), headers=headers
+            )
 
     async def get(self, job_id: str) -> JobRecord | None:
         kv = await self._conn.bucket(RESULTS_BUCKET)
