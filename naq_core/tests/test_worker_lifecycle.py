@@ -15,11 +15,13 @@ import pytest
 import worker_tasks
 from support import running_worker, wait_until
 
-from naq_core import JobStatus, Queue, Worker
+from naq_core import JobStatus, Queue, Worker, hookimpl
 from naq_core._conn import DEPS_BUCKET, Connection, connect
+from naq_core._consumer import PullConsumer
 from naq_core._natspy import subscriptions
 from naq_core.config import load_config
 from naq_core.heartbeat import list_workers
+from naq_core.plugins import get_hooks
 
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -167,3 +169,26 @@ async def test_cancelling_run_from_outside_leaves_nothing_behind(
             assert await q.fetch_job_result(job, timeout=10) == key
             record = await q.job_record(job.job_id)
             assert (record.worker_id, record.attempt) == (second.worker_id, 2)
+
+
+async def test_a_start_failing_after_worker_started_still_calls_worker_stopped(
+    nats_url: str, queue_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plugin that set something up in ``naq_worker_started`` gets to tear it down."""
+    calls: list[tuple[str, str]] = []
+
+    class Recorder:
+        @hookimpl
+        def naq_worker_started(self, worker: Worker) -> None:
+            calls.append(("started", worker.worker_id))
+
+        @hookimpl
+        def naq_worker_stopped(self, worker: Worker) -> None:
+            calls.append(("stopped", worker.worker_id))
+
+    get_hooks().pm.register(Recorder())
+    monkeypatch.setattr(PullConsumer, "start", _then_fail(PullConsumer.start))
+    worker = Worker(queue_name, nats_url, tasks=["worker_tasks"], install_signal_handlers=False)
+    with pytest.raises(StartFailed):
+        await asyncio.wait_for(worker.run(), timeout=30)
+    assert calls == [("started", worker.worker_id), ("stopped", worker.worker_id)]
