@@ -58,7 +58,7 @@ class DeadLetterRouter:
             attempts = 0
         return DeadLetter(
             reason=reason,
-            queue=job.queue_name if job else queue,
+            queue_name=job.queue_name if job else queue,
             payload=bytes(msg.data),
             headers=dict(msg.headers or {}),
             job_id=job.job_id if job else job_id,
@@ -108,7 +108,7 @@ class DeadLetterRouter:
             "job_dead_lettered",
             reason=letter.reason.value,
             job_id=letter.job_id,
-            queue=letter.queue,
+            queue=letter.queue_name,
             function=letter.function,
             attempts=letter.attempts,
         )
@@ -120,7 +120,7 @@ class DeadLetterRouter:
             "dead_letter_dropped",
             reason=letter.reason.value,
             job_id=letter.job_id,
-            queue=letter.queue,
+            queue=letter.queue_name,
             error=letter.error,
             payload=letter.payload[:_PAYLOAD_LOG_LIMIT].decode("utf-8", "replace"),
             hint="no dead-letter sink installed (pip install naq-dlq-stream)",

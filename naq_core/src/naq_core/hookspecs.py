@@ -161,7 +161,8 @@ def naq_shutdown_policy(worker: Worker, config: Config) -> ShutdownPolicy | None
     ``config``: its effective :class:`naq_core.config.Config`.
 
     Return a :class:`naq_core.shutdown.ShutdownPolicy` (how long running jobs get to
-    finish), or ``None`` to defer. The built-in default (``trylast``) gives running jobs
+    finish), or ``None`` to defer. When every implementation defers, the built-in default
+    (plugin ``naq_core.builtin``, ``trylast``) gives running jobs
     ``config.shutdown_timeout`` seconds; whatever is still running after that is cancelled
     and NAKed for immediate redelivery. An exception propagates: the worker does not start.
     """
@@ -185,8 +186,9 @@ def naq_confirm_destructive(action: str, target: str, count: int | None, force: 
     ``force``: whether the user passed ``--force``/``-y``.
 
     Return ``True`` to go ahead, ``False`` to refuse (the command exits with code 2 and
-    deletes nothing), ``None`` to defer. The built-in default (``trylast``) goes ahead;
-    install a confirming plugin, such as naq-confirm-purge, to be asked. An exception
+    deletes nothing), ``None`` to defer. When every implementation defers, the built-in
+    default (plugin ``naq_core.builtin``, ``trylast``) goes ahead; install a confirming
+    plugin, such as naq-confirm-purge, to be asked. An exception
     propagates: the command fails and deletes nothing.
     """
 

@@ -58,7 +58,7 @@ def to_json_line(letter: DeadLetter) -> str:
     """One line of ASCII JSON: every field, the payload in base64."""
     record: dict[str, Any] = {
         "reason": letter.reason.value,
-        "queue": letter.queue,
+        "queue": letter.queue_name,  # the file keeps the key it always had
         "job_id": letter.job_id,
         "function": letter.function,
         "error_type": letter.error_type,
@@ -80,6 +80,7 @@ def from_json_line(line: str) -> DeadLetter:
     record = json.loads(line)
     record["reason"] = DeadLetterReason(record["reason"])
     record["payload"] = base64.b64decode(record["payload"])
+    record["queue_name"] = record.pop("queue")
     return DeadLetter(**record)
 
 

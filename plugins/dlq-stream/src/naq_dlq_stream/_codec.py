@@ -44,7 +44,12 @@ META_HEADER = "Naq-Dlq-Meta"
 HEADERS_HEADER = "Naq-Dlq-Headers"
 TRACEBACK_LIMIT = 32 * 1024  # characters kept of a traceback (its head and its tail)
 _HEADER_SLACK = 1024  # room for the header framing on top of the JSON values
-_META_FIELDS = tuple(a.name for a in attrs.fields(DeadLetter) if a.name not in ("payload", "headers"))
+# Stored (and shown by --json) under the names letters always had: ``queue`` for ``queue_name``.
+_META_FIELDS = tuple(
+    "queue" if a.name == "queue_name" else a.name
+    for a in attrs.fields(DeadLetter)
+    if a.name not in ("payload", "headers")
+)
 
 
 @frozen(kw_only=True)
