@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import worker_tasks
-from support import running_worker, wait_until
+from support import eventually, running_worker, wait_until
 
 from naq_core import JobStatus, Queue, ShutdownPolicy, Worker, hookimpl
+from naq_core._conn import JOBS_STREAM
 from naq_core.plugins import get_hooks
 
 
@@ -24,15 +24,17 @@ async def test_running_job_finishes_within_grace(nats_url: str, queue_name: str)
 async def test_job_past_grace_is_nacked_and_runs_elsewhere(nats_url: str, queue_name: str) -> None:
     key = uuid.uuid4().hex
     async with Queue(queue_name, nats_url) as q:
-        async with running_worker(nats_url, queue_name, shutdown_timeout=0.2) as worker:
-            job = await q.enqueue(worker_tasks.sleep_for, 3)
+        # ack_wait far longer than the test's timeouts: only a NAK can bring the job back in time
+        async with running_worker(nats_url, queue_name, shutdown_timeout=0.2, ack_wait=120) as worker:
+            job = await q.enqueue(worker_tasks.wait_for_gate, key)  # never ends during the grace
             await wait_until(lambda: job.job_id in worker.running_jobs, timeout=10)
+        assert await q.job_status(job.job_id) is not JobStatus.COMPLETED
+        worker_tasks.gate(key).set()
         # cancelled and NAKed: a second worker gets it at once (not after ack_wait)
-        async with running_worker(nats_url, queue_name) as second:
-            assert await q.fetch_job_result(job, timeout=10) == 3
+        async with running_worker(nats_url, queue_name, ack_wait=120) as second:
+            assert await q.fetch_job_result(job, timeout=10) == key
             assert (await q.job_record(job.job_id)).worker_id == second.worker_id
             assert (await q.job_record(job.job_id)).attempt == 2
-    del key
 
 
 async def test_shutdown_policy_hook_overrides_the_default(nats_url: str, queue_name: str) -> None:
@@ -46,11 +48,11 @@ async def test_shutdown_policy_hook_overrides_the_default(nats_url: str, queue_n
         async with running_worker(nats_url, queue_name, shutdown_timeout=30) as worker:
             job = await q.enqueue(worker_tasks.sleep_for, 5)
             await wait_until(lambda: job.job_id in worker.running_jobs, timeout=10)
-            loop = asyncio.get_running_loop()
-            stopped_at = loop.time()
-        # the plugin's grace of 0 won over shutdown_timeout=30
-        assert loop.time() - stopped_at < 10
+        # the plugin's grace of 0 won over shutdown_timeout=30: with 30 s of grace the 5 s job
+        # would have completed; it was cancelled and NAKed instead
         assert await q.job_status(job.job_id) is JobStatus.PENDING
+        record = await q.job_record(job.job_id)
+        assert record.finished_at is None and record.attempt == 1
         await q.purge()
 
 
@@ -64,7 +66,11 @@ async def test_long_job_is_kept_in_progress_beyond_ack_wait(nats_url: str, queue
         ):
             job = await q.enqueue(worker_tasks.block_then_count, key, 3.5)
             assert await q.fetch_job_result(job, timeout=20) == 1
-            await asyncio.sleep(1.5)  # a redelivery would have shown up by now
+            conn = await q.connection()
+            info = await conn.js.consumer_info(JOBS_STREAM, f"naq-worker-{queue_name}")
+            # delivered once (a redelivery is a second delivery), acked, nothing pending
+            assert info.delivered.consumer_seq == 1
+            assert info.num_redelivered == 0 and info.num_ack_pending == 0 and info.num_pending == 0
     assert worker_tasks.calls[key] == 1
 
 
@@ -73,10 +79,22 @@ async def test_prefetched_jobs_are_nacked_not_started_on_stop(nats_url: str, que
     key = uuid.uuid4().hex
     async with Queue(queue_name, nats_url) as q:
         async with running_worker(nats_url, queue_name, concurrency=1, shutdown_timeout=5) as worker:
-            blocker = await q.enqueue(worker_tasks.sleep_for, 0.6)
+            blocker = await q.enqueue(worker_tasks.wait_for_gate, key)
             await wait_until(lambda: blocker.job_id in worker.running_jobs, timeout=10)
             waiting = await q.enqueue_many([(worker_tasks.count, (key,)) for _ in range(3)])
-            await asyncio.sleep(0.2)
+            conn = await q.connection()
+
+            async def saturated() -> bool:
+                # the worker asks for no more (no pull waiting): the three wait, on the server
+                # or held by the worker, and none has started
+                info = await conn.js.consumer_info(JOBS_STREAM, f"naq-worker-{queue_name}")
+                return info.num_pending + info.num_ack_pending == 4 and info.num_waiting == 0
+
+            await eventually(saturated, timeout=10)
+            assert key not in worker_tasks.calls
+            worker.request_stop()
+            await wait_until(lambda: worker.status == "stopping", timeout=10)
+            worker_tasks.gate(key).set()  # the blocker ends during the grace
         assert await q.job_status(blocker.job_id) is JobStatus.COMPLETED
         assert key not in worker_tasks.calls  # none of the held jobs started during the grace
         async with running_worker(nats_url, queue_name):
