@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import pytest
 import worker_tasks
-from support import running_worker, wait_until
+from support import eventually, running_worker, wait_until
 
 from naq_core import JobFailedError, JobNotFoundError, JobStatus, NaqError, Queue
 
@@ -39,8 +38,18 @@ async def test_cancel_a_running_async_job(nats_url: str, queue_name: str) -> Non
             await q.fetch_job_result(job, timeout=10)
         assert info.value.status == "cancelled"
         assert job.job_id not in worker.running_jobs
-        await asyncio.sleep(0.3)
-        assert await q.count() == 0  # acked: it does not come back
+        conn = await q.connection()
+
+        async def settled() -> bool:
+            info = await conn.js.consumer_info("naq_jobs", f"naq-worker-{queue_name}")
+            return bool(info.num_ack_pending == 0 and info.num_pending == 0)
+
+        await eventually(settled, timeout=10)
+        # acked, not NAKed: delivered once, and nothing of it is left on the server
+        info = await conn.js.consumer_info("naq_jobs", f"naq-worker-{queue_name}")
+        assert info.delivered.consumer_seq == 1
+        assert await q.count() == 0
+        assert await q.job_status(job.job_id) is JobStatus.CANCELLED
 
 
 async def test_a_running_sync_job_cannot_be_cancelled(nats_url: str, queue_name: str) -> None:
@@ -98,8 +107,11 @@ async def test_pause_and_resume_a_queue(nats_url: str, queue_name: str) -> None:
         await q.pause()
         assert await q.is_paused()
         job = await q.enqueue(worker_tasks.add, 1, 2)
-        await asyncio.sleep(1.0)
-        assert await q.job_status(job.job_id) is JobStatus.PENDING  # nobody got it
+        conn = await q.connection()
+        info = await conn.js.consumer_info("naq_jobs", f"naq-worker-{queue_name}")
+        assert info.paused  # the server holds the job back: nobody gets it
+        assert info.num_pending == 1 and info.num_ack_pending == 0 and info.delivered.consumer_seq == 0
+        assert await q.job_status(job.job_id) is JobStatus.PENDING
         await q.resume()
         assert not await q.is_paused()
         assert await q.fetch_job_result(job, timeout=10) == 3
