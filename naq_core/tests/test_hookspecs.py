@@ -19,7 +19,7 @@ import naq_json_serializer
 from naq_core import Job, JobFailedError, Outcome, Queue, Worker, hookimpl, task
 from naq_core.config import Config, load_config
 from naq_core.deadletter import DeadLetter
-from naq_core.errors import PluginError, UnknownSerializerError
+from naq_core.errors import ConfigurationError, PluginError, UnknownSerializerError
 from naq_core.panels import Panel
 from naq_core.plugins import Hooks, new_plugin_manager, reset_plugin_manager
 from naq_core.shutdown import ShutdownPolicy
@@ -420,3 +420,32 @@ async def test_lifecycle_hooks_see_jobs_and_outcomes(
             ]
         )
     assert sorted(plain.calls) == sorted(coroutines.calls)
+
+
+# --- configuration -------------------------------------------------------------------------
+
+
+@exercises("naq_plugin_settings")
+def test_plugin_settings_declare_a_table_that_load_config_validates(
+    reset_hooks: Callable[..., Hooks],
+) -> None:
+    import attrs
+
+    @attrs.frozen(kw_only=True)
+    class Limits:
+        burst: int = 5
+
+    class Declares:
+        @hookimpl
+        def naq_plugin_settings(self, register: Callable[[str, type], None]) -> None:
+            register("limits", Limits)
+
+    reset_hooks(Declares())
+    assert bare_config().plugin_settings("limits") == Limits(burst=5)
+    assert load_config(search=False, env={"NAQ_LIMITS_BURST": "9"}).plugin_settings("limits") == Limits(
+        burst=9
+    )
+    with pytest.raises(
+        ConfigurationError, match=r"^limits\.burst: expected a whole number, got 'x' \(NAQ_LIMITS_BURST\)$"
+    ):
+        load_config(search=False, env={"NAQ_LIMITS_BURST": "x"})

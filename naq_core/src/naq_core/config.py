@@ -87,6 +87,10 @@ def _level(value: Any) -> Any:
     return _LEVEL_ALIASES.get(name, name) if isinstance(name, str) else name
 
 
+def _table_keys(tables: Mapping[str, Mapping[str, Any]]) -> str:
+    return repr({name: sorted(table) for name, table in tables.items()})
+
+
 _pos: Any = validators.gt(0.0)
 _opt_str = validators.optional(validators.instance_of(str))
 
@@ -128,9 +132,10 @@ class Config:
         validator=validators.in_(("debug", "info", "warning", "error", "critical")),
     )
     log_format: str = field(default="console", converter=_name, validator=validators.in_(("console", "json")))
-    # plugin sub-tables, e.g. [tool.naq.dashboard]
-    plugins: Mapping[str, Mapping[str, Any]] = field(factory=dict)
-    # where each non-default value came from: key -> "naq.toml", "NAQ_X", "argument"
+    # plugin sub-tables, e.g. [tool.naq.dashboard] (repr shows their keys, never values)
+    plugins: Mapping[str, Mapping[str, Any]] = field(factory=dict, repr=_table_keys)
+    # where each non-default value came from: key (or "<table>.<key>" of a declared plugin
+    # table) -> "naq.toml", "NAQ_X", "argument"
     sources: Mapping[str, str] = field(factory=dict, eq=False, repr=False)
 
     def masked(self) -> dict[str, Any]:
@@ -143,8 +148,19 @@ class Config:
         return data
 
     def plugin_config(self, name: str) -> Mapping[str, Any]:
-        """The ``[tool.naq.<name>]`` table for a plugin (empty if absent)."""
+        """The ``[tool.naq.<name>]`` table for a plugin (empty if absent), as written."""
         return self.plugins.get(name, {})
+
+    def plugin_settings(self, name: str) -> Any:
+        """The validated settings of table ``name``, an instance of the attrs class a plugin
+        declared with the ``naq_plugin_settings`` hook (defaults for keys not set).
+
+        Raises :class:`~naq_core.errors.ConfigurationError` for a bad value (one line naming
+        the key and where it came from) or a table no installed plugin declares.
+        """
+        from naq_core import plugin_settings
+
+        return plugin_settings.settings_of(self.plugins, self.sources, name)
 
 
 attrs.resolve_types(Config)
@@ -183,6 +199,17 @@ def _structure_int(value: Any, _: type) -> int:
     return int(value)
 
 
+def _structure_bool(value: Any, _: type) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower() if isinstance(value, str | int) else None
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise ValueError(f"true or false, got {value!r}")
+
+
 def _structure_str(value: Any, _: type) -> str:
     if not isinstance(value, str):
         raise ValueError(f"a string, got {value!r}")
@@ -192,6 +219,7 @@ def _structure_str(value: Any, _: type) -> str:
 _converter.register_structure_hook(float, _structure_float)
 _converter.register_structure_hook(int, _structure_int)
 _converter.register_structure_hook(str, _structure_str)
+_converter.register_structure_hook(bool, _structure_bool)
 
 
 def find_config_file(start: Path | None = None) -> Path | None:
@@ -280,6 +308,7 @@ def load_config(
         if value is not None:
             values[key], sources[key] = value, "argument"
 
+    plugins = _plugin_tables(plugins, sources, env, file)
     checked: dict[str, Any] = {}
     for key, value in values.items():
         try:
@@ -289,6 +318,23 @@ def load_config(
                 raise
             del sources[key]  # a library never refuses to work over the command line's settings
     return Config(**checked, plugins=plugins, sources=sources)
+
+
+def _plugin_tables(
+    plugins: dict[str, dict[str, Any]], sources: dict[str, str], env: Mapping[str, str], file: Path | None
+) -> dict[str, dict[str, Any]]:
+    """The declared plugin tables with their ``NAQ_<TABLE>_<KEY>`` variables, validated."""
+    from naq_core import plugin_settings
+
+    tables = {name: dict(table) for name, table in plugins.items()}
+    for name, cls in plugin_settings.declared().items():
+        for key in tables.get(name, {}):
+            sources[f"{name}.{key}"] = str(file)
+        for key, (value, var) in plugin_settings.env_values(name, cls, env).items():
+            tables.setdefault(name, {})[key] = value
+            sources[f"{name}.{key}"] = var
+        plugin_settings.structure(name, cls, tables.get(name, {}), sources)
+    return tables
 
 
 def _check(key: str, value: Any, sources: Mapping[str, str]) -> Any:

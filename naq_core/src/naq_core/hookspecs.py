@@ -267,3 +267,28 @@ def naq_worker_stopped(worker: Worker) -> None:
     Returns nothing. An exception is logged with the plugin's name; the worker still stops
     cleanly.
     """
+
+
+# --- configuration -------------------------------------------------------------------
+
+
+@hookspec
+def naq_plugin_settings(register: Callable[[str, type], None]) -> None:
+    """Declare the plugin's configuration table: its keys, types, defaults and secrets.
+
+    ``register(table, cls)``: ``table`` names the table (``[tool.naq.<table>]`` in
+    ``pyproject.toml``, ``[<table>]`` in ``naq.toml``); ``cls`` is an attrs class
+    (``@frozen(kw_only=True)``) whose fields are the keys, with their types, defaults and
+    ``attrs.validators``. Mark a secret with ``field(repr=False, metadata={"secret": True})``
+    (or :func:`naq_core.plugin_settings.secret_field`).
+
+    naq then validates the table with its own converter every time it loads the
+    configuration (one line naming table, key and source:
+    ``dlq_stream.max_age: expected a number, got 'x' (naq.toml)``), reads
+    ``NAQ_<TABLE>_<KEY>`` environment variables over the file, shows each key and its source
+    in ``naq config show`` with secrets masked, and returns the typed instance from
+    ``config.plugin_settings(table)``. Called without a config: it says how to read one.
+
+    Returns nothing. Two plugins declaring one table, or a ``cls`` that is not an attrs
+    class, is a :class:`naq_core.errors.ConfigurationError` where the configuration is loaded.
+    """

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import click
 
+from naq_core import plugin_settings
 from naq_core.cli._state import echo_json, get_state
+from naq_core.config import find_config_file
 
 __all__ = ["config"]
 
@@ -41,13 +44,23 @@ def show(ctx: click.Context, as_json: bool) -> None:
     """Show every setting, its effective value and its source (secrets masked).
 
     Sources, lowest to highest: defaults, naq.toml or [tool.naq] in pyproject.toml, NAQ_*
-    environment variables, command-line flags.
+    environment variables, command-line flags. Plugin tables a plugin declares show each
+    key as TABLE.KEY; other plugin tables are shown as written.
     """
-    effective = get_state(ctx).config()
+    state = get_state(ctx)
+    effective = state.config()
     values = effective.masked()
-    values["plugins"] = _mask_tables(values.get("plugins", {}))
+    tables = values.pop("plugins", {})
     sources = effective.sources
     rows = {key: {"value": value, "source": sources.get(key, "default")} for key, value in values.items()}
+    declared = plugin_settings.declared()
+    for table in sorted(declared):
+        for key, value in plugin_settings.shown(effective.plugin_settings(table)).items():
+            name = f"{table}.{key}"
+            rows[name] = {"value": value, "source": sources.get(name, "default")}
+    others = {name: table for name, table in tables.items() if name not in declared}
+    where = _config_file(state.config_path) if others else None
+    rows["plugins"] = {"value": _mask_tables(others), "source": where or "default"}
     if as_json:
         echo_json(rows)
         return
@@ -56,5 +69,11 @@ def show(ctx: click.Context, as_json: bool) -> None:
         if key == "plugins":
             continue
         click.echo(f"{key:<{width}} = {json.dumps(row['value'], default=str):<40} ({row['source']})")
-    for name, table in values["plugins"].items():
-        click.echo(f"[{name}] {json.dumps(table, default=str)}")
+    for name, table in rows["plugins"]["value"].items():
+        click.echo(f"[{name}] {json.dumps(table, default=str)} ({where})")
+
+
+def _config_file(path: Path | None) -> str | None:
+    """The file the undeclared plugin tables came from."""
+    found = path or find_config_file()
+    return None if found is None else str(found)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from naq_core.hookspecs import hookimpl
-from naq_dlq_stream.settings import DlqSettings
+from naq_dlq_stream.settings import DlqSettings, naq_plugin_settings
 from naq_dlq_stream.sink import StreamSink
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from naq_core.worker import Worker
 
 __all__ = [
+    "naq_plugin_settings",
     "naq_register_commands",
     "naq_register_dead_letter_sinks",
     "naq_worker_stopped",

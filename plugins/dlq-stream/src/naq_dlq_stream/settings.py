@@ -1,58 +1,56 @@
-"""``[tool.naq.dlq_stream]``: retention of the dead-letter stream."""
+"""``[tool.naq.dlq_stream]``: retention of the dead-letter stream, declared to naq.
+
+The table is declared with the ``naq_plugin_settings`` hook, so naq validates it whenever it
+loads the configuration, reads ``NAQ_DLQ_STREAM_<KEY>`` variables and shows each key in
+``naq config show``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from typing import Any
 
-from attrs import frozen
+import attrs
+from attrs import field, frozen, validators
 
 from naq_core.config import Config
-from naq_core.errors import ConfigurationError
+from naq_core.hookspecs import hookimpl
 
-__all__ = ["DEFAULT_MAX_AGE", "SECTION", "DlqSettings"]
+__all__ = ["DEFAULT_MAX_AGE", "SECTION", "DlqSettings", "naq_plugin_settings"]
 
 SECTION = "dlq_stream"
 DEFAULT_MAX_AGE = 30 * 24 * 3600.0  # 30 days
 
 
-def _number(table: Mapping[str, Any], key: str, default: float, *, minimum: float) -> float:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigurationError(f"[tool.naq.{SECTION}] {key}: expected a number, got {value!r}")
-    if value < minimum:
-        raise ConfigurationError(f"[tool.naq.{SECTION}] {key}: must be >= {minimum:g}, got {value!r}")
-    return float(value)
+def _replicas(_: object, __: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None and not 1 <= value <= 5:
+        raise ValueError(f"must be a whole number of replicas 1-5, got {value!r}")
 
 
 @frozen(kw_only=True)
 class DlqSettings:
-    """``max_age`` seconds (0 = for ever), ``max_bytes`` (-1 = no limit), ``replicas``.
+    """``max_age`` seconds (0 = for ever), ``max_bytes`` (-1 = no limit), ``replicas``
+    (``None``: the core ``replicas``).
 
     When the stream is full, the oldest letters go first.
     """
 
-    max_age: float = DEFAULT_MAX_AGE
-    max_bytes: int = -1
-    replicas: int = 1
+    max_age: float = field(default=DEFAULT_MAX_AGE, validator=validators.ge(0))
+    max_bytes: int = field(default=-1, validator=validators.ge(-1))
+    replicas: int | None = field(default=None, validator=_replicas)
 
     @classmethod
     def from_config(cls, config: Config) -> DlqSettings:
-        """Read ``[tool.naq.dlq_stream]`` (``replicas`` defaults to the core ``replicas``)."""
-        table = config.plugin_config(SECTION)
-        unknown = sorted(set(table) - {"max_age", "max_bytes", "replicas"})
-        if unknown:
-            raise ConfigurationError(
-                f"[tool.naq.{SECTION}]: unknown key {unknown[0]!r} (known keys: max_age, max_bytes, replicas)"
-            )
-        max_bytes = _number(table, "max_bytes", -1, minimum=-1)
-        replicas = _number(table, "replicas", config.replicas, minimum=1)
-        if max_bytes != int(max_bytes) or replicas != int(replicas) or replicas > 5:
-            raise ConfigurationError(
-                f"[tool.naq.{SECTION}] max_bytes and replicas must be whole numbers (replicas 1-5)"
-            )
-        return cls(
-            max_age=_number(table, "max_age", DEFAULT_MAX_AGE, minimum=0),
-            max_bytes=int(max_bytes),
-            replicas=int(replicas),
-        )
+        """The validated ``[tool.naq.dlq_stream]`` table, ``replicas`` filled in from the core."""
+        settings = config.plugin_settings(SECTION)
+        if not isinstance(settings, cls):  # another plugin took the table name
+            raise TypeError(f"[{SECTION}] is declared by another plugin ({type(settings).__name__})")
+        if settings.replicas is None:
+            settings = attrs.evolve(settings, replicas=config.replicas)
+        return settings
+
+
+@hookimpl
+def naq_plugin_settings(register: Callable[[str, type], None]) -> None:
+    """Declare ``[tool.naq.dlq_stream]``."""
+    register(SECTION, DlqSettings)

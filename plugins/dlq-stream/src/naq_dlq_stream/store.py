@@ -62,6 +62,10 @@ def requeue_subject(stored: StoredLetter) -> str:
     return f"naq.queue.{letter.queue}.{ident}"
 
 
+#: JetStream's error code for deleting a message that is no longer in the stream.
+_SEQUENCE_NOT_FOUND = 10043
+
+
 class DeadLetterStore:
     """Store, list, inspect, requeue, delete and purge dead letters on ``naq_dlq``.
 
@@ -85,7 +89,7 @@ class DeadLetterStore:
             storage=StorageType.FILE,
             max_age=self.settings.max_age,
             max_bytes=self.settings.max_bytes,
-            num_replicas=self.settings.replicas,
+            num_replicas=self.settings.replicas or self.conn.config.replicas,
             max_msgs_per_subject=1,  # one letter per job id: the latest
             discard=DiscardPolicy.OLD,
             allow_direct=True,
@@ -275,8 +279,14 @@ class DeadLetterStore:
             await self.conn.js.publish(subject, body, headers=headers, timeout=10)
         except nats.errors.NoRespondersError:
             raise NaqError(f"no stream stores {subject}; start a worker (or enqueue a job) first") from None
-        with contextlib.suppress(nats.js.errors.NotFoundError):
+        try:
             await self.conn.js.delete_msg(DLQ_STREAM, stored.seq)
+        except nats.js.errors.NotFoundError:
+            pass
+        except nats.js.errors.BadRequestError as exc:
+            if exc.err_code != _SEQUENCE_NOT_FOUND:
+                raise
+            # Already replaced: the job came back dead (one letter per job id) meanwhile.
         get_logger(__name__).info(
             "dead_letter_requeued", id=stored.id, job_id=letter.job_id, queue=letter.queue, subject=subject
         )
