@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
 import worker_tasks
+from structlog.testing import capture_logs
 from support import running_worker
 
 from naq_core import Job, JobFailedError, Queue
@@ -36,12 +36,16 @@ async def test_retries_exhausted_fails_with_last_error(nats_url: str, queue_name
 
 async def test_backoff_delays_the_next_attempt(nats_url: str, queue_name: str) -> None:
     k = key()
-    async with Queue(queue_name, nats_url) as q, running_worker(nats_url, queue_name):
-        started = time.monotonic()
-        job = await q.enqueue(worker_tasks.fail_times, k, 1, max_retries=1, retry_delay=0.6)
-        assert await q.fetch_job_result(job, timeout=15) == 2
-        # The retry waited for its delay on the server (a NAK with delay), not at once.
-        assert time.monotonic() - started >= 0.6
+    with capture_logs() as logs:
+        async with Queue(queue_name, nats_url) as q, running_worker(nats_url, queue_name):
+            job = await q.enqueue(worker_tasks.fail_times, k, 1, max_retries=1, retry_delay=0.6)
+            assert await q.fetch_job_result(job, timeout=15) == 2
+            record = await q.job_record(job.job_id)
+    # The worker NAKed with the job's delay, and the server held the retry back that long.
+    [retrying] = [e for e in logs if e["event"] == "job_retrying" and e.get("job_id") == job.job_id]
+    assert retrying["retry_in"] == 0.6
+    assert record.attempt == 2 and record.enqueued_at is not None and record.started_at is not None
+    assert record.started_at - record.enqueued_at >= 0.6
 
 
 async def test_ignore_on_fails_at_once(nats_url: str, queue_name: str) -> None:
