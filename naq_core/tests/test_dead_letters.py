@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 import worker_tasks
 from support import ListSink, collect_dead_letters, eventually, running_worker, wait_until
@@ -74,7 +72,10 @@ async def test_without_a_sink_the_message_is_terminated_not_redelivered(
             )
 
         await eventually(settled)
-        await asyncio.sleep(1.5)  # past ack_wait: nothing comes back
+        # terminated, not left to ack_wait: the message is gone from the stream, so nothing
+        # can come back
+        stream = await conn.js.stream_info(JOBS_STREAM, subjects_filter=f"naq.queue.{queue_name}.>")
+        assert not stream.state.subjects
         info = await conn.js.consumer_info(JOBS_STREAM, f"naq-worker-{queue_name}")
         assert info.num_redelivered == 0
 

@@ -27,9 +27,11 @@ class ListSink:
     def __init__(self) -> None:
         self.letters: list[DeadLetter] = []
         self.broken = False
+        self.refused = 0
 
     async def store(self, letter: DeadLetter) -> None:
         if self.broken:
+            self.refused += 1
             raise OSError("disk full")
         self.letters.append(letter)
 
@@ -108,7 +110,7 @@ async def test_a_failing_sink_keeps_the_message_until_it_works(nats_url: str, qu
         await mover.start()
         try:
             [seq] = await exhaust(conn, queue_name, [b"payload"])
-            await asyncio.sleep(1.0)  # the advisory was handled and refused at least once
+            await eventually(lambda: _true(sink.refused >= 1), timeout=15)  # handled and refused
             assert (await conn.js.get_msg(JOBS_STREAM, seq)).data == b"payload"  # still there
             sink.broken = False
             await eventually(lambda: _true(len(sink.letters) == 1), timeout=15)
