@@ -7,13 +7,17 @@ plugin module :mod:`naq_core.testing.fixtures`; opt in from a ``conftest.py`` wi
 
 This package deliberately does not import that module, so importing ``naq_core.testing``
 never defeats pytest's assertion rewriting of the plugin. :func:`only_plugins` runs a block
-with exactly the plugins a test names. The contract suites need pytest:
-:class:`DeadLetterSinkContract` is imported on first use (so importing ``naq_core.testing``
-does not import pytest), ``SerializerContract`` lives in
-:mod:`naq_core.testing.serializer_contract`.
+with exactly the plugins a test names. Both contract suites are imported from here::
+
+    from naq_core.testing import DeadLetterSinkContract, SerializerContract
+
+each on first use, so importing ``naq_core.testing`` does not import pytest or hypothesis
+(their modules, :mod:`naq_core.testing.sink_contract` and
+:mod:`naq_core.testing.serializer_contract`, work as well).
 
 Two modules help any test and need nothing but naq-core: :mod:`naq_core.testing.worker`
-(``running_worker``, ``worker_thread``, ``wait_until``, ``eventually``) and
+(``running_worker``, ``worker_thread``, and ``wait_until`` / ``eventually``, which must be
+awaited: forgetting ``await`` raises or warns instead of passing) and
 :mod:`naq_core.testing.process` (``naq`` and other children on a pseudo-terminal or writing
 to files, every wait bounded, stopped by pid; the ``child_processes`` fixture).
 """
@@ -30,9 +34,17 @@ from naq_core.plugins import new_plugin_manager, reset_plugin_manager
 from naq_core.server import EmbeddedServer, free_port
 
 if TYPE_CHECKING:
+    from naq_core.testing.serializer_contract import SerializerContract
     from naq_core.testing.sink_contract import DeadLetterSinkContract
 
-__all__ = ["DeadLetterSinkContract", "EmbeddedServer", "NatsServer", "free_port", "only_plugins"]
+__all__ = [
+    "DeadLetterSinkContract",
+    "EmbeddedServer",
+    "NatsServer",
+    "SerializerContract",
+    "free_port",
+    "only_plugins",
+]
 
 NatsServer = EmbeddedServer
 """What the ``nats_server`` / ``fresh_nats_server`` fixtures yield (for type hints)."""
@@ -64,4 +76,8 @@ def __getattr__(name: str) -> Any:
         from naq_core.testing.sink_contract import DeadLetterSinkContract
 
         return DeadLetterSinkContract
+    if name == "SerializerContract":
+        from naq_core.testing.serializer_contract import SerializerContract
+
+        return SerializerContract
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

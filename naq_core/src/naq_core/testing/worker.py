@@ -10,7 +10,9 @@
             job = await queue.enqueue("myapp.tasks:add", 2, 3)
             assert await queue.fetch_job_result(job, timeout=10) == 5
 
-Every wait has a timeout, so a test that goes wrong fails instead of hanging.
+Every wait has a timeout, so a test that goes wrong fails instead of hanging. The waits
+must be awaited; one that is not (``assert wait_until(...)``) raises or warns instead of
+passing without waiting.
 :func:`running_worker` runs the worker on the test's event loop; :func:`worker_thread`
 runs it on a loop of its own in a thread, for synchronous tests (or tests that start and
 end event loops of their own).
@@ -21,13 +23,14 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from naq_core.worker import Worker
 
-__all__ = ["eventually", "running_worker", "wait_until", "worker_thread"]
+__all__ = ["Waiting", "eventually", "running_worker", "wait_until", "worker_thread"]
 
 #: How long a worker may take to reach ``running``, and to stop once asked, in seconds.
 START_TIMEOUT = 15.0
@@ -88,17 +91,65 @@ def worker_thread(nats_url: str, queues: str | Sequence[str], **options: Any) ->
     assert not failures, failures
 
 
-async def wait_until(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.01) -> None:
-    """Wait for ``predicate()`` to be true; ``TimeoutError`` after ``timeout`` seconds."""
-    async with asyncio.timeout(timeout):
-        while not predicate():  # noqa: ASYNC110 - polling is the point: no event to wait on
-            await asyncio.sleep(interval)
+class Waiting:
+    """What :func:`wait_until` and :func:`eventually` return: a wait that starts when awaited.
+
+    Forgetting ``await`` is loud instead of a silent no-op: ``assert wait_until(...)`` or
+    ``if eventually(...)`` raise ``TypeError`` ("did you forget await?"), and a wait that is
+    dropped without being awaited warns (``RuntimeWarning``) when it is collected.
+    """
+
+    def __init__(self, name: str, start: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self._name = name
+        self._start: Callable[[], Coroutine[Any, Any, None]] | None = start
+
+    def __await__(self) -> Generator[Any, None, None]:
+        start, self._start = self._start, None
+        if start is None:
+            raise RuntimeError(f"this {self._name}(...) was already awaited; call it again")
+        return start().__await__()
+
+    def __bool__(self) -> bool:
+        self._start = None  # reported here: no second complaint when collected
+        raise TypeError(
+            f"{self._name}(...) must be awaited: did you forget await? "
+            f"(`await {self._name}(...)`; `assert` or `if` on it never waits)"
+        )
+
+    def __del__(self) -> None:
+        if getattr(self, "_start", None) is not None:
+            warnings.warn(
+                f"{self._name}(...) was never awaited, so nothing was waited for: did you forget await?",
+                RuntimeWarning,
+                stacklevel=2,
+            )
 
 
-async def eventually(
+def wait_until(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.01) -> Waiting:
+    """Wait for ``predicate()`` to be true; ``TimeoutError`` after ``timeout`` seconds.
+
+    Await it: ``await wait_until(lambda: worker.status == "running")``.
+    """
+
+    async def wait() -> None:
+        async with asyncio.timeout(timeout):
+            while not predicate():  # noqa: ASYNC110 - polling is the point: no event to wait on
+                await asyncio.sleep(interval)
+
+    return Waiting("wait_until", wait)
+
+
+def eventually(
     check: Callable[[], Awaitable[object]], timeout: float = 10.0, interval: float = 0.02
-) -> None:
-    """Wait for the coroutine function ``check()`` to return true; ``TimeoutError`` after ``timeout``."""
-    async with asyncio.timeout(timeout):
-        while not await check():  # noqa: ASYNC110 - polling is the point: no event to wait on
-            await asyncio.sleep(interval)
+) -> Waiting:
+    """Wait for the coroutine function ``check()`` to return true; ``TimeoutError`` after ``timeout``.
+
+    Await it: ``await eventually(queue_is_empty)``.
+    """
+
+    async def wait() -> None:
+        async with asyncio.timeout(timeout):
+            while not await check():  # noqa: ASYNC110 - polling is the point: no event to wait on
+                await asyncio.sleep(interval)
+
+    return Waiting("eventually", wait)
