@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 from support import running_worker
 
-from naq_core import Queue, hookimpl, logconfig
+from naq_core import JobFailedError, Queue, hookimpl, logconfig
 from naq_core.cli import cli
 from naq_core.testing import only_plugins
 
@@ -58,7 +58,7 @@ async def three_jobs(url: str, queue: str, error: str) -> dict[str, str]:
         failed = await q.enqueue("worker_tasks:fail", error)
         async with running_worker(url, queue):
             await q.fetch_job_result(done, timeout=15)
-            with pytest.raises(Exception, match=error):
+            with pytest.raises(JobFailedError, match=error):
                 await q.fetch_job_result(failed, timeout=15)
         pending = await q.enqueue("worker_tasks:multiply", 6, 7)
     return {"done": done.job_id, "failed": failed.job_id, "pending": pending.job_id}

@@ -7,7 +7,7 @@ import datetime as dt
 import attrs
 import pytest
 
-from naq_core import ConfigurationError, DeadLetter, DeadLetterReason, load_config
+from naq_core import ConfigurationError, DeadLetter, DeadLetterReason, NaqError, load_config
 from naq_core.testing.sink_contract import assert_same_letter, sample_letter
 from naq_dlq_stream import DlqSettings, LetterFilter, StoredLetter, parse_reason, parse_when, requeue_subject
 from naq_dlq_stream._codec import TRACEBACK_LIMIT, decode, encode, letter_id
@@ -77,7 +77,7 @@ def test_requeue_subject() -> None:
     assert requeue_subject(stored(moved)) == f"naq.queue.emails.{letter.job_id}"
     poison = attrs.evolve(letter, subject=None, job_id=None)
     assert requeue_subject(stored(poison)) == "naq.queue.emails.fresh"
-    with pytest.raises(Exception, match="no valid queue"):
+    with pytest.raises(NaqError, match="no valid queue"):
         requeue_subject(stored(attrs.evolve(poison, queue="a.b")))
 
 

@@ -11,7 +11,7 @@ import pytest
 from structlog.testing import capture_logs
 
 import naq_pickle_unsafe
-from naq_core import Queue, Worker
+from naq_core import Queue, UnknownSerializerError, Worker
 from naq_core import queue as queue_module
 from naq_core.queue import UnsafeSerializerWarning
 from naq_core.testing import only_plugins
@@ -29,7 +29,7 @@ def pickle_only() -> Iterator[None]:
 
 async def test_default_config_does_not_use_pickle(nats_url: str) -> None:
     q = Queue("pickle-default", nats_url)
-    with pytest.raises(Exception, match="unknown serializer 'json'"):
+    with pytest.raises(UnknownSerializerError, match="unknown serializer 'json'"):
         await q.enqueue(pickle_tasks.norm1, pickle_tasks.Point(1, 2))
 
 
