@@ -7,7 +7,7 @@ import asyncio
 import worker_tasks
 from support import running_worker
 
-from naq_core import Queue
+from naq_core import NaqConnectionError, Queue
 from naq_core.server import EmbeddedServer
 
 
@@ -25,6 +25,6 @@ async def test_worker_and_queue_survive_a_server_restart(fresh_nats_server: Embe
                 try:
                     second = await q.enqueue(worker_tasks.add, 2, 2)
                     break
-                except Exception:
+                except (NaqConnectionError, TimeoutError):  # not connected yet; anything else fails
                     await asyncio.sleep(0.2)
         assert await q.fetch_job_result(second, timeout=20) == 4
