@@ -67,7 +67,7 @@ async def test_a_mismatch_fails_the_job_at_once_and_names_both_serializers(
     assert failed.value.error == expected
     (letter,) = sink.letters
     assert letter.reason is DeadLetterReason.POISON
-    assert (letter.job_id, letter.queue, letter.error) == (job.job_id, queue_name, expected)
+    assert (letter.job_id, letter.queue_name, letter.error) == (job.job_id, queue_name, expected)
 
 
 async def test_undecodable_bytes_are_a_poison_letter_with_the_job_id_of_the_subject(
@@ -83,5 +83,5 @@ async def test_undecodable_bytes_are_a_poison_letter_with_the_job_id_of_the_subj
             await nc.close()
         await wait_until(lambda: len(sink.letters) == 1, timeout=10)
     (letter,) = sink.letters
-    assert (letter.reason, letter.job_id, letter.queue) == (DeadLetterReason.POISON, "garbage-1", queue_name)
+    assert (letter.reason, letter.job_id, letter.queue_name) == (DeadLetterReason.POISON, "garbage-1", queue_name)
     assert "mismatch" not in (letter.error or "")
