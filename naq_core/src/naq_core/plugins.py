@@ -177,8 +177,16 @@ class Hooks:
 
     # serializers ---------------------------------------------------------------------
 
-    def serializers(self, *, config: Config) -> dict[str, Serializer]:
-        """Every registered serializer by name (asked once per configuration)."""
+    def serializers(self, *, config: Config | None = None) -> dict[str, Serializer]:
+        """Every registered serializer by name (asked once per configuration).
+
+        ``config`` is what the serializers are built for; without it, :func:`load_config`'s
+        (files and environment, no command-line flags).
+        """
+        if config is None:
+            from naq_core.config import load_config
+
+            config = load_config()
         cached = self._serializers
         if cached is not None and (cached[0] is config or cached[0] == config):
             return cached[1]
@@ -193,7 +201,7 @@ class Hooks:
         self._serializers = (config, found)
         return found
 
-    def serializer(self, name: str, *, config: Config) -> Serializer:
+    def serializer(self, name: str, *, config: Config | None = None) -> Serializer:
         available = self.serializers(config=config)
         # Names are matched without regard to case (config lower-cases what it reads).
         by_name = {key.casefold(): serializer for key, serializer in available.items()}
