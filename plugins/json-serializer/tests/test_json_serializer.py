@@ -17,12 +17,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import naq_json_serializer
+from naq_core.config import Config
 from naq_core.errors import SerializationError
 from naq_core.job import Job, JobStatus
 from naq_core.plugins import new_plugin_manager
 from naq_core.serializer import Serializer
 from naq_core.testing.serializer_contract import SerializerContract, assert_same
 from naq_json_serializer import JsonSerializer
+
+# Any warning is a failure here: a hook called without an argument its spec declares
+# (pluggy's UserWarning) must not slip by.
+pytestmark = pytest.mark.filterwarnings("error")
 
 
 class Color(enum.Enum):
@@ -118,7 +123,7 @@ def test_attributes(s: JsonSerializer) -> None:
 def test_registers_through_hook() -> None:
     pm = new_plugin_manager(load_entrypoints=False, plugins=[naq_json_serializer])
     found: list[Serializer] = []
-    pm.hook.naq_register_serializers(register=found.append)
+    pm.hook.naq_register_serializers(register=found.append, config=Config())
     assert [type(x) for x in found] == [JsonSerializer]
 
 

@@ -11,12 +11,17 @@ from typing import Any
 import pytest
 
 import naq_pickle_unsafe
+from naq_core.config import Config
 from naq_core.errors import SerializationError
 from naq_core.job import Job
 from naq_core.plugins import new_plugin_manager
 from naq_core.serializer import Serializer
 from naq_core.testing.serializer_contract import SerializerContract
 from naq_pickle_unsafe import PickleSerializer
+
+# Any warning is a failure here: a hook called without an argument its spec declares
+# (pluggy's UserWarning) must not slip by.
+pytestmark = pytest.mark.filterwarnings("error")
 
 
 class Color(enum.Enum):
@@ -73,7 +78,7 @@ def test_attributes(s: PickleSerializer) -> None:
 def test_registers_through_hook_as_unsafe() -> None:
     pm = new_plugin_manager(load_entrypoints=False, plugins=[naq_pickle_unsafe])
     found: list[Serializer] = []
-    pm.hook.naq_register_serializers(register=found.append)
+    pm.hook.naq_register_serializers(register=found.append, config=Config())
     assert len(found) == 1
     assert isinstance(found[0], PickleSerializer)
     assert found[0].name == "pickle"
