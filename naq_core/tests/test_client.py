@@ -120,13 +120,20 @@ def test_close_ends_a_call_that_is_waiting(nats_url: str, queue_name: str) -> No
         except BaseException as exc:
             outcome.append(exc)
 
+    conn = client._pool.conn
+    assert conn is not None
+    subscribed = len(conn.nc._subs)  # the wait subscribes to the job's record before it reads it
     waiter = threading.Thread(target=wait_for_ever, daemon=True)
     waiter.start()
-    time.sleep(0.2)  # let it reach the watch; the assertions below do not depend on timing
+    deadline = time.monotonic() + 10
+    while len(conn.nc._subs) == subscribed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(conn.nc._subs) == subscribed + 1, "the waiting call never reached its watch"
     client.close()
     waiter.join(10)
     assert not waiter.is_alive()
     assert len(outcome) == 1 and isinstance(outcome[0], NaqConnectionError)
+    assert "was closed while this call was waiting" in str(outcome[0])
     with NaqClient(nats_url) as other:
         other.purge(queue_name)
 
