@@ -14,11 +14,11 @@ from typing import Any, TypeVar
 import click
 import pytest
 from click.testing import CliRunner
+from support import ListSink
 
 import naq_json_serializer
 from naq_core import Job, JobFailedError, Outcome, Queue, Worker, hookimpl, task
 from naq_core.config import Config, load_config
-from naq_core.deadletter import DeadLetter
 from naq_core.errors import ConfigurationError, PluginError, UnknownSerializerError
 from naq_core.panels import Panel
 from naq_core.plugins import Hooks, new_plugin_manager, reset_plugin_manager
@@ -137,19 +137,9 @@ def test_two_serializers_with_one_name_are_an_error() -> None:
 # --- dead letters ----------------------------------------------------------------------------
 
 
-class MemorySink:
-    name = "memory"
-
-    def __init__(self) -> None:
-        self.letters: list[DeadLetter] = []
-
-    async def store(self, letter: DeadLetter) -> None:
-        self.letters.append(letter)
-
-
 @exercises("naq_register_dead_letter_sinks")
 def test_dead_letter_sinks_come_from_every_plugin() -> None:
-    first, second = MemorySink(), MemorySink()
+    first, second = ListSink(), ListSink()
 
     class One:
         @hookimpl
