@@ -261,6 +261,10 @@ def naq_worker_started(worker: Worker) -> None:
 def naq_worker_stopped(worker: Worker) -> None:
     """A worker finished its shutdown; its running jobs are done or were NAKed.
 
+    Also called when a start fails after ``naq_worker_started`` has run (say, a consumer
+    could not start), so every ``naq_worker_started`` is matched by one
+    ``naq_worker_stopped``; a start that fails before it calls neither.
+
     ``worker``: the :class:`naq_core.worker.Worker` that stopped. May be ``async def``;
     release here what a sink or another hook opened for this worker.
 
