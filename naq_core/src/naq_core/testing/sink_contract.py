@@ -62,7 +62,7 @@ def sample_letter(
     now = time.time()
     letter = DeadLetter(
         reason=reason,
-        queue="emails",
+        queue_name="emails",
         payload=_BINARY_PREFIX + marker.encode() + bytes(range(256)),
         headers={"Naq-Serializer": "json", "X-Request-Id": f"req-{marker}", "X-Note": "a: b; c=d é"},
         job_id=marker,
@@ -84,7 +84,7 @@ def _minimal_letter(reason: DeadLetterReason) -> DeadLetter:
     marker = uuid.uuid4().hex
     return DeadLetter(
         reason=reason,
-        queue="default",
+        queue_name="default",
         payload=b"\x00garbage " + marker.encode() + b"\xff",
         subject=f"naq.queue.default.{marker}",
         last_seen=time.time(),

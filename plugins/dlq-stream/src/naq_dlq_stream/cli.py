@@ -107,7 +107,7 @@ def list_(ctx: NaqContext, /, as_json: bool, limit: int, **filters: str | None) 
     rows = [
         (
             s.id,
-            s.letter.queue,
+            s.letter.queue_name,
             s.letter.reason.value,
             s.letter.function or "-",
             s.letter.attempts,
@@ -134,7 +134,7 @@ def _show(stored: StoredLetter) -> None:
     fields: list[tuple[str, object]] = [
         ("id", stored.id),
         ("reason", letter.reason.value),
-        ("queue", letter.queue),
+        ("queue", letter.queue_name),
         ("job", letter.job_id or "-"),
         ("function", letter.function or "-"),
         ("attempts", letter.attempts),

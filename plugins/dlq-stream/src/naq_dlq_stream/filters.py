@@ -58,7 +58,7 @@ class LetterFilter:
 
     def matches(self, letter: DeadLetter) -> bool:
         return (
-            (self.queue is None or letter.queue == self.queue)
+            (self.queue is None or letter.queue_name == self.queue)
             and (self.reason is None or letter.reason is self.reason)
             and (self.function is None or letter.function == self.function)
             and (self.since is None or letter.last_seen >= self.since)
