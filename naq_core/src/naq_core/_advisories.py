@@ -280,7 +280,7 @@ class MaxDeliveryMover:
         headers = {k: v for k, v in (raw.headers or {}).items() if isinstance(v, str)}
         return DeadLetter(
             reason=DeadLetterReason.MAX_DELIVERIES,
-            queue=queue,
+            queue_name=queue,
             payload=bytes(raw.data or b""),
             headers=headers,
             job_id=job.job_id if job else None,

@@ -56,10 +56,12 @@ def requeue_subject(stored: StoredLetter) -> str:
         and is_token(parts[3])
     ):
         return letter.subject or ""
-    if not QUEUE_NAME_RE.match(letter.queue):
-        raise NaqError(f"dead letter {stored.id} names no valid queue ({letter.queue!r}); cannot requeue it")
+    if not QUEUE_NAME_RE.match(letter.queue_name):
+        raise NaqError(
+            f"dead letter {stored.id} names no valid queue ({letter.queue_name!r}); cannot requeue it"
+        )
     ident = letter.job_id if letter.job_id is not None and is_token(letter.job_id) else stored.id
-    return f"naq.queue.{letter.queue}.{ident}"
+    return f"naq.queue.{letter.queue_name}.{ident}"
 
 
 #: JetStream's error code for deleting a message that is no longer in the stream.
@@ -288,7 +290,11 @@ class DeadLetterStore:
                 raise
             # Already replaced: the job came back dead (one letter per job id) meanwhile.
         get_logger(__name__).info(
-            "dead_letter_requeued", id=stored.id, job_id=letter.job_id, queue=letter.queue, subject=subject
+            "dead_letter_requeued",
+            id=stored.id,
+            job_id=letter.job_id,
+            queue=letter.queue_name,
+            subject=subject,
         )
 
     def _republish(self, stored: StoredLetter) -> tuple[str, bytes, Job | None]:
@@ -303,7 +309,7 @@ class DeadLetterStore:
         own_id = letter.job_id if letter.job_id is not None and is_token(letter.job_id) else None
         if job is not None and own_id is not None and (job.schedule_id is not None or job.job_id != own_id):
             job = evolve(job, job_id=own_id, schedule_id=None)
-            queue = letter.queue if QUEUE_NAME_RE.match(letter.queue) else job.queue_name
+            queue = letter.queue_name if QUEUE_NAME_RE.match(letter.queue_name) else job.queue_name
             body = self.conn.serializer.dumps(job.to_envelope())
             return f"naq.queue.{queue}.{own_id}", body, job
         return requeue_subject(stored), letter.payload, job
