@@ -5,9 +5,13 @@ fixed up in place. Payloads are untrusted: every tag checks the shape of what it
 raises ``ValueError``/``TypeError`` (turned into ``SerializationError`` by the caller) for
 anything else.
 
-Nothing is ever imported: :func:`_decode_enum` looks the class up in a module that is
-already loaded and accepts it only if it is a subclass of :class:`enum.Enum`, so a payload
-can only ever produce Enum members, never import a module or call anything.
+Nothing is ever imported or called from a payload: the ``enum`` tag is resolved by
+:mod:`naq_json_serializer._enums` against modules already loaded.
+
+The work per message is bounded by the constants below, so a hostile payload is refused
+before it costs more than a linear pass: nesting depth, the number of elements walked,
+the digits of big integers and Decimals, and hash collisions in sets and dict keys (a set
+of *n* distinct values with one hash costs *n*²/2 comparisons to build).
 """
 
 from __future__ import annotations
@@ -16,48 +20,111 @@ import base64
 import binascii
 import datetime as dt
 import decimal
-import enum
-import re
-import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from naq_json_serializer._encode import TAG
+from naq_json_serializer._enums import enum_member, resolve_enum
 
-__all__ = ["decode"]
+__all__ = [
+    "MAX_DECIMAL_DIGITS",
+    "MAX_DECIMAL_EXPONENT",
+    "MAX_DEPTH",
+    "MAX_ELEMENTS",
+    "MAX_EQUAL_HASHES",
+    "MAX_INT_DIGITS",
+    "decode",
+]
+
+#: Containers (lists, objects, tagged values) nested deeper than this are refused.
+MAX_DEPTH = 128
+#: Elements (list items and object entries, at any depth) of one tagged payload.
+MAX_ELEMENTS = 1_000_000
+#: Digits of an ``int`` tag (Python's own default limit for ``int(str)``).
+MAX_INT_DIGITS = 4300
+#: Characters of a ``decimal`` tag.
+MAX_DECIMAL_DIGITS = 4300
+#: Largest adjusted exponent, either sign, of a ``decimal`` tag (IEEE 754 decimal128's
+#: ``emax``): ``Decimal("1e999999999")`` is cheap to build but not to compute with.
+MAX_DECIMAL_EXPONENT = 6144
+#: Items of one set, frozenset or dict (pair form) that may share a hash value.
+MAX_EQUAL_HASHES = 8
 
 _DT = TypeVar("_DT", dt.datetime, dt.time)
-_CONTAINERS: frozenset[type] = frozenset({dict, list})
-_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
-def decode(tree: Any) -> Any:
-    """The value ``tree`` (from ``orjson.loads``) stands for; list/dict trees are reused."""
-    t = type(tree)
-    if t is dict:
-        if TAG in tree:
-            items = tree.get("v")
-            if tree[TAG] == "tuple" and type(items) is list:  # the common tag, inlined
-                return tuple(decode(items))
-            return _decode_tagged(tree)
-        for key, item in tree.items():
-            if type(item) in _CONTAINERS:
-                tree[key] = decode(item)  # same keys: allowed while iterating
-    elif t is list:
-        for index, item in enumerate(tree):
-            if type(item) in _CONTAINERS:
-                tree[index] = decode(item)
-    return tree
+def decode(tree: Any, enum_modules: Sequence[str] | None = None) -> Any:
+    """The value ``tree`` (from ``orjson.loads``) stands for; list/dict trees are reused.
+
+    ``enum_modules``: when given, the only modules (and their submodules) whose enums decode.
+    """
+    return _Walk(enum_modules).value(tree, 0)
 
 
-def _decode_tagged(tree: dict[str, Any]) -> Any:
-    tag = tree[TAG]
-    decoder = _DECODERS.get(tag) if type(tag) is str else None
-    if decoder is None:
-        raise ValueError(f"unknown tag {tag!r}")
-    return decoder(tree)
+class _Walk:
+    """One decoding: the elements left in its budget, and the enum modules it accepts."""
+
+    __slots__ = ("enum_modules", "left")
+
+    def __init__(self, enum_modules: Sequence[str] | None) -> None:
+        self.left = MAX_ELEMENTS
+        self.enum_modules = enum_modules
+
+    def value(self, tree: Any, depth: int) -> Any:
+        t = type(tree)
+        if t is dict:
+            if depth >= MAX_DEPTH:
+                raise ValueError(f"nested too deeply (more than {MAX_DEPTH} levels)")
+            self.take(len(tree))
+            if TAG in tree:
+                items = tree.get("v")
+                if tree[TAG] == "tuple" and type(items) is list:  # the common tag, inlined
+                    return tuple(self.value(items, depth + 1))
+                return self.tagged(tree, depth + 1)
+            for key, item in tree.items():
+                if type(item) is dict or type(item) is list:
+                    tree[key] = self.value(item, depth + 1)  # same keys: allowed while iterating
+        elif t is list:
+            if depth >= MAX_DEPTH:
+                raise ValueError(f"nested too deeply (more than {MAX_DEPTH} levels)")
+            self.take(len(tree))
+            for index, item in enumerate(tree):
+                if type(item) is dict or type(item) is list:
+                    tree[index] = self.value(item, depth + 1)
+        return tree
+
+    def take(self, count: int) -> None:
+        self.left -= count
+        if self.left < 0:
+            raise ValueError(f"too many elements (more than {MAX_ELEMENTS})")
+
+    def tagged(self, tree: dict[str, Any], depth: int) -> Any:
+        tag = tree[TAG]
+        decoder = _DECODERS.get(tag) if type(tag) is str else None
+        if decoder is None:
+            raise ValueError(f"unknown tag {tag!r}")
+        return decoder(self, tree, depth)
+
+    def items(self, tree: dict[str, Any], depth: int) -> list[Any]:
+        items: list[Any] = self.value(_field(tree, list), depth)
+        return items
+
+
+def _check_hashes(values: Iterable[Any], what: str) -> None:
+    """Refuse more than :data:`MAX_EQUAL_HASHES` values with one hash (in linear time)."""
+    counts: dict[int, int] = {}
+    for value in values:
+        key = hash(value)  # hash values are ints: they spread over this dict's slots
+        count = counts.get(key, 0) + 1
+        if count > MAX_EQUAL_HASHES:
+            raise ValueError(f"{what}: more than {MAX_EQUAL_HASHES} items with equal hashes")
+        counts[key] = count
+
+
+def _build_set(kind: type[set[Any]] | type[frozenset[Any]], items: list[Any]) -> set[Any] | frozenset[Any]:
+    return kind(items)
 
 
 def _field(tree: dict[str, Any], expected: type | tuple[type, ...], key: str = "v") -> Any:
@@ -67,25 +134,41 @@ def _field(tree: dict[str, Any], expected: type | tuple[type, ...], key: str = "
     return value
 
 
-def _items(tree: dict[str, Any]) -> list[Any]:
-    items: list[Any] = decode(_field(tree, list))
-    return items
-
-
-def _decode_dict(tree: dict[str, Any]) -> dict[Any, Any]:
-    out: dict[Any, Any] = {}
-    for pair in _field(tree, list):
+def _decode_dict(w: _Walk, tree: dict[str, Any], depth: int) -> dict[Any, Any]:
+    pairs = _field(tree, list)
+    w.take(len(pairs))
+    keys: list[Any] = []
+    values: list[Any] = []
+    for pair in pairs:
         if type(pair) is not list or len(pair) != 2:
             raise TypeError("'dict' tag: each item must be a [key, value] pair")
-        out[decode(pair[0])] = decode(pair[1])
-    return out
+        keys.append(w.value(pair[0], depth + 1))
+        values.append(w.value(pair[1], depth + 1))
+    _check_hashes(keys, "'dict' tag")
+    return dict(zip(keys, values, strict=True))
+
+
+def _decode_set(w: _Walk, tree: dict[str, Any], depth: int) -> set[Any] | frozenset[Any]:
+    items = w.items(tree, depth)
+    _check_hashes(items, f"{tree[TAG]!r} tag")
+    return _build_set(set if tree[TAG] == "set" else frozenset, items)
 
 
 def _decode_int(tree: dict[str, Any]) -> int:
     text = _field(tree, str)
-    if len(text) > 10_000:  # int() of huge strings is quadratic; Python refuses them too
-        raise ValueError("'int' tag: too many digits")
+    if len(text.lstrip("+-")) > MAX_INT_DIGITS:  # int() of huge strings is quadratic
+        raise ValueError(f"'int' tag: more than {MAX_INT_DIGITS} digits")
     return int(text)
+
+
+def _decode_decimal(tree: dict[str, Any]) -> decimal.Decimal:
+    text = _field(tree, str)
+    if len(text) > MAX_DECIMAL_DIGITS:
+        raise ValueError(f"'decimal' tag: more than {MAX_DECIMAL_DIGITS} characters")
+    value = decimal.Decimal(text)
+    if value.is_finite() and abs(value.adjusted()) > MAX_DECIMAL_EXPONENT:
+        raise ValueError(f"'decimal' tag: exponent beyond ±{MAX_DECIMAL_EXPONENT}")
+    return value
 
 
 def _decode_float(tree: dict[str, Any]) -> float:
@@ -133,56 +216,38 @@ def _decode_b64(tree: dict[str, Any]) -> bytes:
         raise ValueError(f"{tree[TAG]!r} tag: invalid base64: {exc}") from exc
 
 
-def _decode_complex(tree: dict[str, Any]) -> complex:
-    parts = _items(tree)
+def _decode_complex(w: _Walk, tree: dict[str, Any], depth: int) -> complex:
+    parts = w.items(tree, depth)
     if len(parts) != 2 or any(type(p) is not float for p in parts):
         raise TypeError("'complex' tag: expected [real, imag]")
     return complex(parts[0], parts[1])
 
 
-def _decode_enum(tree: dict[str, Any]) -> enum.Enum:
-    """The member named by ``{"$t": "enum", "cls": "module:QualName", "v": value}``.
-
-    Imports ``module`` (unless already imported), walks ``QualName`` with ``getattr`` and
-    refuses the result unless it is an :class:`enum.Enum` subclass. Nothing found this way
-    is ever called except the Enum class itself, to look the member up by value.
-    """
-    path = _field(tree, str, "cls")
-    module_name, _, qualname = path.partition(":")
-    if not (_DOTTED.fullmatch(module_name) and _DOTTED.fullmatch(qualname)):
-        raise ValueError(f"'enum' tag: bad class path {path!r}")
-    # Never import because a payload says so: importing runs a module's top-level code.
-    # The enum's module must already be loaded (the worker imported its task modules).
-    module = sys.modules.get(module_name)
-    if module is None:
-        raise ValueError(
-            f"'enum' tag: module {module_name!r} is not imported in this process; "
-            "import it (for example from your tasks module) to decode its enums"
-        )
-    found: Any = module
-    for attr in qualname.split("."):
-        found = getattr(found, attr, None)
-    if not (isinstance(found, type) and issubclass(found, enum.Enum)):
-        raise ValueError(f"'enum' tag: {path!r} is not an Enum class; refusing it")
-    member: enum.Enum = found(decode(tree.get("v")))
-    return member
+def _decode_enum(w: _Walk, tree: dict[str, Any], depth: int) -> Any:
+    """The member named by ``{"$t": "enum", "cls": "module:QualName", "v": value}``."""
+    cls = resolve_enum(_field(tree, str, "cls"), w.enum_modules)
+    return enum_member(cls, w.value(tree.get("v"), depth))
 
 
-_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+def _leaf(decoder: Callable[[dict[str, Any]], Any]) -> Callable[[_Walk, dict[str, Any], int], Any]:
+    return lambda _w, tree, _depth: decoder(tree)
+
+
+_DECODERS: dict[str, Callable[[_Walk, dict[str, Any], int], Any]] = {
     "dict": _decode_dict,
-    "tuple": lambda tree: tuple(_items(tree)),
-    "set": lambda tree: set(_items(tree)),
-    "frozenset": lambda tree: frozenset(_items(tree)),
-    "int": _decode_int,
-    "float": _decode_float,
-    "datetime": _decode_datetime,
-    "date": lambda tree: dt.date.fromisoformat(_field(tree, str)),
-    "time": _decode_time,
-    "timedelta": _decode_timedelta,
-    "uuid": lambda tree: uuid.UUID(_field(tree, str)),
-    "decimal": lambda tree: decimal.Decimal(_field(tree, str)),
-    "bytes": _decode_b64,
-    "bytearray": lambda tree: bytearray(_decode_b64(tree)),
+    "tuple": lambda w, tree, depth: tuple(w.items(tree, depth)),
+    "set": _decode_set,
+    "frozenset": _decode_set,
+    "int": _leaf(_decode_int),
+    "float": _leaf(_decode_float),
+    "datetime": _leaf(_decode_datetime),
+    "date": _leaf(lambda tree: dt.date.fromisoformat(_field(tree, str))),
+    "time": _leaf(_decode_time),
+    "timedelta": _leaf(_decode_timedelta),
+    "uuid": _leaf(lambda tree: uuid.UUID(_field(tree, str))),
+    "decimal": _leaf(_decode_decimal),
+    "bytes": _leaf(_decode_b64),
+    "bytearray": _leaf(lambda tree: bytearray(_decode_b64(tree))),
     "complex": _decode_complex,
     "enum": _decode_enum,
 }
