@@ -9,7 +9,8 @@ behind a sibling package:
 * ``tests_dlq_stream``, ``tests_dlq_jsonl``: a dead-letter sink with ``naq-core`` and the JSON
   serializer, its ``tests/``
 * ``integration``: everything installed (the ``naq`` meta distribution), ``tests/integration``
-* ``lint``: ``ruff check`` and ``ruff format --check``
+* ``lint``: ``ruff check``, ``ruff format --check``, and ``lint-imports`` (the import-linter
+  contracts in ``pyproject.toml``: layers point one way, plugins use public core modules only)
 * ``typecheck``: ``mypy`` (strict, configured in ``pyproject.toml``) over every ``src/``
 
 ``nox -s bench`` (never part of the default run) prints the benchmark table; pass
@@ -51,6 +52,7 @@ DLQ_JSONL = "./contrib/dlq-jsonl"
 CONFIRM_PURGE = "./plugins/confirm-purge"
 TEST_DEPS = ("pytest>=8.3", "pytest-asyncio>=0.24", "pytest-timeout>=2.3", "hypothesis>=6.100")
 LINT_DEPS = ("ruff==0.17.6",)  # pinned: the same verdict locally and in CI
+IMPORT_LINTER = "import-linter==2.17"
 TYPECHECK_DEPS = ("mypy==2.4.1",)
 
 
@@ -135,10 +137,15 @@ def integration(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff: lint rules and formatting, the whole repository."""
-    session.install(*LINT_DEPS)
+    """ruff (lint rules and formatting, the whole repository) and the import-linter contracts.
+
+    ``lint-imports`` reads the packages' import graph, so every package is installed
+    (editable, as in ``typecheck``), contrib's dead-letter sink included.
+    """
+    _install_local(session, CORE, *_plugins(), DLQ_JSONL, extra=(*LINT_DEPS, IMPORT_LINTER))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports")
 
 
 @nox.session(python=PYTHON)

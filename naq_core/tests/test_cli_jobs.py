@@ -11,9 +11,9 @@ import pytest
 from cli_support import Answer, invoke, isolated, one_error_line, plugins, three_jobs, unique
 
 from naq_core import JobStatus
-from naq_core._conn import connect
 from naq_core.config import load_config
 from naq_core.inspect import recent_jobs
+from naq_core.jetstream import connect
 
 
 @pytest.fixture(autouse=True)

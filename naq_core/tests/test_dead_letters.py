@@ -7,7 +7,7 @@ import worker_tasks
 from support import ListSink, collect_dead_letters, eventually, running_worker, wait_until
 
 from naq_core import DeadLetter, DeadLetterReason, JobFailedError, Queue, hookimpl
-from naq_core._conn import JOBS_STREAM
+from naq_core.jetstream import JOBS_STREAM
 from naq_core.plugins import get_hooks
 
 

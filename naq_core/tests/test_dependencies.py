@@ -10,7 +10,7 @@ import worker_tasks
 from support import running_worker
 
 from naq_core import DependencyFailedError, JobStatus, Queue
-from naq_core._conn import DEPS_BUCKET
+from naq_core.jetstream import DEPS_BUCKET
 
 
 async def test_dependent_runs_after_its_dependency(nats_url: str, queue_name: str) -> None:

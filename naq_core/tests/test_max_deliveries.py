@@ -15,9 +15,10 @@ from structlog.testing import capture_logs
 from support import eventually
 
 from naq_core import DeadLetter, DeadLetterReason, Job, JobStatus, load_config
-from naq_core._advisories import ADVISORIES_STREAM, MOVER_CONSUMER, MaxDeliveryMover
-from naq_core._conn import JOBS_STREAM, Connection, connect, job_subject
+from naq_core._advisories import MaxDeliveryMover
 from naq_core._dead import DeadLetterRouter
+from naq_core._jetstream.names import ADVISORIES_STREAM, MOVER_CONSUMER
+from naq_core.jetstream import JOBS_STREAM, Connection, connect, job_subject
 from naq_core.results import ResultStore
 
 

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from naq_core import helpers, inspect
-from naq_core._conn import RESULTS_BUCKET, Connection
 from naq_core.client import NaqClient
 from naq_core.errors import JobNotFoundError
 from naq_core.errors import TimeoutError as NaqTimeoutError
 from naq_core.heartbeat import list_workers
+from naq_core.jetstream import RESULTS_BUCKET, Connection
 from naq_core.job import JobStatus
 from naq_core.queue import Queue
 from naq_core.results import ResultStore

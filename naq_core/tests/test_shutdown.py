@@ -8,7 +8,7 @@ import worker_tasks
 from support import eventually, running_worker, wait_until
 
 from naq_core import JobStatus, Queue, ShutdownPolicy, Worker, hookimpl
-from naq_core._conn import JOBS_STREAM
+from naq_core.jetstream import JOBS_STREAM
 from naq_core.plugins import get_hooks
 
 

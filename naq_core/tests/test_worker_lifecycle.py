@@ -16,11 +16,11 @@ import worker_tasks
 from support import running_worker, wait_until
 
 from naq_core import JobStatus, Queue, Worker, hookimpl
-from naq_core._conn import DEPS_BUCKET, Connection, connect
 from naq_core._consumer import PullConsumer
-from naq_core._natspy import subscriptions
+from naq_core._jetstream.natspy import subscriptions
 from naq_core.config import load_config
 from naq_core.heartbeat import list_workers
+from naq_core.jetstream import DEPS_BUCKET, Connection, connect
 from naq_core.plugins import get_hooks
 
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -102,11 +102,11 @@ def _then_fail(original: Callable[..., Any]) -> Callable[..., Any]:
 #: Each step of the start, in order: (module, class, method).
 STEPS = [
     ("naq_core.worker", "Worker", "_install_signals"),
-    ("naq_core._conn", "Connection", "ensure_stream"),
+    ("naq_core.jetstream", "Connection", "ensure_stream"),
     ("naq_core._deps", "DependencyTracker", "start"),
     ("naq_core._advisories", "MaxDeliveryMover", "start"),
     ("naq_core.worker", "Worker", "_subscribe_cancels"),
-    ("naq_core._conn", "Connection", "ensure_consumer"),
+    ("naq_core.jetstream", "Connection", "ensure_consumer"),
     ("naq_core.heartbeat", "Heartbeat", "start"),
     ("naq_core._consumer", "PullConsumer", "start"),
 ]

@@ -20,8 +20,8 @@ from cli_support import isolated, plugins
 from click.testing import CliRunner
 
 from naq_core import Queue, WorkerInfo, list_workers, list_workers_sync
-from naq_core._conn import WORKERS_BUCKET
 from naq_core.cli import cli
+from naq_core.jetstream import WORKERS_BUCKET
 from naq_core.testing.process import ChildProcesses, naq_argv, naq_env
 from naq_core.testing.worker import eventually, running_worker
 

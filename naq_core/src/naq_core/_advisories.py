@@ -25,9 +25,14 @@ from typing import TYPE_CHECKING, Any
 import nats.errors
 import nats.js.errors
 from attrs import evolve
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RetentionPolicy, StorageType, StreamConfig
 
-from naq_core._conn import JOBS_STREAM, RESULTS_BUCKET
+from naq_core._jetstream.names import (
+    ADVISORIES_STREAM,
+    JOBS_STREAM,
+    MOVER_CONSUMER,
+    RESULTS_BUCKET,
+    WORKER_CONSUMER_PREFIX,
+)
 from naq_core._log import get_logger
 from naq_core.deadletter import DeadLetter, DeadLetterReason
 from naq_core.job import Job, JobStatus
@@ -38,70 +43,14 @@ if TYPE_CHECKING:
     from nats.aio.msg import Msg
     from nats.js.api import RawStreamMsg
 
-    from naq_core._conn import Connection
     from naq_core._dead import DeadLetterRouter
     from naq_core._deps import DependencyTracker
+    from naq_core._jetstream.connection import Connection
 
-__all__ = [
-    "ADVISORIES_STREAM",
-    "ADVISORY_SUBJECT",
-    "MOVER_CONSUMER",
-    "MaxDeliveryMover",
-    "ensure_advisory_stream",
-]
+__all__ = ["MaxDeliveryMover"]
 
-ADVISORIES_STREAM = "naq_advisories"
-ADVISORY_SUBJECT = f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{JOBS_STREAM}.>"
-MOVER_CONSUMER = "naq-dlq-mover"
-ADVISORY_MAX_AGE = 7 * 24 * 3600.0
 ERROR_TYPE = "MaxDeliveriesExceeded"
-_WORKER_CONSUMER_PREFIX = "naq-worker-"
 _BATCH = 16
-
-
-async def _call(awaitable: Any) -> Any:
-    """Run a JetStream create call; "already in use" means another process made it."""
-    try:
-        return await awaitable
-    except nats.js.errors.BadRequestError as exc:
-        if "already in use" in str(exc) or getattr(exc, "err_code", 0) in (10058, 10148):
-            return None
-        raise
-
-
-async def ensure_advisory_stream(conn: Connection) -> None:
-    """Create ``naq_advisories`` and the mover's durable consumer (idempotent)."""
-    try:
-        await conn.js.stream_info(ADVISORIES_STREAM)
-    except nats.js.errors.NotFoundError:
-        await _call(
-            conn.js.add_stream(
-                StreamConfig(
-                    name=ADVISORIES_STREAM,
-                    subjects=[ADVISORY_SUBJECT],
-                    retention=RetentionPolicy.LIMITS,
-                    storage=StorageType.FILE,
-                    max_age=ADVISORY_MAX_AGE,
-                    num_replicas=conn.config.replicas,
-                )
-            )
-        )
-    try:
-        await conn.js.consumer_info(ADVISORIES_STREAM, MOVER_CONSUMER)
-    except nats.js.errors.NotFoundError:
-        await _call(
-            conn.js.add_consumer(
-                ADVISORIES_STREAM,
-                ConsumerConfig(
-                    durable_name=MOVER_CONSUMER,
-                    ack_policy=AckPolicy.EXPLICIT,
-                    deliver_policy=DeliverPolicy.ALL,
-                    ack_wait=60.0,
-                    max_deliver=-1,
-                    num_replicas=conn.config.replicas,
-                ),
-            )
-        )
 
 
 class MaxDeliveryMover:
@@ -133,7 +82,7 @@ class MaxDeliveryMover:
 
     async def start(self) -> None:
         """Create the stream and consumer if needed and start handling advisories."""
-        await ensure_advisory_stream(self.conn)
+        await self.conn.ensure_advisories()
         await self.conn.bucket(RESULTS_BUCKET)
         sub = self._sub = await self.conn.js.pull_subscribe_bind(MOVER_CONSUMER, stream=ADVISORIES_STREAM)
         self._stopping = False
@@ -169,7 +118,7 @@ class MaxDeliveryMover:
                     log.warning("dlq_mover_consumer_missing")
                     await asyncio.sleep(1.0)
                     with contextlib.suppress(nats.errors.Error, TimeoutError):
-                        await ensure_advisory_stream(self.conn)
+                        await self.conn.ensure_advisories()
                     continue
                 except nats.errors.Error as exc:  # reconnecting, leader election: try again
                     log.warning("dlq_mover_fetch_failed", error=str(exc))
@@ -209,10 +158,10 @@ class MaxDeliveryMover:
         except (ValueError, KeyError, TypeError):
             await msg.ack()  # not an advisory we understand: nothing to move
             return
-        if stream != JOBS_STREAM or not str(consumer).startswith(_WORKER_CONSUMER_PREFIX):
+        if stream != JOBS_STREAM or not str(consumer).startswith(WORKER_CONSUMER_PREFIX):
             await msg.ack()
             return
-        queue = str(consumer)[len(_WORKER_CONSUMER_PREFIX) :]
+        queue = str(consumer)[len(WORKER_CONSUMER_PREFIX) :]
         try:
             raw = await self.conn.js.get_msg(JOBS_STREAM, seq)
         except nats.js.errors.NotFoundError:

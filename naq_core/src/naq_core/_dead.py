@@ -6,8 +6,8 @@ import asyncio
 import time
 from typing import TYPE_CHECKING
 
+from naq_core._jetstream.natspy import term_with_reason
 from naq_core._log import get_logger
-from naq_core._natspy import term_with_reason
 from naq_core.deadletter import DeadLetter, DeadLetterReason
 
 if TYPE_CHECKING:

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import nats.errors
 import nats.js.errors
 
-from naq_core._conn import DEPS_BUCKET, JOBS_STREAM, job_subject
-from naq_core._kvscan import bucket_is_empty, release, scan
+from naq_core._jetstream.kvscan import bucket_is_empty, release, scan
+from naq_core._jetstream.names import DEPS_BUCKET, JOBS_STREAM, job_filter, job_subject
 from naq_core._log import get_logger
 from naq_core.errors import JobNotFoundError
 from naq_core.job import Job, JobStatus
@@ -30,7 +30,7 @@ from naq_core.results import ResultStore
 if TYPE_CHECKING:
     from nats.js.kv import KeyValue
 
-    from naq_core._conn import Connection
+    from naq_core._jetstream.connection import Connection
 
 __all__ = ["DependencyTracker", "cancel", "hold", "is_waiting", "resolve"]
 
@@ -47,7 +47,7 @@ async def _known(conn: Connection, job_id: str) -> bool:
         await asyncio.sleep(pause)
         if await ResultStore(conn).get(job_id) is not None or await is_waiting(conn, job_id):
             return True
-        info = await conn.js.stream_info(JOBS_STREAM, subjects_filter=f"naq.queue.*.{job_id}")
+        info = await conn.js.stream_info(JOBS_STREAM, subjects_filter=job_filter(job_id))
         if info.state.subjects:
             return True
     return False

@@ -24,9 +24,9 @@ from naq_core.serializer import SERIALIZER_HEADER
 if TYPE_CHECKING:
     from nats.aio.msg import Msg
 
-    from naq_core._conn import Connection
     from naq_core._dead import DeadLetterRouter
     from naq_core._deps import DependencyTracker
+    from naq_core._jetstream.connection import Connection
     from naq_core.registry import TaskRegistry
     from naq_core.results import ResultStore
     from naq_core.serializer import Serializer

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 
-from naq_core._conn import Connection, connect
+from naq_core._jetstream.connection import Connection, connect
 from naq_core.config import Config, validate_queue_name
+from naq_core.plugins import get_hooks
 from naq_core.queue import Queue
 
 __all__ = ["QueuePool"]
@@ -36,7 +37,7 @@ class QueuePool:
             if self.conn is not None and self.conn.nc.is_closed:
                 self.conn, self.queues = None, {}
             if self.conn is None:
-                self.conn = await connect(self.config, name=self.name)
+                self.conn = await connect(self.config, hooks=get_hooks(), name=self.name)
             return self.conn
 
     async def queue(self, queue_name: str | None) -> Queue:

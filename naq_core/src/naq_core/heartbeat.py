@@ -13,13 +13,13 @@ import nats.errors
 import nats.js.errors
 from attrs import frozen
 
-from naq_core._conn import WORKERS_BUCKET
-from naq_core._kvscan import scan
+from naq_core._jetstream.kvscan import scan
+from naq_core._jetstream.names import WORKERS_BUCKET, kv_subject
 from naq_core._log import get_logger
 from naq_core.results import ttl_header
 
 if TYPE_CHECKING:
-    from naq_core._conn import Connection
+    from naq_core._jetstream.connection import Connection
 
 __all__ = ["WORKER_STATES", "Heartbeat", "WorkerInfo", "list_workers"]
 
@@ -94,7 +94,7 @@ class Heartbeat:
             snapshot = self._snapshot()
             data = json.dumps({**snapshot, "last_heartbeat": time.time()}).encode()
             headers = {"Nats-TTL": ttl_header(max(3.0, round(self._interval * 3)))}
-            await self._conn.js.publish(f"$KV.{WORKERS_BUCKET}.{self._key}", data, headers=headers)
+            await self._conn.js.publish(kv_subject(WORKERS_BUCKET, self._key), data, headers=headers)
             self._written = snapshot.get("state")
             self._written_at = time.monotonic()
 

@@ -22,20 +22,25 @@ import nats.errors
 import nats.js.errors
 from attrs import frozen
 
-from naq_core._conn import JOBS_STREAM, RESULTS_BUCKET, consumer_name
-from naq_core._kvscan import scan
+from naq_core._jetstream.kvscan import scan
+from naq_core._jetstream.names import (
+    JOBS_STREAM,
+    JOBS_SUBJECTS,
+    RESULTS_BUCKET,
+    WORKER_CONSUMER_PREFIX,
+    queue_filter,
+)
 from naq_core.errors import NaqConnectionError, NaqError
 from naq_core.heartbeat import list_workers
 from naq_core.job import Job, JobStatus
 from naq_core.results import JobRecord
 
 if TYPE_CHECKING:
-    from naq_core._conn import Connection
+    from naq_core._jetstream.connection import Connection
 
 __all__ = ["QueueStats", "job_ids", "queue_names", "queue_stats", "recent_jobs"]
 
-_QUEUE_PREFIX = "naq.queue."
-_CONSUMER_PREFIX = consumer_name("")
+_CONSUMER_PREFIX = WORKER_CONSUMER_PREFIX
 _STREAM_NOT_FOUND = 10059
 
 
@@ -125,7 +130,7 @@ def _split(subject: str) -> tuple[str, str]:
 
 
 def _queue_filter(queue: str | None) -> str:
-    return f"{_QUEUE_PREFIX}{queue}.*" if queue else f"{_QUEUE_PREFIX}>"
+    return queue_filter(queue) if queue else JOBS_SUBJECTS
 
 
 async def queue_names(conn: Connection) -> list[str]:

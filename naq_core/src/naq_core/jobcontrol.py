@@ -12,7 +12,15 @@ import nats.js.errors
 from attrs import evolve
 
 from naq_core import _deps, _schedules
-from naq_core._conn import JOBS_STREAM, consumer_name, job_subject
+from naq_core._jetstream.names import (
+    CANCEL_SUBJECT,
+    JOBS_STREAM,
+    cancel_subject,
+    consumer_name,
+    job_filter,
+    job_subject,
+    queue_of_subject,
+)
 from naq_core._log import get_logger
 from naq_core.errors import JobNotFoundError, NaqError
 from naq_core.job import Job, JobStatus
@@ -20,12 +28,10 @@ from naq_core.results import ResultStore
 from naq_core.schedules import rfc3339
 
 if TYPE_CHECKING:
-    from naq_core._conn import Connection
+    from naq_core._jetstream.connection import Connection
 
 __all__ = ["CANCEL_SUBJECT", "JobControlMixin"]
 
-#: Workers answer ``naq.ctl.cancel.<job id>`` for jobs they are running.
-CANCEL_SUBJECT = "naq.ctl.cancel"
 _REQUEUEABLE = (JobStatus.FAILED, JobStatus.DEPENDENCY_FAILED, JobStatus.CANCELLED)
 
 
@@ -131,7 +137,7 @@ def _job_from(conn: Connection, payload: bytes, job_id: str, queue: str) -> Job:
 async def _ask_workers(conn: Connection, job_id: str) -> str | None:
     """The answer of the worker running ``job_id``, or None when none is."""
     try:
-        reply = await conn.nc.request(f"{CANCEL_SUBJECT}.{job_id}", b"", timeout=1.0)
+        reply = await conn.nc.request(cancel_subject(job_id), b"", timeout=1.0)
     except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
         return None
     return reply.data.decode()
@@ -139,12 +145,12 @@ async def _ask_workers(conn: Connection, job_id: str) -> str | None:
 
 async def _take_from_queue(conn: Connection, job_id: str) -> tuple[str, bytes] | None:
     """Remove a queued (or retry-waiting) job's message; its queue and payload."""
-    info = await conn.js.stream_info(JOBS_STREAM, subjects_filter=f"naq.queue.*.{job_id}")
+    info = await conn.js.stream_info(JOBS_STREAM, subjects_filter=job_filter(job_id))
     for subject in info.state.subjects or {}:
         try:
             msg = await conn.js.get_last_msg(JOBS_STREAM, subject)
         except nats.js.errors.NotFoundError:
             continue
         await conn.js.purge_stream(JOBS_STREAM, subject=subject)
-        return subject.split(".")[2], bytes(msg.data or b"")
+        return queue_of_subject(subject) or "", bytes(msg.data or b"")
     return None

@@ -11,13 +11,22 @@ from typing import Any
 import nats.js.errors
 
 from naq_core import _deps
-from naq_core._conn import JOBS_STREAM, RESULTS_BUCKET, Connection, connect, job_subject, queue_filter
+from naq_core._jetstream.connection import Connection, connect
+from naq_core._jetstream.names import (
+    JOBS_STREAM,
+    RESULTS_BUCKET,
+    job_filter,
+    job_subject,
+    queue_filter,
+    queue_of_subject,
+)
 from naq_core._log import get_logger
 from naq_core._resultwait import check_timeout, wait_for_record
 from naq_core.config import Config, load_config, validate_queue_name
 from naq_core.errors import JobNotFoundError, NaqConnectionError, SerializationError
 from naq_core.job import Job, JobStatus, RetryStrategy
 from naq_core.jobcontrol import JobControlMixin
+from naq_core.plugins import get_hooks
 from naq_core.registry import task_name
 from naq_core.results import JobRecord, ResultStore
 from naq_core.scheduling import SchedulingMixin
@@ -104,7 +113,7 @@ class Queue(SchedulingMixin, JobControlMixin):
         if self._conn is None or not self._ready:
             async with self._lock:
                 if self._conn is None:
-                    self._conn = await connect(self.config, name=f"naq-queue-{self.name}")
+                    self._conn = await connect(self.config, hooks=get_hooks(), name=f"naq-queue-{self.name}")
                 if not self._ready:
                     await self._conn.ensure_stream()
                     await self._conn.bucket(RESULTS_BUCKET)  # records may be written at once
@@ -257,9 +266,9 @@ class Queue(SchedulingMixin, JobControlMixin):
             return record
         if await _deps.is_waiting(conn, job_id):
             return JobRecord(job_id=job_id, status=JobStatus.WAITING)
-        info = await conn.js.stream_info(JOBS_STREAM, subjects_filter=f"naq.queue.*.{job_id}")
+        info = await conn.js.stream_info(JOBS_STREAM, subjects_filter=job_filter(job_id))
         if info.state.subjects:
-            queue = next(iter(info.state.subjects)).split(".")[2]
+            queue = queue_of_subject(next(iter(info.state.subjects)))
             return JobRecord(job_id=job_id, status=JobStatus.PENDING, queue=queue)
         raise JobNotFoundError(f"no job {job_id!r}: unknown id, or its record expired")
 

@@ -15,19 +15,17 @@ import attrs
 import nats.js.errors
 from attrs import asdict, field, frozen
 
-from naq_core._conn import RESULTS_BUCKET
+from naq_core._jetstream.names import RESULTS_BUCKET, RESULTS_SUBJECT_PREFIX
 from naq_core.errors import DependencyFailedError, JobFailedError, SerializationError
 from naq_core.job import TERMINAL_STATUSES, JobStatus
 
 if TYPE_CHECKING:
-    from naq_core._conn import Connection
+    from naq_core._jetstream.connection import Connection
     from naq_core.job import Job
     from naq_core.serializer import Serializer
 
 __all__ = ["RESULTS_SUBJECT_PREFIX", "JobRecord", "ResultStore", "ttl_header"]
 
-#: A job's record is the last message on this prefix plus its id.
-RESULTS_SUBJECT_PREFIX = f"$KV.{RESULTS_BUCKET}."
 _KV_PREFIX = RESULTS_SUBJECT_PREFIX
 
 

@@ -20,7 +20,7 @@ from naq_core.schedules import (
 )
 
 if TYPE_CHECKING:
-    from naq_core._conn import Connection
+    from naq_core._jetstream.connection import Connection
 
 __all__ = ["SchedulingMixin"]
 

@@ -25,15 +25,15 @@ import nats.errors
 from nats.aio.msg import Msg
 
 from naq_core._advisories import MaxDeliveryMover
-from naq_core._conn import JOBS_STREAM, RESULTS_BUCKET, Connection, connect
 from naq_core._consumer import PullConsumer
 from naq_core._dead import DeadLetterRouter
 from naq_core._deps import DependencyTracker
 from naq_core._execute import JobRunner
+from naq_core._jetstream.connection import Connection, connect
+from naq_core._jetstream.names import CANCEL_SUBJECT, JOBS_STREAM, RESULTS_BUCKET
 from naq_core._log import get_logger
 from naq_core.config import Config, load_config, validate_queue_name
 from naq_core.heartbeat import Heartbeat
-from naq_core.jobcontrol import CANCEL_SUBJECT
 from naq_core.plugins import Hooks, get_hooks
 from naq_core.queue import warn_if_unsafe
 from naq_core.registry import TaskRegistry, default_registry

@@ -12,7 +12,8 @@ from dlq_support import dlq_store, eventually, running_worker, wait_for_letters
 
 import naq_core.worker
 from naq_core import DeadLetterReason, JobStatus, Queue
-from naq_core._advisories import ADVISORIES_STREAM, MaxDeliveryMover, ensure_advisory_stream
+from naq_core._advisories import MaxDeliveryMover
+from naq_core._jetstream.names import ADVISORIES_STREAM
 from naq_core.testing.process import ChildProcesses
 
 HERE = Path(__file__).parent
@@ -30,7 +31,7 @@ async def test_killed_workers_end_in_the_dlq_as_max_deliveries(
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     async with Queue(queue_name, nats_url, max_deliver=2, ack_wait=1.0) as q, dlq_store(nats_url) as store:
         conn = await q.connection()
-        await ensure_advisory_stream(conn)  # as every worker does at start
+        await conn.ensure_advisories()  # as every worker does at start
         job = await q.enqueue("dlq_tasks:block_forever", uuid.uuid4().hex)
 
         for attempt in (1, 2):

@@ -17,7 +17,7 @@ import click
 from click.shell_completion import CompletionItem
 
 if TYPE_CHECKING:
-    from naq_core._conn import Connection
+    from naq_core.jetstream import Connection
 
 __all__ = ["complete_job_id", "complete_queue"]
 
@@ -25,8 +25,8 @@ DEADLINE = 3.0
 
 
 def _lookup(ctx: click.Context, fetch: Callable[[Connection], Awaitable[list[str]]]) -> list[str]:
-    from naq_core._conn import connect
     from naq_core.config import load_config
+    from naq_core.jetstream import connect
 
     params = ctx.find_root().params
 

@@ -2,7 +2,8 @@
 
 A plugin command (``naq_register_commands``) takes a :class:`NaqContext` with
 :func:`pass_naq_context` instead of reading the global options itself, so
-``naq --nats-url URL stats`` and ``naq stats --nats-url URL`` mean the same::
+``naq --nats-url URL stats`` and ``naq stats --nats-url URL`` mean the same (stream and
+subject names come from :mod:`naq_core.jetstream`)::
 
     @click.command("stats")
     @click.argument("queue")
@@ -10,7 +11,7 @@ A plugin command (``naq_register_commands``) takes a :class:`NaqContext` with
     def stats(ctx: NaqContext, queue: str) -> None:
         async def count() -> int:
             async with ctx.connect() as conn:
-                info = await conn.js.stream_info("naq_jobs", subjects_filter=f"naq.queue.{queue}.*")
+                info = await conn.js.stream_info(JOBS_STREAM, subjects_filter=queue_filter(queue))
                 return sum((info.state.subjects or {}).values())
 
         ctx.echo_json({"queue": queue, "messages": ctx.run(count())})
@@ -25,18 +26,16 @@ import functools
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Concatenate, NoReturn, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
 import click
-from nats.aio.client import Client as NATS
-from nats.js import JetStreamContext
 
 from naq_core.cli._state import echo_json, get_state, run_async
 from naq_core.config import Config
+from naq_core.jetstream import Connection
 
 if TYPE_CHECKING:
     from naq_core.plugins import Hooks
-    from naq_core.serializer import Serializer
 
 __all__ = ["NaqConnection", "NaqContext", "pass_naq_context"]
 
@@ -45,28 +44,9 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 
-class NaqConnection(Protocol):
-    """An open connection to NATS with naq's stream in place (from :meth:`NaqContext.connect`)."""
-
-    @property
-    def nc(self) -> NATS:
-        """The nats-py client (core NATS: publish, request, subscribe)."""
-        ...
-
-    @property
-    def js(self) -> JetStreamContext:
-        """Its JetStream context (streams, consumers, key-value buckets)."""
-        ...
-
-    @property
-    def config(self) -> Config:
-        """The configuration it was opened with."""
-        ...
-
-    @property
-    def serializer(self) -> Serializer:
-        """The configured serializer (how job payloads and records are encoded)."""
-        ...
+#: The connection :meth:`NaqContext.connect` yields: :class:`naq_core.jetstream.Connection`
+#: (``nc``, ``js``, ``config``, ``serializer``). The old name of the type, kept.
+NaqConnection = Connection
 
 
 class NaqContext:
@@ -110,7 +90,7 @@ class NaqContext:
         return self._state.debug
 
     @asynccontextmanager
-    async def connect(self) -> AsyncIterator[NaqConnection]:
+    async def connect(self) -> AsyncIterator[Connection]:
         """A connection with the effective config, closed when the block ends."""
         from naq_core.queue import Queue
 

@@ -101,8 +101,8 @@ async def _requeue_one(queue: Queue, job_id: str) -> str:
 
 
 async def _failed_ids(config: Config, queue_name: str | None, function: str | None) -> list[str]:
-    from naq_core._conn import connect
     from naq_core.inspect import recent_jobs
+    from naq_core.jetstream import connect
     from naq_core.job import JobStatus
 
     conn = await connect(config, name="naq-cli")

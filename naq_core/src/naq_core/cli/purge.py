@@ -12,8 +12,8 @@ from naq_core.cli._progress import progress
 from naq_core.cli._state import echo_json, echo_nothing, get_state, run_async
 
 if TYPE_CHECKING:
-    from naq_core._conn import Connection
     from naq_core.config import Config
+    from naq_core.jetstream import Connection
 
 __all__ = ["purge"]
 
@@ -21,7 +21,7 @@ _SHOWN = 5  # queue names spelled out in a question about many queues
 
 
 async def _open(config: Config) -> Connection:
-    from naq_core._conn import connect
+    from naq_core.jetstream import connect
 
     return await connect(config, name="naq-cli")
 

@@ -55,8 +55,8 @@ def _paused_text(stats: QueueStats, now: dt.datetime) -> str:
 
 
 async def _stats(config: Config) -> list[QueueStats]:
-    from naq_core._conn import connect
     from naq_core.inspect import queue_stats
+    from naq_core.jetstream import connect
 
     conn = await connect(config, name="naq-cli")
     try:

