@@ -26,11 +26,12 @@ from naq_core.job import JobStatus
 from naq_core.queue import Queue
 from naq_core.results import ResultStore
 from naq_core.server import EmbeddedServer
+from naq_core.testing.worker import eventually, wait_until
 from naq_core.testing.worker import running_worker as _running_worker
-from naq_core.testing.worker import wait_until
 
 sys.path.insert(0, str(Path(__file__).parent))
 import client_tasks
+import worker_tasks
 
 running_worker = partial(_running_worker, tasks=("client_tasks",), concurrency=200)
 RESULTS_STREAM = f"KV_{RESULTS_BUCKET}"
@@ -304,3 +305,26 @@ async def test_a_record_written_while_disconnected_is_read_after_reconnect(
             assert _subscriptions(conn) == subscribed - 1
     finally:
         await proxy.close()
+
+
+async def test_a_completion_just_before_the_wait_is_never_missed(nats_url: str, queue_name: str) -> None:
+    """The worker's write can reach the server just before the waiter subscribes, and the
+    first record read can still see "running" (the stream stores writes asynchronously).
+    Fifty rounds of: a job seen running, its gate opened, its result awaited at once."""
+    async with (
+        Queue(queue_name, nats_url) as queue,
+        _running_worker(nats_url, queue_name, tasks=("worker_tasks",)),
+    ):
+        for round_ in range(50):
+            key = f"{queue_name}-{round_}"
+            job = await queue.enqueue(worker_tasks.wait_for_gate, key)
+
+            async def running(job_id: str = job.job_id) -> bool:
+                return await queue.job_status(job_id) is JobStatus.RUNNING
+
+            await eventually(running, timeout=10)
+            worker_tasks.gate(key).set()
+            try:
+                assert await queue.fetch_job_result(job, timeout=5) == key
+            except NaqTimeoutError:
+                pytest.fail(f"round {round_}: the completion was missed")

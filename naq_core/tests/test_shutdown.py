@@ -103,3 +103,32 @@ async def test_prefetched_jobs_are_nacked_not_started_on_stop(nats_url: str, que
         async with running_worker(nats_url, queue_name):
             for job in waiting:
                 await q.fetch_job_result(job, timeout=10)  # back at once, not after ack_wait
+
+
+async def test_a_job_taken_as_the_worker_stops_goes_back_at_once(nats_url: str, queue_name: str) -> None:
+    """The running job ends as the stop begins: the pull for its free slot may be served
+    while the worker stops. That job is NAKed, not dropped: with ack_wait=60 a second worker
+    gets every waiting job long before the server would redeliver one. Three rounds, as the
+    timing varies."""
+    async with Queue(queue_name, nats_url) as q:
+        conn = await q.connection()
+        for _ in range(3):
+            gate_key = uuid.uuid4().hex
+            keys = [uuid.uuid4().hex for _ in range(3)]
+            async with running_worker(nats_url, queue_name, concurrency=1, ack_wait=60) as worker:
+                blocker = await q.enqueue(worker_tasks.wait_for_gate, gate_key)
+                await wait_until(lambda b=blocker.job_id: b in worker.running_jobs, timeout=10)
+                waiting = await q.enqueue_many([(worker_tasks.count, (k,)) for k in keys])
+                worker_tasks.gate(gate_key).set()  # the running job ends as the stop begins
+                worker.request_stop()
+            assert await q.fetch_job_result(blocker, timeout=10) == gate_key
+            async with running_worker(nats_url, queue_name, ack_wait=60):
+                # each ran once (count returns its call number), and well before ack_wait
+                assert [await q.fetch_job_result(job, timeout=20) for job in waiting] == [1, 1, 1]
+
+                async def settled() -> bool:
+                    info = await conn.js.consumer_info(JOBS_STREAM, f"naq-worker-{queue_name}")
+                    return bool(info.num_ack_pending == 0 and info.num_pending == 0)
+
+                await eventually(settled, timeout=10)
+            assert [worker_tasks.calls.get(k) for k in keys] == [1, 1, 1]  # none lost or run twice

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -65,18 +66,34 @@ class PullConsumer:
         self._timer = asyncio.create_task(self._expire_loop(), name="naq-pull-expiry")
         await self._pull()
 
-    async def stop(self) -> None:
-        """Stop asking for messages; the server drops our requests with the inbox."""
+    def stop_pulling(self) -> None:
+        """Ask for no more messages (the worker is stopping); :meth:`stop` ends the rest."""
+        self._stopping = True
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Stop asking for messages; the server drops our open requests with the inbox.
+
+        A request still open when we stop may have been served a moment before the server
+        saw the inbox go: those messages are on their way to us. The inbox is *drained*
+        (the server is told first, a ping round trip proves everything it sent before has
+        arrived, and each arrival is handed to ``deliver`` as usual, which NAKs it on a
+        stopping worker) instead of dropped, so no message is left pending until
+        ``ack_wait``. The drain is bounded by ``timeout`` seconds.
+        """
         self._stopping = True
         if self._timer is not None:
             self._timer.cancel()
             await asyncio.gather(self._timer, return_exceptions=True)
-        if self._sub is not None:
-            try:
-                await self._sub.unsubscribe()
-            except nats.errors.Error:
-                pass
-            self._sub = None
+        sub, self._sub = self._sub, None
+        if sub is None:
+            return
+        try:
+            async with asyncio.timeout(timeout):
+                await sub.drain()  # type: ignore[no-untyped-call]  # nats-py 2.16 has no annotation
+        except (nats.errors.Error, TimeoutError) as exc:
+            get_logger(__name__).warning("pull_inbox_drain_failed", error=str(exc) or type(exc).__name__)
+            with contextlib.suppress(nats.errors.Error):
+                await sub.unsubscribe()
 
     def reset(self) -> None:
         """Forget every open request (after a reconnect) and ask again."""

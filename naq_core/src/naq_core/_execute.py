@@ -63,7 +63,8 @@ def _failure_reason(job: Job, exc: BaseException) -> DeadLetterReason:
 class RunningJob:
     """One message a worker holds: waiting for a slot, then running its job.
 
-    ``job`` and ``started_at`` are set when the job starts (``None`` while it waits);
+    ``has_slot`` once it holds an execution slot; ``job`` and ``started_at`` are set when
+    the job starts (``None`` while it waits);
     ``marked`` once its "running" status is recorded; ``sync`` when it runs in a thread
     (which cannot be interrupted); ``cancel_requested`` by ``naq job cancel``.
     """
@@ -72,6 +73,7 @@ class RunningJob:
     queue: str
     received: float  # time.monotonic() at delivery
     task: asyncio.Task[None] | None = None
+    has_slot: bool = False  # it got an execution slot (it is starting or running)
     job: Job | None = None
     started_at: float = 0.0  # time.time() when the job started
     marked: bool = False
@@ -236,6 +238,7 @@ class JobRunner:
             except asyncio.CancelledError:
                 await msg.nak()
                 raise
+            record.has_slot = True
             try:
                 if self.stopping:
                     await msg.nak()
@@ -445,6 +448,16 @@ class JobRunner:
         if job.schedule_id is None:
             return bytes(msg.data)
         return self.serializer.dumps(evolve(job, schedule_id=None).to_envelope())
+
+    def release_waiting(self) -> int:
+        """The worker is stopping: start no more jobs, and NAK at once every held message
+        still waiting for a slot (prefetched, never started), so another worker takes it
+        now rather than after ``ack_wait``. Returns how many were released."""
+        self.stopping = True
+        waiting = [r.task for r in self.held if not r.has_slot and r.task is not None and not r.task.done()]
+        for task in waiting:
+            task.cancel()  # handle() NAKs a message cancelled while it waits for a slot
+        return len(waiting)
 
     async def cancel_all(self, timeout: float = 5.0) -> int:
         """Cancel every held message's task (each NAKs its message) and wait up to

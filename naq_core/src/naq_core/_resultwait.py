@@ -2,21 +2,38 @@
 
 Workers write records with a plain publish on ``$KV.naq_results.<job id>``, so a waiter
 needs no consumer: a core NATS subscription on that exact subject sees every later write.
-The order closes the races: subscribe first, then read the record (one KV get), then wait
-for messages. The subscription is removed when the call returns, however it returns
-(result, timeout, cancellation), so waiting leaves nothing behind on the server.
+The order: subscribe first, then read the record (one KV get), then wait for messages. The
+subscription is removed when the call returns, however it returns (result, timeout,
+cancellation), so waiting leaves nothing behind on the server.
+
+Subscribing first does not close every race. nats-server routes a publish to core
+subscribers at once but stores it in the stream later, from the stream's own ingest queue,
+which the KV get (an API or direct-get request) does not wait for. A write that reached the
+server just before our subscription is therefore not delivered to us, and the get can still
+return the record before it ("running"). So after a first read that is not terminal, the
+record is read again a bounded number of times at growing intervals (:data:`RECHECKS`,
+about two seconds in all, far longer than that ingest lag) while the subscription waits;
+after that only the subscription (and a reconnect) wakes the waiter. A write that arrives
+after the subscription is delivered whatever its storage lag, so a job that ends later is
+seen at once. Each wait costs at most ``len(RECHECKS)`` extra gets, no consumer, no
+unbounded polling. (A barrier through the ingest queue itself, such as a JetStream publish
+to the stream that is sure to be refused, would be exact, but it rests on the order inside
+the server rather than on anything documented, and it would reach every other waiter's
+subscription as well.)
 
 While the connection is down a write can be missed; after a reconnect every waiter reads
 the record again. An id that is nowhere (no record, not queued, not held for its
 dependencies, not scheduled) raises :class:`JobNotFoundError` at once; the checks run
 after the subscription exists and the record is read once more after them, so a job
-enqueued a moment ago, or one that ends while we look, is never reported missing.
+enqueued a moment ago, or one that ends while we look, is never reported missing (the
+record is read again for a short while, as below, since its write may not be stored yet).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import math
 import numbers
 from typing import TYPE_CHECKING
@@ -34,10 +51,21 @@ if TYPE_CHECKING:
 
     from naq_core._jetstream.connection import Connection
 
-__all__ = ["check_timeout", "job_exists", "wait_for_record"]
+__all__ = ["RECHECKS", "check_timeout", "job_exists", "wait_for_record"]
+
+#: Seconds between the extra reads of a record that was not terminal when first read (see
+#: the module docstring): they catch a write stored after our read but routed before our
+#: subscription existed.
+RECHECKS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+_NOT_FOUND_RECHECKS = 4  # an id found nowhere is read again for about 85 ms, then reported
 
 _BAD_ID_CHARS = frozenset(" \t\r\n.*>")
 _RECONNECTED = None  # the sentinel a reconnect puts in every waiter's inbox
+
+
+class _Wake(enum.Enum):
+    RECHECK = "recheck"  # what _next_message returns when it is time to read the record again
+
 
 Inbox = asyncio.Queue["Msg | None"]
 
@@ -84,6 +112,21 @@ def _decode(store: ResultStore, job_id: str, msg: Msg) -> JobRecord | None:
     return store.decode(job_id, msg.data)
 
 
+async def _next_message(inbox: Inbox, within: float | None) -> Msg | _Wake | None:
+    """The next message (or reconnect sentinel) in ``inbox``, or ``_Wake.RECHECK`` when
+    ``within`` seconds pass first (``None``: wait as long as it takes)."""
+    if within is None:
+        return await inbox.get()
+    limit = asyncio.timeout(within)
+    try:
+        async with limit:
+            return await inbox.get()
+    except TimeoutError:
+        if not limit.expired():
+            raise
+        return _Wake.RECHECK
+
+
 async def wait_for_record(conn: Connection, job_id: str, timeout: float | None = None) -> JobRecord:
     """The job's terminal record, waiting up to ``timeout`` seconds (``None``: for ever).
 
@@ -110,15 +153,25 @@ async def wait_for_record(conn: Connection, job_id: str, timeout: float | None =
         async with waiting:
             if record is None and not await job_exists(conn, job_id):
                 # It may have ended while we looked (gone from its queue a moment before
-                # its record is visible): the record is read once more, and anything the
-                # subscription received meanwhile counts.
-                record = await store.get(job_id)
+                # its record is stored): the record is read again over the first few
+                # RECHECKS, and anything the subscription received meanwhile counts.
+                for delay in RECHECKS[:_NOT_FOUND_RECHECKS]:
+                    record = await store.get(job_id)
+                    if record is not None or not inbox.empty():
+                        break
+                    await asyncio.sleep(delay)
+                else:
+                    record = await store.get(job_id)
                 if record is None and inbox.empty():
                     raise JobNotFoundError(f"no job {job_id!r}: unknown id, or its record expired")
+            rechecks = iter(RECHECKS)
             while record is None or not record.finished:
-                msg = await inbox.get()
-                if msg is _RECONNECTED:
+                msg = await _next_message(inbox, next(rechecks, None))
+                if isinstance(msg, _Wake):
+                    record = await store.get(job_id) or record
+                elif msg is _RECONNECTED:
                     record = await store.get(job_id)  # a write may have been missed meanwhile
+                    rechecks = iter(RECHECKS)  # and one routed before we resubscribed
                 else:
                     record = _decode(store, job_id, msg) or record
             return record

@@ -163,6 +163,10 @@ class Worker:
             policy, heartbeat = await self._start(stack)
             await self._stop.wait()
             self.status = "stopping"
+            for consumer in self._consumers.values():
+                consumer.stop_pulling()
+            if self._runner is not None:
+                self._runner.release_waiting()  # prefetched jobs go back to the queue now
             held = len(self._runner.held) if self._runner else 0
             get_logger(__name__).info(
                 "worker_stopping", worker_id=self.worker_id, running=held, grace=policy.grace
