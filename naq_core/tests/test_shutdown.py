@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import uuid
+from pathlib import Path
 
 import worker_tasks
 from support import eventually, running_worker, wait_until
@@ -10,6 +13,7 @@ from support import eventually, running_worker, wait_until
 from naq_core import JobStatus, Queue, ShutdownPolicy, Worker, hookimpl
 from naq_core.jetstream import JOBS_STREAM
 from naq_core.plugins import get_hooks
+from naq_core.testing.process import ChildProcesses, naq_argv, naq_env
 
 
 async def test_running_job_finishes_within_grace(nats_url: str, queue_name: str) -> None:
@@ -132,3 +136,62 @@ async def test_a_job_taken_as_the_worker_stops_goes_back_at_once(nats_url: str, 
 
                 await eventually(settled, timeout=10)
             assert [worker_tasks.calls.get(k) for k in keys] == [1, 1, 1]  # none lost or run twice
+
+
+_GATED_TASKS = """
+import os, time
+
+def wait_for_file(path, limit=60.0):
+    deadline = time.monotonic() + limit
+    while not os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return path
+
+def count(path):
+    with open(path, "a") as f:
+        f.write("x")
+    with open(path) as f:
+        return len(f.read())
+"""
+
+
+def test_sigterm_of_naq_worker_gives_a_job_taken_while_stopping_back_at_once(
+    nats_url: str, queue_name: str, tmp_path: Path, child_processes: ChildProcesses
+) -> None:
+    """The same as above through ``naq worker`` and SIGTERM: the running job ends as the
+    signal arrives, and a second ``naq worker`` runs every waiting job once, long before
+    ack_wait=60 could have brought one back. Across processes the job's end and the signal
+    meet less often than in the test above (which is the one that fails reliably without
+    the fix); this one keeps the SIGTERM path covered."""
+    module = f"gated_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{module}.py").write_text(_GATED_TASKS)
+    env = naq_env(tmp_path, {"json": "naq_json_serializer"}) | {"NAQ_ACK_WAIT": "60"}
+    argv = naq_argv("--nats-url", nats_url, "worker", queue_name, "-t", module, "-c", "1")
+    gate = tmp_path / "gate"
+    counters = [str(tmp_path / f"count-{i}") for i in range(3)]
+
+    async def blocker_running() -> tuple[str, list[str]]:
+        async with Queue(queue_name, nats_url) as q:
+            blocker = await q.enqueue(f"{module}:wait_for_file", str(gate))
+
+            async def running() -> bool:
+                return await q.job_status(blocker.job_id) is JobStatus.RUNNING
+
+            await eventually(running, timeout=30)
+            waiting = await q.enqueue_many([(f"{module}:count", (c,)) for c in counters])
+            return blocker.job_id, [job.job_id for job in waiting]
+
+    async def results(job_ids: list[str]) -> list[object]:
+        async with Queue(queue_name, nats_url) as q:
+            return [await q.fetch_job_result(job_id, timeout=20) for job_id in job_ids]
+
+    first = child_processes.start(argv, env=env, cwd=tmp_path)
+    first.wait_for("worker_started")
+    blocker_id, waiting_ids = asyncio.run(blocker_running())
+    gate.touch()  # the running job ends as the worker is told to stop
+    assert first.signal(signal.SIGTERM) == 0, first.stderr
+    second = child_processes.start(argv, env=env, cwd=tmp_path)
+    second.wait_for("worker_started")
+    # every waiting job ran exactly once (count returns its run number), far below ack_wait
+    assert asyncio.run(results([blocker_id, *waiting_ids])) == [str(gate), 1, 1, 1]
+    assert second.signal(signal.SIGTERM) == 0, second.stderr
