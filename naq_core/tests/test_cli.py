@@ -85,7 +85,7 @@ def command_paths(
 async def _enqueue(url: str, name: str, count: int) -> None:
     async with Queue(name, url) as queue:
         for i in range(count):
-            await queue.enqueue("naq_core.demo:add", i, i)
+            await queue.enqueue("naq_core.cli.samples:add", i, i)
 
 
 async def _count(url: str, name: str) -> int:
@@ -294,7 +294,7 @@ def test_job_status_of_a_pending_job_and_unknown_ids(plugin: Throwaway, nats_ser
 
     async def enqueue() -> str:
         async with Queue(name, nats_server.url) as queue:
-            return (await queue.enqueue("naq_core.demo:add", 1, 2)).job_id
+            return (await queue.enqueue("naq_core.cli.samples:add", 1, 2)).job_id
 
     job_id = asyncio.run(enqueue())
     result = invoke("--nats-url", nats_server.url, "job", "status", job_id, "--json")

@@ -14,7 +14,7 @@ import pytest
 
 from naq_core import JobFailedError, JobNotFoundError, JobStatus, NaqConnectionError
 from naq_core.client import NaqClient, close_default_client, get_default_client
-from naq_core.errors import TimeoutError as NaqTimeoutError
+from naq_core.errors import NaqTimeoutError
 from naq_core.server import free_port
 from naq_core.testing.worker import worker_thread as _worker_thread
 

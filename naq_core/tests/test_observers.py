@@ -16,7 +16,7 @@ import structlog
 
 import naq_json_serializer
 from naq_core import Job, JobStatus, Outcome, Queue, Worker, hookimpl, task
-from naq_core.inspect import queue_stats
+from naq_core.overview import queue_stats
 from naq_core.testing import only_plugins
 from naq_core.testing.worker import eventually, running_worker, wait_until
 

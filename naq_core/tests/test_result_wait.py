@@ -16,10 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from naq_core import helpers, inspect
+from naq_core import helpers, overview
 from naq_core.client import NaqClient
-from naq_core.errors import JobNotFoundError
-from naq_core.errors import TimeoutError as NaqTimeoutError
+from naq_core.errors import JobNotFoundError, NaqTimeoutError
 from naq_core.heartbeat import list_workers
 from naq_core.jetstream import RESULTS_BUCKET, Connection
 from naq_core.job import JobStatus
@@ -131,10 +130,10 @@ async def test_status_and_listings_release_their_consumers(
             assert await queue.job_status(job.job_id) is JobStatus.COMPLETED
         assert await _consumers(conn) == before
         for _ in range(2_000):
-            listed = await inspect.recent_jobs(conn, queue=queue_name, limit=None)
+            listed = await overview.recent_jobs(conn, queue=queue_name, limit=None)
             assert [r.job_id for r in listed] == [job.job_id]
         assert await _consumers(conn) == before
-        assert await inspect.job_ids(conn, prefix=job.job_id) == [job.job_id]
+        assert await overview.job_ids(conn, prefix=job.job_id) == [job.job_id]
         await list_workers(conn)  # the workers bucket is read the same way
         workers_stream = "KV_naq_workers"
         assert (await conn.js.stream_info(workers_stream)).state.consumer_count == 0

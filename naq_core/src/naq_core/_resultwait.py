@@ -42,8 +42,7 @@ import nats.errors
 
 from naq_core import _deps, _schedules
 from naq_core._jetstream.names import JOBS_STREAM
-from naq_core.errors import JobNotFoundError
-from naq_core.errors import TimeoutError as NaqTimeoutError
+from naq_core.errors import JobNotFoundError, NaqTimeoutError
 from naq_core.results import RESULTS_SUBJECT_PREFIX, JobRecord, ResultStore
 
 if TYPE_CHECKING:

@@ -10,15 +10,13 @@ __all__ = [
     "JobTimeoutError",
     "NaqConnectionError",
     "NaqError",
+    "NaqTimeoutError",
     "PluginError",
     "SerializationError",
     "ServerVersionError",
     "TaskNotFoundError",
-    "TimeoutError",
     "UnknownSerializerError",
 ]
-
-_builtin_timeout = TimeoutError
 
 
 class NaqError(Exception):
@@ -57,11 +55,15 @@ class TaskNotFoundError(NaqError):
     """The task is not registered with this worker (never imported from a message)."""
 
 
-class TimeoutError(NaqError, _builtin_timeout):  # noqa: A001 - deliberate: catchable as both
-    """An operation did not finish in time (also a builtin ``TimeoutError``)."""
+class NaqTimeoutError(NaqError, TimeoutError):
+    """An operation did not finish in time: catchable as :class:`NaqError` and as the builtin
+    ``TimeoutError``.
+
+    ``naq_core.errors.TimeoutError`` is its old name, kept as an alias.
+    """
 
 
-class JobTimeoutError(TimeoutError):
+class JobTimeoutError(NaqTimeoutError):
     """Raised inside a worker when a job runs longer than its ``timeout``.
 
     Name it in ``retry_on`` / ``ignore_on`` to retry timeouts or not.
@@ -92,3 +94,7 @@ class JobFailedError(NaqError):
 
 class DependencyFailedError(JobFailedError):
     """The job never ran because a job it depends on failed."""
+
+
+#: The old name of :class:`NaqTimeoutError` (it shadowed the builtin); still importable.
+TimeoutError = NaqTimeoutError  # noqa: A001

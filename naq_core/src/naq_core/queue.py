@@ -25,7 +25,7 @@ from naq_core._resultwait import check_timeout, wait_for_record
 from naq_core.config import Config, load_config, validate_queue_name
 from naq_core.errors import JobNotFoundError, NaqConnectionError, SerializationError
 from naq_core.job import Job, JobStatus, RetryStrategy
-from naq_core.jobcontrol import JobControlMixin
+from naq_core.job_control import JobControlMixin
 from naq_core.plugins import get_hooks
 from naq_core.registry import task_name
 from naq_core.results import JobRecord, ResultStore

@@ -27,8 +27,7 @@ import platformdirs
 from attrs import define, field
 
 from naq_core._log import get_logger
-from naq_core.errors import ConfigurationError, NaqConnectionError, NaqError
-from naq_core.errors import TimeoutError as NaqTimeoutError
+from naq_core.errors import ConfigurationError, NaqConnectionError, NaqError, NaqTimeoutError
 
 __all__ = [
     "LOOPBACK",

@@ -51,14 +51,14 @@ def _lookup(ctx: click.Context, fetch: Callable[[Connection], Awaitable[list[str
 
 def complete_queue(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """Queue names that have jobs stored or a consumer."""
-    from naq_core.inspect import queue_names
+    from naq_core.overview import queue_names
 
     return [CompletionItem(name) for name in _lookup(ctx, queue_names) if name.startswith(incomplete)]
 
 
 def complete_job_id(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """Ids of jobs with a record or still queued."""
-    from naq_core.inspect import job_ids
+    from naq_core.overview import job_ids
 
     async def fetch(conn: Connection) -> list[str]:
         return await job_ids(conn, incomplete)

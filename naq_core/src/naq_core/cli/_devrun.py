@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["Sample", "enqueue_samples", "run_dev"]
 
 RESULT_TIMEOUT = 60.0
-DEMO_MODULE = "naq_core.demo"
+SAMPLES_MODULE = "naq_core.cli.samples"
 
 
 @frozen(kw_only=True)
@@ -36,14 +36,14 @@ class Sample:
 
 
 async def enqueue_samples(queue: Queue) -> list[Sample]:
-    """Enqueue the sample jobs of :mod:`naq_core.demo` on ``queue``."""
-    from naq_core import demo
+    """Enqueue the sample jobs of :mod:`naq_core.cli.samples` on ``queue``."""
+    from naq_core.cli import samples
 
-    first = await queue.enqueue(demo.add, 2, 3)
-    slow = await queue.enqueue(demo.slow_hello, "naq", delay=0.5)
-    retried = await queue.enqueue(demo.flaky, uuid.uuid4().hex, max_retries=2, retry_delay=0.2)
-    failing = await queue.enqueue(demo.fail_always, max_retries=1, retry_delay=0.2)
-    after = await queue.enqueue(demo.add, 40, 2, depends_on=[first, slow])
+    first = await queue.enqueue(samples.add, 2, 3)
+    slow = await queue.enqueue(samples.slow_hello, "naq", delay=0.5)
+    retried = await queue.enqueue(samples.flaky, uuid.uuid4().hex, max_retries=2, retry_delay=0.2)
+    failing = await queue.enqueue(samples.fail_always, max_retries=1, retry_delay=0.2)
+    after = await queue.enqueue(samples.add, 40, 2, depends_on=[first, slow])
     return [
         Sample(label="add(2, 3)", job=first),
         Sample(label="slow_hello('naq')", job=slow),
@@ -102,7 +102,7 @@ def _install_signals(stop: asyncio.Event) -> list[int]:
 
 
 async def run_dev(config: Config, *, samples: bool, once: bool) -> None:
-    """Run a worker for the demo and config tasks; enqueue and report the samples.
+    """Run a worker for the sample and config tasks; enqueue and report the samples.
 
     ``once``: return when every sample has finished (raise if one surprised us); else run
     until SIGINT/SIGTERM. Either way the worker is drained before returning.
@@ -112,7 +112,7 @@ async def run_dev(config: Config, *, samples: bool, once: bool) -> None:
 
     stop = asyncio.Event()
     installed = _install_signals(stop)
-    tasks = tuple(dict.fromkeys((DEMO_MODULE, *config.tasks)))
+    tasks = tuple(dict.fromkeys((SAMPLES_MODULE, *config.tasks)))
     worker = Worker([config.default_queue], config=config, tasks=tasks, install_signal_handlers=False)
     running = asyncio.create_task(worker.run(), name="naq-dev-worker")
     await asyncio.sleep(0)  # let the worker bind its loop so request_stop() reaches it

@@ -45,8 +45,8 @@ class _QueueName(click.ParamType[str]):
 async def _find(
     config: Config, queue: str | None, status: JobStatus | None, function: str | None
 ) -> list[JobRecord]:
-    from naq_core.inspect import recent_jobs
     from naq_core.jetstream import connect
+    from naq_core.overview import recent_jobs
 
     conn = await connect(config, name="naq-cli")
     try:

@@ -97,7 +97,7 @@ def dev(
 ) -> None:
     """Run NATS, a worker, sample jobs and the dashboard, for development.
 
-    The worker runs the sample tasks of naq_core.demo plus the config's `tasks`, and a few
+    The worker runs the sample tasks of naq_core.cli.samples plus the config's `tasks`, and a few
     sample jobs are enqueued to show results, retries, failures and dependencies. Ctrl-C
     drains the worker and stops the server.
     """

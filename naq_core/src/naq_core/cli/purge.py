@@ -28,7 +28,7 @@ async def _open(config: Config) -> Connection:
 
 async def _counts(config: Config, names: tuple[str, ...], every: bool) -> dict[str, int]:
     """Jobs waiting per queue: the named ones, or every queue with jobs (``--all``)."""
-    from naq_core.inspect import queue_stats
+    from naq_core.overview import queue_stats
 
     conn = await _open(config)
     try:

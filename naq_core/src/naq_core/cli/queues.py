@@ -13,7 +13,7 @@ from naq_core.cli._state import echo_json, get_state, run_async, table
 
 if TYPE_CHECKING:
     from naq_core.config import Config
-    from naq_core.inspect import QueueStats
+    from naq_core.overview import QueueStats
 
 __all__ = ["parse_duration", "queue", "queues"]
 
@@ -55,8 +55,8 @@ def _paused_text(stats: QueueStats, now: dt.datetime) -> str:
 
 
 async def _stats(config: Config) -> list[QueueStats]:
-    from naq_core.inspect import queue_stats
     from naq_core.jetstream import connect
+    from naq_core.overview import queue_stats
 
     conn = await connect(config, name="naq-cli")
     try:

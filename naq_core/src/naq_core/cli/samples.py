@@ -1,6 +1,6 @@
 """Sample tasks that ``naq dev`` runs to show what naq does (also handy in tutorials).
 
-``naq dev`` loads this module into its worker (``-t naq_core.demo``) and enqueues a plain
+``naq dev`` loads this module into its worker (``-t naq_core.cli.samples``) and enqueues a plain
 call, a slow async call, a task that fails once and then succeeds through a retry, one that
 always fails, and one that waits for two others. Every public function here is a task.
 """
