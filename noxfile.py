@@ -50,7 +50,14 @@ PICKLE_UNSAFE = "./plugins/pickle-unsafe"
 DLQ_STREAM = "./plugins/dlq-stream"
 DLQ_JSONL = "./contrib/dlq-jsonl"
 CONFIRM_PURGE = "./plugins/confirm-purge"
-TEST_DEPS = ("pytest>=8.3", "pytest-asyncio>=0.24", "pytest-timeout>=2.3", "hypothesis>=6.100")
+# cryptography: test_auth makes its TLS certificates (no openssl binary needed)
+TEST_DEPS = (
+    "pytest>=8.3",
+    "pytest-asyncio>=0.24",
+    "pytest-timeout>=2.3",
+    "hypothesis>=6.100",
+    "cryptography>=42",
+)
 LINT_DEPS = ("ruff==0.17.6",)  # pinned: the same verdict locally and in CI
 IMPORT_LINTER = "import-linter==2.17"
 TYPECHECK_DEPS = ("mypy==2.4.1",)

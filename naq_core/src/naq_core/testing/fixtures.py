@@ -26,15 +26,26 @@ START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 
 
-def start_test_server(directory: Path, *, port: int | None = None) -> EmbeddedServer:
+def start_test_server(
+    directory: Path, *, port: int | None = None, extra_config: str | None = None
+) -> EmbeddedServer:
     """Start a server keeping its JetStream data in ``directory/jetstream``.
 
     Its output goes to ``directory/nats-server.log``; ``port`` defaults to a free one.
+    ``extra_config`` is nats-server configuration text (``authorization { ... }``, ``tls
+    { ... }``, operator mode), written to ``directory/nats-server.conf`` and passed with
+    ``-c``; the listen address, port and store directory stay those given here.
     """
+    extra_args: tuple[str, ...] = ()
+    if extra_config is not None:
+        conf = directory / "nats-server.conf"
+        conf.write_text(extra_config, encoding="utf-8")
+        extra_args = ("-c", str(conf))
     server = EmbeddedServer(
         port=free_port() if port is None else port,
         store_dir=directory / "jetstream",
         log_file=directory / "nats-server.log",
+        extra_args=extra_args,
     )
     server.start(timeout=START_TIMEOUT)
     return server
