@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import attrs
+import cattrs
 import nats.errors
 import nats.js.errors
 from attrs import frozen
 
+from naq_core import records
 from naq_core._jetstream.kvscan import scan
 from naq_core._jetstream.names import WORKERS_BUCKET, kv_subject
 from naq_core._log import get_logger
@@ -52,8 +53,20 @@ class WorkerInfo:
     state: str = "idle"
     active_jobs: int = 0
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> WorkerInfo:
+        """Rebuild from a heartbeat; unknown keys (newer workers) are ignored, and a beat of a
+        worker older than ``state`` / ``active_jobs`` gets them from ``current_jobs``."""
+        if "state" not in data:
+            jobs = data.get("current_jobs") or ()
+            busy = "busy" if jobs else "idle"
+            state = "stopping" if data.get("status") == "stopping" else busy
+            data = {**data, "active_jobs": len(jobs), "state": state}
+        return records.from_dict(cls, data)
+
     def to_dict(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in attrs.asdict(self).items()}
+        """Plain JSON-able values (lists for the tuples), as written in a heartbeat."""
+        return records.to_dict(self)
 
 
 class Heartbeat:
@@ -135,12 +148,8 @@ async def list_workers(conn: Connection) -> list[WorkerInfo]:
     kv = await conn.bucket(WORKERS_BUCKET)
     workers = []
     for entry in sorted(await scan(kv), key=lambda e: e.key):
-        data = json.loads(entry.value or b"{}")
-        data["queues"] = tuple(data.get("queues", ()))
-        data["current_jobs"] = tuple(data.get("current_jobs", ()))
-        if "state" not in data:  # written by a worker older than the field
-            data["active_jobs"] = len(data["current_jobs"])
-            busy = "busy" if data["current_jobs"] else "idle"
-            data["state"] = "stopping" if data.get("status") == "stopping" else busy
-        workers.append(WorkerInfo(**{f.name: data.get(f.name) for f in attrs.fields(WorkerInfo)}))
+        try:
+            workers.append(WorkerInfo.from_dict(json.loads(entry.value or b"{}")))
+        except (ValueError, cattrs.BaseValidationError) as exc:  # not a heartbeat naq wrote
+            get_logger(__name__).warning("heartbeat_unreadable", worker_id=entry.key, error=str(exc))
     return workers

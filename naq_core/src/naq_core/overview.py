@@ -14,14 +14,14 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import attrs
 import nats.errors
 import nats.js.errors
 from attrs import frozen
 
+from naq_core import records
 from naq_core._jetstream.kvscan import scan
 from naq_core._jetstream.names import (
     JOBS_STREAM,
@@ -68,8 +68,14 @@ class QueueStats:
     #: Whether a worker ever created the queue's consumer.
     has_consumer: bool = False
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> QueueStats:
+        """Rebuild from :meth:`to_dict`'s form; unknown keys are ignored."""
+        return records.from_dict(cls, data)
+
     def to_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self)
+        """Plain JSON-able values (what ``naq queues --json`` prints)."""
+        return records.to_dict(self)
 
 
 async def _api(conn: Connection, subject: str, request: dict[str, Any] | None = None) -> dict[str, Any]:

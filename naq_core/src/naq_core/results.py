@@ -12,9 +12,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import attrs
+import cattrs
 import nats.js.errors
-from attrs import asdict, field, frozen
+from attrs import field, frozen
+from cattrs.gen import make_dict_unstructure_fn, override
 
+from naq_core import records
 from naq_core._jetstream.names import RESULTS_BUCKET, RESULTS_SUBJECT_PREFIX
 from naq_core.errors import DependencyFailedError, JobFailedError, SerializationError
 from naq_core.job import TERMINAL_STATUSES, JobStatus
@@ -62,10 +65,10 @@ class JobRecord:
         """Rebuild a record from its decoded form; unknown keys (newer writers) are ignored."""
         if not isinstance(data, dict) or "status" not in data:
             raise SerializationError(f"record of job {job_id} is not a job record")
-        fields = {k: v for k, v in data.items() if k in _FIELDS}
-        fields["status"] = JobStatus(fields["status"])
-        fields.setdefault("job_id", job_id)
-        return cls(**fields)
+        try:
+            return records.from_dict(cls, {"job_id": job_id, **data})
+        except (cattrs.BaseValidationError, TypeError, ValueError) as exc:
+            raise SerializationError(f"record of job {job_id} is not a job record: {exc}") from None
 
     @property
     def finished(self) -> bool:
@@ -73,10 +76,7 @@ class JobRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able values; the payload is reduced to whether one is kept."""
-        data = asdict(self)
-        data["status"] = self.status.value
-        data["requeueable"] = data.pop("payload") is not None
-        return data
+        return records.to_dict(self)
 
     def raise_for_status(self) -> None:
         """Raise :class:`JobFailedError` (or :class:`DependencyFailedError`) if it failed."""
@@ -90,7 +90,15 @@ class JobRecord:
             )
 
 
-_FIELDS = frozenset(a.name for a in attrs.fields(JobRecord))
+attrs.resolve_types(JobRecord)
+_unstructure_fields = make_dict_unstructure_fn(JobRecord, records.converter, payload=override(omit=True))
+
+
+def _unstructure(record: JobRecord) -> dict[str, Any]:
+    return {**_unstructure_fields(record), "requeueable": record.payload is not None}
+
+
+records.converter.register_unstructure_hook(JobRecord, _unstructure)
 
 
 class ResultStore:

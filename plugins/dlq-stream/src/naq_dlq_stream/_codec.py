@@ -19,9 +19,11 @@ from typing import Any
 
 import attrs
 from attrs import frozen
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from naq_core import records
 from naq_core.config import QUEUE_NAME_RE
-from naq_core.deadletter import DeadLetter, DeadLetterReason
+from naq_core.deadletter import DeadLetter
 from naq_core.jetstream import queue_of_subject
 from naq_core.job import new_job_id
 
@@ -45,12 +47,18 @@ META_HEADER = "Naq-Dlq-Meta"
 HEADERS_HEADER = "Naq-Dlq-Headers"
 TRACEBACK_LIMIT = 32 * 1024  # characters kept of a traceback (its head and its tail)
 _HEADER_SLACK = 1024  # room for the header framing on top of the JSON values
-# Stored (and shown by --json) under the names letters always had: ``queue`` for ``queue_name``.
-_META_FIELDS = tuple(
-    "queue" if a.name == "queue_name" else a.name
-    for a in attrs.fields(DeadLetter)
-    if a.name not in ("payload", "headers")
+# The letter's fields as stored in ``Naq-Dlq-Meta`` (and shown by --json), through core's record
+# converter: every field but the payload and the headers, under the names letters always had
+# (``queue`` for ``queue_name``).
+attrs.resolve_types(DeadLetter)
+_meta_of = make_dict_unstructure_fn(
+    DeadLetter,
+    records.converter,
+    queue_name=override(rename="queue"),
+    payload=override(omit=True),
+    headers=override(omit=True),
 )
+_letter_from = make_dict_structure_fn(DeadLetter, records.converter, queue_name=override(rename="queue"))
 
 
 @frozen(kw_only=True)
@@ -70,8 +78,7 @@ class StoredLetter:
 
         letter = self.letter
         data: dict[str, Any] = {"id": self.id, "seq": self.seq, "stored_at": self.stored_at}
-        data.update({name: getattr(letter, name) for name in _META_FIELDS})
-        data["reason"] = letter.reason.value
+        data.update(_meta_of(letter))
         data["headers"] = dict(letter.headers)
         data["payload_size"] = len(letter.payload)
         if self.payload_truncated is not None:
@@ -122,8 +129,7 @@ def _json(value: Any) -> str:
 
 def encode(letter: DeadLetter, ident: str, max_size: int) -> tuple[str, dict[str, str], bytes]:
     """``(subject, headers, body)`` for ``letter``; the body is cut only if it cannot fit."""
-    meta: dict[str, Any] = {name: getattr(letter, name) for name in _META_FIELDS}
-    meta["reason"] = letter.reason.value
+    meta: dict[str, Any] = _meta_of(letter)
     meta["traceback"] = _cut(letter.traceback)
     headers = {ID_HEADER: ident, REASON_HEADER: letter.reason.value}
     if letter.headers:
@@ -145,10 +151,8 @@ def decode(
     headers = headers or {}
     meta = json.loads(headers[META_HEADER])
     truncated = meta.pop("payload_truncated", None)
-    fields = {name: meta.get(name) for name in _META_FIELDS if name in meta}
-    fields["reason"] = DeadLetterReason(fields["reason"])
     original = json.loads(headers[HEADERS_HEADER]) if HEADERS_HEADER in headers else {}
-    letter = DeadLetter(payload=bytes(data or b""), headers=original, **fields)
+    letter = _letter_from({**meta, "payload": bytes(data or b""), "headers": original})
     ident = headers.get(ID_HEADER) or subject.rsplit(".", 1)[-1]
     stored_at = stored.timestamp() if stored is not None else letter.last_seen
     return StoredLetter(id=ident, seq=seq, stored_at=stored_at, letter=letter, payload_truncated=truncated)
