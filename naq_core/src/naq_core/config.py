@@ -348,15 +348,30 @@ def _check(key: str, value: Any, sources: Mapping[str, str]) -> Any:
         if attribute.validator is not None:
             attribute.validator(None, attribute, converted)
     except Exception as exc:  # cattrs and attrs validators raise several types
-        raise ConfigurationError(f"{where}: {key}: {_reason(exc, value)}") from None
+        raise ConfigurationError(f"{where}: {key}: {_reason(exc, value, key)}") from None
     return converted
 
 
-def _reason(exc: BaseException, value: Any) -> str:
-    if isinstance(exc, cattrs.BaseValidationError) and exc.exceptions:
-        return _reason(exc.exceptions[0], value)
+def _reason(exc: BaseException, value: Any, name: str) -> str:
+    """The first of cattrs' structured errors (:func:`cattrs.transform_error`), as a reason.
+
+    ``exc`` is what structuring or validating the value ``name`` raised: a cattrs validation
+    error (walked down to its first leaf) or the leaf itself.
+    """
+    first = cattrs.transform_error(
+        exc, path=name, format_exception=lambda leaf, _: _describe(leaf, value, name)
+    )
+    return first[0].rpartition(f" @ {name}")[0] if first else _describe(exc, value, name)
+
+
+def _describe(exc: BaseException, value: Any, name: str) -> str:
+    """One leaf error as ``expected ...`` / ``must ...``.
+
+    Structure hooks raise ``ValueError("a number, got 'x'")``; attrs validators name the
+    attribute first (``'concurrency' must be >= 1: 0``), which the key already says.
+    """
     text = str(exc.args[0]) if isinstance(exc, ValueError) and exc.args else str(exc)
-    text = re.sub(r"^'\w+' ", "", text)  # attrs: "'concurrency' must be >= 1: 0"
-    if text.startswith("must") or text.startswith("expected"):
+    text = text.removeprefix(f"'{name}' ")
+    if text.startswith(("must", "expected")):
         return text
     return f"expected {text}" if text else f"invalid value {value!r}"

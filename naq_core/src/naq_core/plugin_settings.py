@@ -126,7 +126,7 @@ def _check(table: str, attribute: attrs.Attribute[Any], value: Any, sources: Map
         if attribute.validator is not None:
             attribute.validator(None, attribute, converted)
     except Exception as exc:  # cattrs and attrs validators raise several types
-        reason = _reason(exc, value)
+        reason = _reason(exc, value, attribute.name)
         if _is_secret(attribute):
             reason = reason.replace(repr(value), _MASK).replace(str(value), _MASK)
         raise ConfigurationError(f"{table}.{attribute.name}: {reason} ({where})") from None
