@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from naq_core import JobFailedError, JobStatus, helpers
-from naq_core import _shared as shared
-from naq_core._pool import QueuePool
+from naq_core import _client_cache as shared
+from naq_core._client_cache import QueuePool
 from naq_core.client import get_default_client
 from naq_core.server import EmbeddedServer, free_port
 from naq_core.testing.worker import running_worker as _running_worker

@@ -21,7 +21,7 @@ from naq_core import (
     ScheduleKind,
     ScheduleStatus,
     helpers,
-    schedule_helpers,
+    shortcuts,
 )
 from naq_core.server import EmbeddedServer
 
@@ -49,9 +49,9 @@ def test_first_call_on_a_fresh_server_can_be_a_schedule(fresh_nats_server: Embed
 
 
 def test_names_are_exported_from_the_package_and_helpers() -> None:
-    for name in schedule_helpers.__all__:
-        assert getattr(naq_core, name) is getattr(schedule_helpers, name), name
-        assert getattr(helpers, name) is getattr(schedule_helpers, name), name
+    for name in shortcuts.__all__:
+        assert getattr(naq_core, name) is getattr(shortcuts, name), name
+        assert getattr(helpers, name) is getattr(shortcuts, name), name
         assert name in naq_core.__all__ and name in helpers.__all__, name
     assert {"Schedule", "ScheduleKind", "ScheduleStatus"} <= set(naq_core.__all__)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from naq_core import shortcuts
 from naq_core.client import NaqClient, close_default_client, get_default_client
 from naq_core.config import Config, load_config
 from naq_core.deadletter import DeadLetter, DeadLetterReason, DeadLetterSink
@@ -28,41 +29,6 @@ from naq_core.errors import (
     UnknownSerializerError,
 )
 from naq_core.heartbeat import WorkerInfo
-from naq_core.helpers import (
-    cancel_scheduled_job,
-    cancel_scheduled_job_sync,
-    close_connections,
-    enqueue,
-    enqueue_at,
-    enqueue_at_sync,
-    enqueue_in,
-    enqueue_in_sync,
-    enqueue_many,
-    enqueue_many_sync,
-    enqueue_sync,
-    fetch_job_result,
-    fetch_job_result_sync,
-    get_schedule,
-    get_schedule_sync,
-    job_status,
-    job_status_sync,
-    list_schedules,
-    list_schedules_sync,
-    list_workers,
-    list_workers_sync,
-    modify_scheduled_job,
-    modify_scheduled_job_sync,
-    pause_scheduled_job,
-    pause_scheduled_job_sync,
-    purge_queue,
-    purge_queue_sync,
-    resume_scheduled_job,
-    resume_scheduled_job_sync,
-    run_scheduled_job_now,
-    run_scheduled_job_now_sync,
-    schedule,
-    schedule_sync,
-)
 from naq_core.hookspecs import hookimpl
 from naq_core.job import Job, JobStatus, Outcome, RetryStrategy
 from naq_core.queue import Queue
@@ -70,6 +36,7 @@ from naq_core.registry import TaskRegistry, task
 from naq_core.results import JobRecord
 from naq_core.schedules import Schedule, ScheduleKind, ScheduleStatus
 from naq_core.serializer import Serializer
+from naq_core.shortcuts import *  # noqa: F403  (the list is shortcuts.__all__)
 from naq_core.shutdown import ShutdownPolicy
 from naq_core.worker import Worker
 
@@ -105,45 +72,13 @@ __all__ = [
     "UnknownSerializerError",
     "Worker",
     "WorkerInfo",
-    "cancel_scheduled_job",
-    "cancel_scheduled_job_sync",
-    "close_connections",
     "close_default_client",
-    "enqueue",
-    "enqueue_at",
-    "enqueue_at_sync",
-    "enqueue_in",
-    "enqueue_in_sync",
-    "enqueue_many",
-    "enqueue_many_sync",
-    "enqueue_sync",
-    "fetch_job_result",
-    "fetch_job_result_sync",
     "get_default_client",
-    "get_schedule",
-    "get_schedule_sync",
     "hookimpl",
-    "job_status",
-    "job_status_sync",
-    "list_schedules",
-    "list_schedules_sync",
-    "list_workers",
-    "list_workers_sync",
     "load_config",
-    "modify_scheduled_job",
-    "modify_scheduled_job_sync",
-    "pause_scheduled_job",
-    "pause_scheduled_job_sync",
-    "purge_queue",
-    "purge_queue_sync",
-    "resume_scheduled_job",
-    "resume_scheduled_job_sync",
-    "run_scheduled_job_now",
-    "run_scheduled_job_now_sync",
-    "schedule",
-    "schedule_sync",
     "task",
 ]
+__all__ += shortcuts.__all__
 
 
 _COMPAT_NAMES = {"JOB_STATUS": "compat", "SyncClient": "compat", "setup_logging": "compat"}

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import define, evolve
 
-from naq_core import _schedules
 from naq_core._dead import job_of_subject
 from naq_core._log import get_logger
 from naq_core.deadletter import DeadLetterReason
 from naq_core.errors import JobTimeoutError, SerializationError
 from naq_core.job import Job, JobStatus, Outcome
 from naq_core.registry import unknown_task_message
+from naq_core.schedules import _store as _schedules
 from naq_core.serializer import SERIALIZER_HEADER
 
 if TYPE_CHECKING:

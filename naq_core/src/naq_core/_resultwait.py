@@ -40,10 +40,11 @@ from typing import TYPE_CHECKING
 
 import nats.errors
 
-from naq_core import _deps, _schedules
+from naq_core import _deps
 from naq_core._jetstream.names import JOBS_STREAM
 from naq_core.errors import JobNotFoundError, NaqTimeoutError
 from naq_core.results import RESULTS_SUBJECT_PREFIX, JobRecord, ResultStore
+from naq_core.schedules import _store as _schedules
 
 if TYPE_CHECKING:
     from nats.aio.msg import Msg

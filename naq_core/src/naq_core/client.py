@@ -10,28 +10,28 @@ lifetime. Any number of threads may call one client at once; errors raised on th
 from __future__ import annotations
 
 import asyncio
-import atexit
 import datetime as dt
-import functools
 import os
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from concurrent.futures import CancelledError, Future
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import attrs
 
+from naq_core import shortcuts
+from naq_core._client_cache import QueuePool, close_client, run_in
+from naq_core._client_cache import client as cached_client
 from naq_core._log import get_logger
-from naq_core._pool import QueuePool
 from naq_core._resultwait import check_timeout
 from naq_core.config import Config, load_config
 from naq_core.errors import NaqConnectionError
-from naq_core.heartbeat import WorkerInfo, list_workers
+from naq_core.heartbeat import WorkerInfo
 from naq_core.job import Job, JobStatus
 from naq_core.queue import Queue
 from naq_core.results import JobRecord
-from naq_core.schedules import Schedule
+from naq_core.schedules.record import Schedule
 
 __all__ = ["NaqClient", "close_default_client", "get_default_client"]
 
@@ -40,27 +40,6 @@ P = ParamSpec("P")
 
 #: How long :meth:`NaqClient.close` waits for the connection to drain and the thread to end.
 CLOSE_TIMEOUT = 10.0
-
-
-def _any_queue(
-    method: Callable[Concatenate[Queue, P], Awaitable[T]],
-) -> Callable[Concatenate[NaqClient, P], T]:
-    """The :class:`NaqClient` twin of a :class:`Queue` method, run on any of the client's queues.
-
-    For the methods that find their object by an id unique across queues (schedules): the
-    twin takes the same arguments and has the same docstring.
-    """
-
-    def call(self: NaqClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        return self._on_queue(None, lambda queue: method(queue, *args, **kwargs))
-
-    functools.update_wrapper(call, method)
-    call.__qualname__ = f"NaqClient.{method.__name__}"
-    return call
-
-
-async def _workers(pool: QueuePool) -> list[WorkerInfo]:
-    return await list_workers(await pool.connection())
 
 
 class NaqClient:
@@ -203,7 +182,8 @@ class NaqClient:
     def _run(self, call: Callable[[QueuePool], Awaitable[T]]) -> T:
         """``await call(pool)`` on the client's loop, with its connection and queues.
 
-        Every method comes down to this; so do the ``*_sync`` helpers (``naq_core._shared``).
+        Every method comes down to this, through :meth:`_shortcut` for most (as the ``*_sync``
+        shortcuts do: ``naq_core._client_cache.run_in``).
         """
 
         async def run() -> T:
@@ -219,37 +199,40 @@ class NaqClient:
 
         return self._run(run)
 
-    # --- the API (mirrors Queue) ------------------------------------------------------------
+    def _shortcut(self, func: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """The async shortcut ``func`` of :mod:`naq_core.shortcuts`, run with this client's queues."""
+        return run_in(self, func, *args, **kwargs)
+
+    # --- the API: the shortcuts of naq_core.shortcuts, on this client's connection -------------
 
     def enqueue(
         self, func: Callable[..., Any] | str, *args: Any, queue_name: str | None = None, **options: Any
     ) -> Job:
         """Publish one job; see :meth:`Queue.enqueue <naq_core.queue.Queue.enqueue>` for options."""
-        return self._on_queue(queue_name, lambda queue: queue.enqueue(func, *args, **options))
+        return self._shortcut(shortcuts.enqueue, func, *args, queue_name=queue_name, **options)
 
     def enqueue_many(
         self, calls: Iterable[Job | tuple[Any, ...]], queue_name: str | None = None, **options: Any
     ) -> list[Job]:
         """Publish many jobs pipelined; items are ``(func, args)``, ``(func, args, kwargs)`` or Jobs."""
         items = list(calls)  # consumed in the calling thread
-        return self._on_queue(queue_name, lambda queue: queue.enqueue_many(items, **options))
+        return self._shortcut(shortcuts.enqueue_many, items, queue_name, **options)
 
     def job_record(self, job_id: str | Job) -> JobRecord:
         """Everything known about a job; raises ``JobNotFoundError`` if nothing is."""
         return self._on_queue(None, lambda queue: queue.job_record(_job_id(job_id)))
 
     def job_status(self, job_id: str | Job) -> JobStatus:
-        return self.job_record(job_id).status
+        return self._shortcut(shortcuts.job_status, job_id)
 
     def fetch_job_result(self, job_id: str | Job, timeout: float | None = None) -> Any:
         """The job's return value, waiting up to ``timeout`` seconds (``None``: for ever).
 
         Raises ``JobFailedError`` (with the remote traceback) if the job failed and
-        ``naq_core.errors.TimeoutError`` if it did not finish in time; ``JobNotFoundError`` at
-        once if the id is unknown (or its record expired).
+        ``naq_core.errors.NaqTimeoutError`` if it did not finish in time; ``JobNotFoundError``
+        at once if the id is unknown (or its record expired).
         """
-        seconds = check_timeout(timeout)
-        return self._on_queue(None, lambda queue: queue.fetch_job_result(_job_id(job_id), seconds))
+        return self._shortcut(shortcuts.fetch_job_result, job_id, check_timeout(timeout))
 
     def count(self, queue_name: str | None = None) -> int:
         """Jobs waiting in the queue (default: the configured default queue)."""
@@ -257,13 +240,13 @@ class NaqClient:
 
     def purge(self, queue_name: str | None = None) -> int:
         """Delete every job waiting in the queue; returns how many were removed."""
-        return self._on_queue(queue_name, lambda queue: queue.purge())
+        return self._shortcut(shortcuts.purge_queue, queue_name)
 
     def list_workers(self) -> list[WorkerInfo]:
         """Every live worker (from the heartbeat bucket)."""
-        return self._run(_workers)
+        return self._shortcut(shortcuts.list_workers)
 
-    # --- scheduled jobs (mirrors Queue's scheduling methods) ---------------------------------
+    # --- scheduled jobs ---------------------------------------------------------------------
 
     def enqueue_at(
         self,
@@ -278,12 +261,8 @@ class NaqClient:
         The job's id is also its schedule's id (for :meth:`cancel_scheduled_job`). ``dt=``
         (the original naq's name for ``when``) works until naq 1.0, with a warning.
         """
-        if when is None or func is None:
-            from naq_core.compat import first_argument
-
-            when, func = first_argument(when, func, options, where="enqueue_at", new="when", old="dt")
-        at, run = when, func
-        return self._on_queue(queue_name, lambda queue: queue.enqueue_at(at, run, *args, **options))
+        when, func = shortcuts.first_arguments("enqueue_at", when, func, options)
+        return self._shortcut(shortcuts.enqueue_at, when, func, *args, queue_name=queue_name, **options)
 
     def enqueue_in(
         self,
@@ -297,12 +276,8 @@ class NaqClient:
 
         ``delta=`` (the original naq's name for ``delay``) works until naq 1.0, with a warning.
         """
-        if delay is None or func is None:
-            from naq_core.compat import first_argument
-
-            delay, func = first_argument(delay, func, options, where="enqueue_in", new="delay", old="delta")
-        after, run = delay, func
-        return self._on_queue(queue_name, lambda queue: queue.enqueue_in(after, run, *args, **options))
+        delay, func = shortcuts.first_arguments("enqueue_in", delay, func, options)
+        return self._shortcut(shortcuts.enqueue_in, delay, func, *args, queue_name=queue_name, **options)
 
     def schedule(
         self,
@@ -322,29 +297,64 @@ class NaqClient:
         that many firings, ``name`` is the schedule's id (registering it again replaces it).
         """
         spec: dict[str, Any] = {"cron": cron, "interval": interval, "repeat": repeat, "tz": tz, "name": name}
-        return self._on_queue(queue_name, lambda queue: queue.schedule(func, *args, **spec, **options))
+        return self._shortcut(shortcuts.schedule, func, *args, queue_name=queue_name, **spec, **options)
 
     def list_schedules(self, queue_name: str | None = None) -> list[Schedule]:
         """Every schedule of every queue (or of ``queue_name``), soonest next run first."""
-        return self._on_queue(queue_name, lambda queue: queue.list_schedules(all_queues=queue_name is None))
+        return self._shortcut(shortcuts.list_schedules, queue_name)
 
-    # Schedule ids are unique across queues: any queue object reaches every schedule.
-    get_schedule = _any_queue(Queue.get_schedule)
-    cancel_scheduled_job = _any_queue(Queue.cancel_scheduled_job)
-    pause_scheduled_job = _any_queue(Queue.pause_scheduled_job)
-    resume_scheduled_job = _any_queue(Queue.resume_scheduled_job)
-    modify_scheduled_job = _any_queue(Queue.modify_scheduled_job)
-    run_scheduled_job_now = _any_queue(Queue.run_scheduled_job_now)
+    # Schedule ids are unique across queues: no queue_name needed.
+
+    def get_schedule(self, schedule_id: str) -> Schedule:
+        """One schedule by id; raises ``JobNotFoundError`` (``no schedule 'x'``) if unknown."""
+        return self._shortcut(shortcuts.get_schedule, schedule_id)
+
+    def cancel_scheduled_job(self, schedule_id: str) -> Schedule:
+        """Stop a schedule for good; firings still waiting in the queue are skipped.
+
+        A one-off that has not fired is recorded ``cancelled``.
+        """
+        return self._shortcut(shortcuts.cancel_scheduled_job, schedule_id)
+
+    def pause_scheduled_job(self, schedule_id: str) -> Schedule:
+        """Stop firing until :meth:`resume_scheduled_job` (firings already queued still run)."""
+        return self._shortcut(shortcuts.pause_scheduled_job, schedule_id)
+
+    def resume_scheduled_job(self, schedule_id: str) -> Schedule:
+        """Fire again from the next due time (runs missed while paused are skipped)."""
+        return self._shortcut(shortcuts.resume_scheduled_job, schedule_id)
+
+    def modify_scheduled_job(
+        self,
+        schedule_id: str,
+        *,
+        cron: str | None = None,
+        interval: float | dt.timedelta | None = None,
+        next_run: dt.datetime | None = None,
+        repeat: int | None = None,
+        tz: str | None = None,
+    ) -> Schedule:
+        """Give a schedule a new cron, interval or (one-off) next run, or a new ``repeat``."""
+        return self._shortcut(
+            shortcuts.modify_scheduled_job,
+            schedule_id,
+            cron=cron,
+            interval=interval,
+            next_run=next_run,
+            repeat=repeat,
+            tz=tz,
+        )
+
+    def run_scheduled_job_now(self, schedule_id: str) -> Job:
+        """Enqueue one run now, as a job of its own; the schedule itself is unchanged."""
+        return self._shortcut(shortcuts.run_scheduled_job_now, schedule_id)
 
 
 def _job_id(job_id: str | Job) -> str:
     return job_id.job_id if isinstance(job_id, Job) else job_id
 
 
-# --- the process-wide default client ----------------------------------------------------------
-
-_default_lock = threading.Lock()
-_default: NaqClient | None = None
+# --- the process-wide default client (one entry of naq_core._client_cache) ---------------------
 
 
 def get_default_client() -> NaqClient:
@@ -352,30 +362,9 @@ def get_default_client() -> NaqClient:
 
     It is made again if it was closed, and closed when the interpreter exits.
     """
-    global _default
-    client = _default
-    if client is not None and not client.closed:
-        return client
-    with _default_lock:
-        if _default is None or _default.closed:
-            _default = NaqClient()
-        return _default
+    return cached_client(None)
 
 
 def close_default_client() -> None:
     """Close the shared client, if there is one (the next use makes a new one)."""
-    global _default
-    with _default_lock:
-        client, _default = _default, None
-    if client is not None:
-        client.close()
-
-
-def _forget_default_in_child() -> None:
-    global _default, _default_lock
-    _default, _default_lock = None, threading.Lock()
-
-
-atexit.register(close_default_client)
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_default_in_child)
+    close_client(None)

@@ -1,17 +1,16 @@
-"""The job-control half of :class:`~naq_core.queue.Queue`: cancel, requeue, pause a queue."""
+"""Job control behind :class:`~naq_core.queue.Queue`: cancel and requeue jobs, pause a queue."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import nats.errors
 import nats.js.errors
 from attrs import evolve
 
-from naq_core import _deps, _schedules
+from naq_core import _deps
 from naq_core._jetstream.names import (
     CANCEL_SUBJECT,
     JOBS_STREAM,
@@ -25,106 +24,99 @@ from naq_core._log import get_logger
 from naq_core.errors import JobNotFoundError, NaqError
 from naq_core.job import Job, JobStatus
 from naq_core.results import ResultStore
-from naq_core.schedules import rfc3339
+from naq_core.schedules import _store as schedule_store
+from naq_core.schedules.spec import rfc3339
 
 if TYPE_CHECKING:
     from naq_core._jetstream.connection import Connection
 
-__all__ = ["CANCEL_SUBJECT", "JobControlMixin"]
+__all__ = ["CANCEL_SUBJECT", "cancel_job", "is_paused", "pause", "requeue_job", "resume"]
 
 _REQUEUEABLE = (JobStatus.FAILED, JobStatus.DEPENDENCY_FAILED, JobStatus.CANCELLED)
 
 
-class JobControlMixin:
-    """Cancel and requeue jobs by id; pause and resume the queue's consumer."""
+async def cancel_job(conn: Connection, job_id: str) -> JobStatus:
+    """Cancel a job wherever it is: scheduled, waiting for dependencies, queued or running.
 
-    # Provided by Queue.
-    name: str
-    connection: Callable[[], Awaitable[Connection]]
-
-    async def cancel_job(self, job_id: str) -> JobStatus:
-        """Cancel a job wherever it is: scheduled, waiting for dependencies, queued or running.
-
-        A running async job is cancelled in its worker; a running sync job cannot be
-        interrupted (threads cannot be killed) and raises :class:`NaqError`. A finished job
-        raises :class:`NaqError`; an unknown id :class:`JobNotFoundError`. Returns
-        ``JobStatus.CANCELLED``.
-        """
-        conn = await self.connection()
-        store = ResultStore(conn)
-        record = await store.get(job_id)
-        if record is not None and record.finished:
-            raise NaqError(f"job {job_id} already ended: {record.status.value}")
-        if record is not None and record.status is JobStatus.SCHEDULED:
-            await _schedules.cancel(conn, job_id)
-            return JobStatus.CANCELLED
-        if await _deps.cancel(conn, job_id):
-            return JobStatus.CANCELLED
-        answer = await _ask_workers(conn, job_id)
-        if answer == "cancelled":
-            return JobStatus.CANCELLED
-        if answer == "sync":
-            raise NaqError(
-                f"job {job_id} is running a sync function, which cannot be interrupted; "
-                "it will finish (or time out) on its own"
-            )
-        message = await _take_from_queue(conn, job_id)
-        if message is None:
-            raise JobNotFoundError(f"no job {job_id!r} to cancel (unknown id, or its record expired)")
-        queue, payload = message
-        job = _job_from(conn, payload, job_id, queue)
-        await store.write(
-            job,
-            JobStatus.CANCELLED,
-            error_type="Cancelled",
-            error="cancelled before it ran",
-            payload=payload,
-            confirm=True,
-        )
-        get_logger(__name__).info("job_cancelled", job_id=job_id, queue=queue)
+    A running async job is cancelled in its worker; a running sync job cannot be
+    interrupted (threads cannot be killed) and raises :class:`NaqError`. A finished job
+    raises :class:`NaqError`; an unknown id :class:`JobNotFoundError`. Returns
+    ``JobStatus.CANCELLED``.
+    """
+    store = ResultStore(conn)
+    record = await store.get(job_id)
+    if record is not None and record.finished:
+        raise NaqError(f"job {job_id} already ended: {record.status.value}")
+    if record is not None and record.status is JobStatus.SCHEDULED:
+        await schedule_store.cancel(conn, job_id)
         return JobStatus.CANCELLED
+    if await _deps.cancel(conn, job_id):
+        return JobStatus.CANCELLED
+    answer = await _ask_workers(conn, job_id)
+    if answer == "cancelled":
+        return JobStatus.CANCELLED
+    if answer == "sync":
+        raise NaqError(
+            f"job {job_id} is running a sync function, which cannot be interrupted; "
+            "it will finish (or time out) on its own"
+        )
+    message = await _take_from_queue(conn, job_id)
+    if message is None:
+        raise JobNotFoundError(f"no job {job_id!r} to cancel (unknown id, or its record expired)")
+    queue, payload = message
+    job = _job_from(conn, payload, job_id, queue)
+    await store.write(
+        job,
+        JobStatus.CANCELLED,
+        error_type="Cancelled",
+        error="cancelled before it ran",
+        payload=payload,
+        confirm=True,
+    )
+    get_logger(__name__).info("job_cancelled", job_id=job_id, queue=queue)
+    return JobStatus.CANCELLED
 
-    async def requeue_job(self, job_id: str) -> Job:
-        """Put a failed, dependency-failed or cancelled job back on its queue.
 
-        Same job id, attempts start again at 1. Raises :class:`NaqError` for jobs in
-        another state, :class:`JobNotFoundError` when nothing is known about the id.
-        """
-        conn = await self.connection()
-        record = await ResultStore(conn).get(job_id)
-        if record is None:
-            raise JobNotFoundError(f"no job {job_id!r} (unknown id, or its record expired)")
-        if record.status not in _REQUEUEABLE or record.payload is None:
-            raise NaqError(
-                f"job {job_id} is {record.status.value}; only failed, dependency_failed and cancelled "
-                "jobs can be requeued"
-            )
-        queue = record.queue or self.name
-        job = evolve(_job_from(conn, record.payload, job_id, queue), enqueued_at=time.time())
-        # The record first: a worker may finish the job before a later write would land.
-        await ResultStore(conn).write(job, JobStatus.PENDING, confirm=True)
-        await conn.js.publish(job_subject(queue, job_id), conn.serializer.dumps(job.to_envelope()))
-        get_logger(__name__).info("job_requeued", job_id=job_id, queue=queue)
-        return job
+async def requeue_job(conn: Connection, queue_name: str, job_id: str) -> Job:
+    """Put a failed, dependency-failed or cancelled job back on its queue.
 
-    async def pause(self, until: dt.datetime | None = None) -> None:
-        """Stop every worker of this queue from receiving jobs (until ``until``, or resume)."""
-        conn = await self.connection()
-        durable = await conn.ensure_consumer(self.name)
-        when = until or dt.datetime.now(dt.UTC) + dt.timedelta(days=365 * 100)
-        await conn.js.pause_consumer(JOBS_STREAM, durable, rfc3339(when))
+    Same job id, attempts start again at 1. Raises :class:`NaqError` for jobs in
+    another state, :class:`JobNotFoundError` when nothing is known about the id.
+    """
+    record = await ResultStore(conn).get(job_id)
+    if record is None:
+        raise JobNotFoundError(f"no job {job_id!r} (unknown id, or its record expired)")
+    if record.status not in _REQUEUEABLE or record.payload is None:
+        raise NaqError(
+            f"job {job_id} is {record.status.value}; only failed, dependency_failed and cancelled "
+            "jobs can be requeued"
+        )
+    queue = record.queue or queue_name
+    job = evolve(_job_from(conn, record.payload, job_id, queue), enqueued_at=time.time())
+    # The record first: a worker may finish the job before a later write would land.
+    await ResultStore(conn).write(job, JobStatus.PENDING, confirm=True)
+    await conn.js.publish(job_subject(queue, job_id), conn.serializer.dumps(job.to_envelope()))
+    get_logger(__name__).info("job_requeued", job_id=job_id, queue=queue)
+    return job
 
-    async def resume(self) -> None:
-        conn = await self.connection()
-        await conn.js.resume_consumer(JOBS_STREAM, await conn.ensure_consumer(self.name))
 
-    async def is_paused(self) -> bool:
-        conn = await self.connection()
-        try:
-            info = await conn.js.consumer_info(JOBS_STREAM, consumer_name(self.name))
-        except nats.js.errors.NotFoundError:
-            return False
-        return bool(info.paused)
+async def pause(conn: Connection, queue_name: str, until: dt.datetime | None = None) -> None:
+    """Stop every worker of this queue from receiving jobs (until ``until``, or resume)."""
+    durable = await conn.ensure_consumer(queue_name)
+    when = until or dt.datetime.now(dt.UTC) + dt.timedelta(days=365 * 100)
+    await conn.js.pause_consumer(JOBS_STREAM, durable, rfc3339(when))
+
+
+async def resume(conn: Connection, queue_name: str) -> None:
+    await conn.js.resume_consumer(JOBS_STREAM, await conn.ensure_consumer(queue_name))
+
+
+async def is_paused(conn: Connection, queue_name: str) -> bool:
+    try:
+        info = await conn.js.consumer_info(JOBS_STREAM, consumer_name(queue_name))
+    except nats.js.errors.NotFoundError:
+        return False
+    return bool(info.paused)
 
 
 def _job_from(conn: Connection, payload: bytes, job_id: str, queue: str) -> Job:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import datetime as dt
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-import nats.js.errors
-
-from naq_core import _deps
+from naq_core import _deps, job_control
+from naq_core._enqueue import ExcSpec, dep_ids, encode, exc_names, headers_for, publish_one, purge_subject
 from naq_core._jetstream.connection import Connection, connect
 from naq_core._jetstream.names import (
     JOBS_STREAM,
@@ -23,45 +22,22 @@ from naq_core._jetstream.names import (
 from naq_core._log import get_logger
 from naq_core._resultwait import check_timeout, wait_for_record
 from naq_core.config import Config, load_config, validate_queue_name
-from naq_core.errors import JobNotFoundError, NaqConnectionError, SerializationError
+from naq_core.errors import JobNotFoundError
 from naq_core.job import Job, JobStatus, RetryStrategy
-from naq_core.job_control import JobControlMixin
 from naq_core.plugins import get_hooks
 from naq_core.registry import task_name
 from naq_core.results import JobRecord, ResultStore
-from naq_core.scheduling import SchedulingMixin
-from naq_core.serializer import SERIALIZER_HEADER
+from naq_core.schedules import _store as schedule_store
+from naq_core.schedules.record import Schedule, recurring_schedule
+from naq_core.schedules.spec import modify_changes, seconds
 
 __all__ = ["Queue", "UnsafeSerializerWarning"]
 
-ExcSpec = type[BaseException] | str
 _warned_unsafe: set[str] = set()
 
 
 class UnsafeSerializerWarning(UserWarning):
     """The configured serializer can run code on decode (pickle)."""
-
-
-def _exc_names(spec: ExcSpec | Sequence[ExcSpec] | None) -> tuple[str, ...]:
-    if spec is None:
-        return ()
-    items = [spec] if isinstance(spec, str | type) else list(spec)
-    names = []
-    for item in items:
-        if isinstance(item, str):
-            names.append(item if ":" in item else f"builtins:{item}")
-        elif isinstance(item, type) and issubclass(item, BaseException):
-            names.append(f"{item.__module__}:{item.__qualname__}")
-        else:
-            raise TypeError(f"retry_on/ignore_on take exception classes or names, got {item!r}")
-    return tuple(names)
-
-
-def _dep_ids(depends_on: str | Job | Sequence[str | Job] | None) -> tuple[str, ...]:
-    if depends_on is None:
-        return ()
-    items = [depends_on] if isinstance(depends_on, str | Job) else list(depends_on)
-    return tuple(item.job_id if isinstance(item, Job) else str(item) for item in items)
 
 
 def warn_if_unsafe(conn: Connection, where: str) -> None:
@@ -79,7 +55,7 @@ def warn_if_unsafe(conn: Connection, where: str) -> None:
     warnings.warn(message, UnsafeSerializerWarning, stacklevel=3)
 
 
-class Queue(SchedulingMixin, JobControlMixin):
+class Queue:
     """A named queue on the ``naq_jobs`` stream.
 
     ``Queue("emails")`` connects lazily on first use with the effective configuration
@@ -173,28 +149,13 @@ class Queue(SchedulingMixin, JobControlMixin):
             retry_delay=retry_delay,
             retry_strategy=RetryStrategy(retry_strategy),
             retry_jitter=retry_jitter,
-            retry_on=_exc_names(retry_on),
-            ignore_on=_exc_names(ignore_on),
-            depends_on=_dep_ids(depends_on),
+            retry_on=exc_names(retry_on),
+            ignore_on=exc_names(ignore_on),
+            depends_on=dep_ids(depends_on),
             timeout=timeout,
             result_ttl=result_ttl,
             **options,
         )
-
-    def _encode(self, conn: Connection, job: Job) -> bytes:
-        try:
-            return conn.serializer.dumps(job.to_envelope())
-        except SerializationError as exc:
-            raise SerializationError(f"cannot enqueue {job.function}: {exc}") from None
-
-    def _headers(self, conn: Connection, job: Job) -> dict[str, str] | None:
-        # Headers cost every worker a parse per message: send them only when they matter.
-        # A caller-given id is an idempotency key (Nats-Msg-Id deduplicates for 2 minutes).
-        if job.dedupe:
-            return {"Nats-Msg-Id": job.job_id, SERIALIZER_HEADER: conn.serializer.name}
-        if conn.serializer.name != "json":  # a json worker names the mismatch (json sends none)
-            return {SERIALIZER_HEADER: conn.serializer.name}
-        return None
 
     # --- enqueue ------------------------------------------------------------------------
 
@@ -213,12 +174,12 @@ class Queue(SchedulingMixin, JobControlMixin):
     async def enqueue_job(self, job: Job) -> Job:
         """Publish a job built with :meth:`prepare`."""
         conn = await self.connection()
-        data = self._encode(conn, job)
-        headers = self._headers(conn, job)
+        data = encode(conn, job)
+        headers = headers_for(conn, job)
         if job.depends_on:
             await _deps.hold(conn, job, data, headers)
         else:
-            await _publish_one(conn, job_subject(self.name, job.job_id), data, headers)
+            await publish_one(conn, job_subject(self.name, job.job_id), data, headers)
         await conn.hooks.job_enqueued(job=job)
         return job
 
@@ -243,8 +204,8 @@ class Queue(SchedulingMixin, JobControlMixin):
                 jobs.append(self.prepare(func, *args, **options, **kwargs))
         batch: list[tuple[str, bytes, dict[str, str] | None]] = []
         for job in jobs:
-            data = self._encode(conn, job)
-            headers = self._headers(conn, job)
+            data = encode(conn, job)
+            headers = headers_for(conn, job)
             if job.depends_on:
                 await _deps.hold(conn, job, data, headers)
             else:
@@ -304,26 +265,140 @@ class Queue(SchedulingMixin, JobControlMixin):
         conn = await self.connection()
         return await purge_subject(conn, queue_filter(self.name))
 
+    # --- job control (naq_core.job_control) -------------------------------------------
 
-async def _publish_one(conn: Connection, subject: str, data: bytes, headers: dict[str, str] | None) -> None:
-    """One awaited JetStream publish; the ack is checked, not parsed into a PubAck."""
-    try:
-        reply = await conn.nc.request(subject, data, timeout=10, headers=headers)
-    except nats.errors.NoRespondersError:
-        raise NaqConnectionError(f"no JetStream stream stores {subject}; was the stream deleted?") from None
-    except nats.errors.TimeoutError:
-        raise NaqConnectionError(f"NATS did not confirm {subject} within 10 s") from None
-    if b'"error"' in reply.data:
-        error = json.loads(reply.data)["error"]
-        raise NaqConnectionError(f"NATS refused the job: {error.get('description', error)}")
+    async def cancel_job(self, job_id: str) -> JobStatus:
+        """Cancel a job wherever it is: scheduled, waiting for dependencies, queued or running.
 
+        A running async job is cancelled in its worker; a running sync job cannot be
+        interrupted (threads cannot be killed) and raises :class:`NaqError`. A finished job
+        raises :class:`NaqError`; an unknown id :class:`JobNotFoundError`. Returns
+        ``JobStatus.CANCELLED``.
+        """
+        return await job_control.cancel_job(await self.connection(), job_id)
 
-async def purge_subject(conn: Connection, subject: str) -> int:
-    """Purge ``subject`` from the jobs stream; the count comes from the server's reply."""
-    reply = await conn.nc.request(
-        f"$JS.API.STREAM.PURGE.{JOBS_STREAM}", json.dumps({"filter": subject}).encode(), timeout=10
-    )
-    data = json.loads(reply.data)
-    if "error" in data:
-        raise nats.js.errors.APIError.from_error(data["error"])
-    return int(data.get("purged", 0))
+    async def requeue_job(self, job_id: str) -> Job:
+        """Put a failed, dependency-failed or cancelled job back on its queue (same id)."""
+        return await job_control.requeue_job(await self.connection(), self.name, job_id)
+
+    async def pause(self, until: dt.datetime | None = None) -> None:
+        """Stop every worker of this queue from receiving jobs (until ``until``, or resume)."""
+        await job_control.pause(await self.connection(), self.name, until)
+
+    async def resume(self) -> None:
+        await job_control.resume(await self.connection(), self.name)
+
+    async def is_paused(self) -> bool:
+        return await job_control.is_paused(await self.connection(), self.name)
+
+    # --- scheduled jobs (naq_core.schedules), run by the NATS server itself -------------
+
+    def _scheduled_job(
+        self, func: Callable[..., Any] | str, args: tuple[Any, ...], options: dict[str, Any]
+    ) -> Job:
+        if options.get("depends_on") is not None:
+            raise ValueError(
+                "depends_on cannot be combined with a schedule; enqueue the dependent when it fires"
+            )
+        return self.prepare(func, *args, **options)
+
+    async def enqueue_at(
+        self,
+        when: dt.datetime | None = None,
+        func: Callable[..., Any] | str | None = None,
+        *args: Any,
+        **options: Any,
+    ) -> Job:
+        """Run ``func`` once at ``when`` (naive datetimes are UTC; a past time runs at once).
+
+        Takes every option :meth:`enqueue` takes. The returned job's id is also the
+        schedule's id (cancel it with :meth:`cancel_scheduled_job`); a caller-given
+        ``job_id`` registered twice replaces the first. ``dt=`` (the original naq's name
+        for ``when``) still works until naq 1.0, with a warning.
+        """
+        from naq_core.compat import first_argument  # accepts dt= (not imported at the top: a cycle)
+
+        moment, run = first_argument(when, func, options, where="enqueue_at", new="when", old="dt")
+        job = self._scheduled_job(run, args, options)
+        return await schedule_store.one_off(await self.connection(), job, moment)
+
+    async def enqueue_in(
+        self,
+        delay: float | dt.timedelta | None = None,
+        func: Callable[..., Any] | str | None = None,
+        *args: Any,
+        **options: Any,
+    ) -> Job:
+        """Run ``func`` once after ``delay`` (seconds or a ``timedelta``).
+
+        ``delta=`` (the original naq's name for ``delay``) still works until naq 1.0, with a
+        warning.
+        """
+        from naq_core.compat import first_argument  # accepts delta= (not imported at the top: a cycle)
+
+        after, run = first_argument(delay, func, options, where="enqueue_in", new="delay", old="delta")
+        when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds(after))
+        return await self.enqueue_at(when, run, *args, **options)
+
+    async def schedule(
+        self,
+        func: Callable[..., Any] | str,
+        *args: Any,
+        cron: str | None = None,
+        interval: float | dt.timedelta | None = None,
+        repeat: int | None = None,
+        tz: str | None = None,
+        name: str | None = None,
+        **options: Any,
+    ) -> Schedule:
+        """Run ``func`` on a cron expression or every ``interval``; each firing is a job.
+
+        ``cron`` takes 5 fields (minute first) or 6 (second first), or ``@hourly`` & co;
+        ``tz`` (an IANA name) applies to cron only. ``interval`` is at least one second.
+        ``repeat`` stops after that many firings. A ``name`` is the schedule's id:
+        registering the same name again (from any process) replaces the schedule.
+        """
+        spec = recurring_schedule(self.name, cron=cron, interval=interval, repeat=repeat, tz=tz, name=name)
+        job = self._scheduled_job(func, args, options)
+        return await schedule_store.register(await self.connection(), job, spec)
+
+    async def list_schedules(self, *, all_queues: bool = False) -> list[Schedule]:
+        """This queue's schedules (every queue's with ``all_queues=True``), soonest first."""
+        return await schedule_store.list_schedules(await self.connection(), None if all_queues else self.name)
+
+    async def get_schedule(self, schedule_id: str) -> Schedule:
+        """One schedule by id; raises ``JobNotFoundError`` (``no schedule 'x'``) if unknown."""
+        return await schedule_store.get(await self.connection(), schedule_id)
+
+    async def cancel_scheduled_job(self, schedule_id: str) -> Schedule:
+        """Stop a schedule for good; firings still waiting in the queue are skipped.
+
+        A one-off that has not fired is recorded ``cancelled``.
+        """
+        return await schedule_store.cancel(await self.connection(), schedule_id)
+
+    async def pause_scheduled_job(self, schedule_id: str) -> Schedule:
+        """Stop firing until :meth:`resume_scheduled_job` (firings already queued still run)."""
+        return await schedule_store.pause(await self.connection(), schedule_id)
+
+    async def resume_scheduled_job(self, schedule_id: str) -> Schedule:
+        """Fire again from the next due time (runs missed while paused are skipped)."""
+        return await schedule_store.resume(await self.connection(), schedule_id)
+
+    async def modify_scheduled_job(
+        self,
+        schedule_id: str,
+        *,
+        cron: str | None = None,
+        interval: float | dt.timedelta | None = None,
+        next_run: dt.datetime | None = None,
+        repeat: int | None = None,
+        tz: str | None = None,
+    ) -> Schedule:
+        """Give a schedule a new cron, interval or (one-off) next run, or a new ``repeat``."""
+        changes = modify_changes(cron=cron, interval=interval, next_run=next_run, repeat=repeat, tz=tz)
+        return await schedule_store.modify(await self.connection(), schedule_id, **changes)
+
+    async def run_scheduled_job_now(self, schedule_id: str) -> Job:
+        """Enqueue one run now, as a job of its own; the schedule itself is unchanged."""
+        return await schedule_store.run_now(await self.connection(), schedule_id)

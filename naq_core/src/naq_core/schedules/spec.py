@@ -1,108 +1,31 @@
-"""Scheduled jobs: the ``Schedule`` record and the rules for times, intervals and cron.
+"""The pure rules of schedules: times, intervals, cron, names and the arguments that say them.
 
-naq keeps no scheduler process. A schedule is a message on ``naq.sched.<queue>.<id>`` in the
-jobs stream carrying NATS's ``Nats-Schedule`` header (``@at``, ``@every`` or a 6-field cron,
-NATS 2.12+ / 2.14+); the server publishes the job onto the queue when it is due. This module
-holds the pure parts: validation, formatting, and the ``Schedule`` value that
-``list_schedules`` returns.
+No I/O: everything here validates or converts, raising ``ValueError`` that names what is
+wrong, so a bad schedule is refused when it is asked for rather than when NATS sees it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import re
 import zoneinfo
 from typing import Any
 
-import attrs
-from attrs import frozen
-
 __all__ = [
-    "Schedule",
-    "ScheduleKind",
-    "ScheduleStatus",
     "as_utc",
     "cron_spec",
     "interval_spec",
+    "modify_changes",
     "next_cron_run",
+    "parse_next",
+    "recurring_fields",
     "rfc3339",
     "schedule_id_for",
+    "seconds",
 ]
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 _MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
-
-
-class ScheduleKind(enum.StrEnum):
-    AT = "at"  # one-off: enqueue_at / enqueue_in
-    EVERY = "every"  # fixed interval
-    CRON = "cron"
-
-
-class ScheduleStatus(enum.StrEnum):
-    ACTIVE = "active"
-    PAUSED = "paused"
-    DONE = "done"  # a one-off fired, or a recurring schedule reached its ``repeat``
-
-
-@frozen(kw_only=True)
-class Schedule:
-    """A registered schedule, as ``list_schedules()`` and ``naq schedule list`` show it."""
-
-    schedule_id: str
-    queue: str
-    function: str
-    kind: ScheduleKind
-    status: ScheduleStatus = ScheduleStatus.ACTIVE
-    name: str | None = None
-    at: float | None = None  # unix time of a one-off
-    interval: float | None = None  # seconds
-    cron: str | None = None  # 6 fields, seconds first
-    tz: str | None = None
-    repeat: int | None = None  # stop after this many firings
-    firings: int = 0
-    created_at: float = 0.0
-    next_run: float | None = None
-    last_run: float | None = None
-    last_job_id: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        data = attrs.asdict(self)
-        data["kind"], data["status"] = self.kind.value, self.status.value
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Schedule:
-        fields = {f.name for f in attrs.fields(cls)}
-        values = {k: v for k, v in data.items() if k in fields}
-        values["kind"] = ScheduleKind(values["kind"])
-        values["status"] = ScheduleStatus(values.get("status", "active"))
-        return cls(**values)
-
-    @property
-    def spec(self) -> str:
-        """What NATS is told: ``@at ...``, ``@every ...`` or the cron expression."""
-        if self.kind is ScheduleKind.AT:
-            assert self.at is not None
-            return f"@at {rfc3339(dt.datetime.fromtimestamp(self.at, dt.UTC))}"
-        if self.kind is ScheduleKind.EVERY:
-            assert self.interval is not None
-            return interval_spec(self.interval)
-        assert self.cron is not None
-        return self.cron
-
-    @property
-    def recurring(self) -> bool:
-        return self.kind is not ScheduleKind.AT
-
-    def describe(self) -> str:
-        """``every 30s``, ``cron 0 0 9 * * MON-FRI (Europe/Paris)`` or ``at 2026-...``."""
-        if self.kind is ScheduleKind.AT:
-            return self.spec.removeprefix("@")
-        if self.kind is ScheduleKind.EVERY:
-            return self.spec.removeprefix("@")
-        return f"cron {self.cron}" + (f" ({self.tz})" if self.tz else "")
 
 
 def schedule_id_for(name: str) -> str:
@@ -110,6 +33,11 @@ def schedule_id_for(name: str) -> str:
     if not _NAME_RE.match(name):
         raise ValueError(f"schedule name {name!r}: use 1-100 letters, digits, '_' or '-'")
     return name
+
+
+def seconds(value: float | dt.timedelta) -> float:
+    """Seconds from a number or a ``timedelta``."""
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
 def as_utc(when: dt.datetime) -> dt.datetime:
@@ -176,3 +104,56 @@ def next_cron_run(spec: str, tz: str | None, after: float) -> float | None:
     except (ValueError, KeyError):
         return None
     return float(nxt.timestamp())
+
+
+def parse_next(header: str) -> float | None:
+    """The unix time in NATS's ``Nats-Schedule-Next`` header, or ``None`` if it holds none."""
+    try:
+        return dt.datetime.fromisoformat(header.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def recurring_fields(
+    cron: str | None, interval: float | dt.timedelta | None, repeat: int | None, tz: str | None
+) -> dict[str, Any]:
+    """The ``Schedule`` fields of ``schedule(cron=... | interval=..., repeat=, tz=)``, checked."""
+    if (cron is None) == (interval is None):
+        raise ValueError("schedule() takes exactly one of cron= or interval=")
+    if tz is not None and cron is None:
+        raise ValueError("tz applies to cron schedules only")
+    if repeat is not None and repeat < 1:
+        raise ValueError(f"repeat must be at least 1, got {repeat}")
+    if cron is not None:
+        return {"kind": "cron", "cron": cron_spec(cron, tz), "tz": tz, "repeat": repeat}
+    assert interval is not None
+    every = seconds(interval)
+    interval_spec(every)  # validates: at least one second
+    return {"kind": "every", "interval": every, "repeat": repeat}
+
+
+def modify_changes(
+    *,
+    cron: str | None = None,
+    interval: float | dt.timedelta | None = None,
+    next_run: dt.datetime | None = None,
+    repeat: int | None = None,
+    tz: str | None = None,
+) -> dict[str, Any]:
+    """The record fields ``modify_scheduled_job`` changes, checked."""
+    if sum(x is not None for x in (cron, interval, next_run)) > 1:
+        raise ValueError("modify takes one of cron=, interval= or next_run=")
+    changes: dict[str, Any] = {}
+    if cron is not None:
+        changes.update(cron=cron_spec(cron, tz), tz=tz)
+    elif interval is not None:
+        every = seconds(interval)
+        interval_spec(every)
+        changes["interval"] = every
+    elif next_run is not None:
+        changes["at"] = as_utc(next_run).timestamp()
+    if repeat is not None:
+        changes["repeat"] = repeat
+    if not changes:
+        raise ValueError("nothing to modify: give cron=, interval=, next_run= or repeat=")
+    return changes

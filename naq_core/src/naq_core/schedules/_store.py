@@ -1,4 +1,4 @@
-"""Schedules on NATS message schedules: register, fire, list, pause, resume, modify, cancel.
+"""The schedule store on NATS message schedules: register, fire, list, pause, resume, modify, cancel.
 
 A schedule is two things: the schedule message on ``naq.sched.<queue>.<id>`` (headers
 ``Nats-Schedule`` and ``Nats-Schedule-Target: naq.queue.<queue>.<id>``, body = the job
@@ -10,6 +10,7 @@ schedule message replaces the old one: the server rolls the subject up).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,8 @@ from naq_core._log import get_logger
 from naq_core.errors import JobNotFoundError, ServerVersionError
 from naq_core.job import Job, JobStatus
 from naq_core.results import ResultStore
-from naq_core.schedules import Schedule, ScheduleKind, ScheduleStatus, next_cron_run
+from naq_core.schedules.record import Schedule, ScheduleKind, ScheduleStatus
+from naq_core.schedules.spec import as_utc, parse_next
 
 if TYPE_CHECKING:
     from nats.aio.msg import Msg
@@ -38,6 +40,7 @@ __all__ = [
     "list_schedules",
     "modify",
     "on_fire",
+    "one_off",
     "pause",
     "register",
     "resume",
@@ -86,21 +89,35 @@ async def _publish_schedule(conn: Connection, schedule: Schedule, payload: bytes
 
 
 def _first_run(schedule: Schedule, now: float) -> float | None:
-    if schedule.kind is ScheduleKind.AT:
-        return schedule.at
-    if schedule.kind is ScheduleKind.EVERY:
-        assert schedule.interval is not None
-        return now + schedule.interval
-    assert schedule.cron is not None
-    return next_cron_run(schedule.cron, schedule.tz, now)
+    return schedule.first_run(now)
+
+
+async def one_off(conn: Connection, job: Job, when: dt.datetime) -> Job:
+    """Register ``job`` (built for its queue) to run once at ``when``; its id is the schedule's."""
+    schedule = Schedule(
+        schedule_id=job.job_id,
+        queue=job.queue_name,
+        function=job.function,
+        kind=ScheduleKind.AT,
+        at=as_utc(when).timestamp(),
+    )
+    await register(conn, job, schedule)
+    return job
 
 
 async def register(conn: Connection, job: Job, schedule: Schedule) -> Schedule:
-    """Store the record, then publish the schedule message (replacing one of the same id)."""
+    """Store the record, then publish the schedule message (replacing one of the same id).
+
+    The schedule runs ``job`` (its ``function`` is taken from the job).
+    """
     kv = await _ready(conn, schedule.kind)
     now = time.time()
     schedule = evolve(
-        schedule, created_at=now, next_run=_first_run(schedule, now), status=ScheduleStatus.ACTIVE
+        schedule,
+        function=job.function,
+        created_at=now,
+        next_run=_first_run(schedule, now),
+        status=ScheduleStatus.ACTIVE,
     )
     payload = conn.serializer.dumps(evolve(job, schedule_id=schedule.schedule_id).to_envelope())
     previous = None
@@ -299,9 +316,5 @@ async def on_fire(conn: Connection, msg: Msg, job: Job) -> Job | None:
 
 
 def _parse_next(header: str, schedule: Schedule) -> float | None:
-    import datetime as dt
-
-    try:
-        return dt.datetime.fromisoformat(header.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return _first_run(schedule, time.time())
+    found = parse_next(header)
+    return found if found is not None else _first_run(schedule, time.time())

@@ -1,0 +1,82 @@
+"""How :class:`~naq_core.queue.Queue` turns calls into messages: options, encoding, headers, publish."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import nats.errors
+import nats.js.errors
+
+from naq_core._jetstream.connection import Connection
+from naq_core._jetstream.names import JOBS_STREAM
+from naq_core.errors import NaqConnectionError, SerializationError
+from naq_core.job import Job
+from naq_core.serializer import SERIALIZER_HEADER
+
+__all__ = ["ExcSpec", "dep_ids", "encode", "exc_names", "headers_for", "publish_one", "purge_subject"]
+
+ExcSpec = type[BaseException] | str
+
+
+def exc_names(spec: ExcSpec | Sequence[ExcSpec] | None) -> tuple[str, ...]:
+    if spec is None:
+        return ()
+    items = [spec] if isinstance(spec, str | type) else list(spec)
+    names = []
+    for item in items:
+        if isinstance(item, str):
+            names.append(item if ":" in item else f"builtins:{item}")
+        elif isinstance(item, type) and issubclass(item, BaseException):
+            names.append(f"{item.__module__}:{item.__qualname__}")
+        else:
+            raise TypeError(f"retry_on/ignore_on take exception classes or names, got {item!r}")
+    return tuple(names)
+
+
+def dep_ids(depends_on: str | Job | Sequence[str | Job] | None) -> tuple[str, ...]:
+    if depends_on is None:
+        return ()
+    items = [depends_on] if isinstance(depends_on, str | Job) else list(depends_on)
+    return tuple(item.job_id if isinstance(item, Job) else str(item) for item in items)
+
+
+def encode(conn: Connection, job: Job) -> bytes:
+    try:
+        return conn.serializer.dumps(job.to_envelope())
+    except SerializationError as exc:
+        raise SerializationError(f"cannot enqueue {job.function}: {exc}") from None
+
+
+def headers_for(conn: Connection, job: Job) -> dict[str, str] | None:
+    # Headers cost every worker a parse per message: send them only when they matter.
+    # A caller-given id is an idempotency key (Nats-Msg-Id deduplicates for 2 minutes).
+    if job.dedupe:
+        return {"Nats-Msg-Id": job.job_id, SERIALIZER_HEADER: conn.serializer.name}
+    if conn.serializer.name != "json":  # a json worker names the mismatch (json sends none)
+        return {SERIALIZER_HEADER: conn.serializer.name}
+    return None
+
+
+async def publish_one(conn: Connection, subject: str, data: bytes, headers: dict[str, str] | None) -> None:
+    """One awaited JetStream publish; the ack is checked, not parsed into a PubAck."""
+    try:
+        reply = await conn.nc.request(subject, data, timeout=10, headers=headers)
+    except nats.errors.NoRespondersError:
+        raise NaqConnectionError(f"no JetStream stream stores {subject}; was the stream deleted?") from None
+    except nats.errors.TimeoutError:
+        raise NaqConnectionError(f"NATS did not confirm {subject} within 10 s") from None
+    if b'"error"' in reply.data:
+        error = json.loads(reply.data)["error"]
+        raise NaqConnectionError(f"NATS refused the job: {error.get('description', error)}")
+
+
+async def purge_subject(conn: Connection, subject: str) -> int:
+    """Purge ``subject`` from the jobs stream; the count comes from the server's reply."""
+    reply = await conn.nc.request(
+        f"$JS.API.STREAM.PURGE.{JOBS_STREAM}", json.dumps({"filter": subject}).encode(), timeout=10
+    )
+    data = json.loads(reply.data)
+    if "error" in data:
+        raise nats.js.errors.APIError.from_error(data["error"])
+    return int(data.get("purged", 0))
