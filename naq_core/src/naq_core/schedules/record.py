@@ -8,9 +8,9 @@ import secrets
 import time
 from typing import Any
 
-import attrs
 from attrs import frozen
 
+from naq_core import records
 from naq_core.schedules.spec import interval_spec, next_cron_run, recurring_fields, rfc3339, schedule_id_for
 
 __all__ = ["Schedule", "ScheduleKind", "ScheduleStatus", "recurring_schedule"]
@@ -50,17 +50,13 @@ class Schedule:
     last_job_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = attrs.asdict(self)
-        data["kind"], data["status"] = self.kind.value, self.status.value
-        return data
+        """Plain values (enums as their values), through the records' one converter."""
+        return records.to_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Schedule:
-        fields = {f.name for f in attrs.fields(cls)}
-        values = {k: v for k, v in data.items() if k in fields}
-        values["kind"] = ScheduleKind(values["kind"])
-        values["status"] = ScheduleStatus(values.get("status", "active"))
-        return cls(**values)
+        """The schedule stored as ``data``; unknown keys are ignored."""
+        return records.from_dict(cls, data)
 
     @property
     def spec(self) -> str:
