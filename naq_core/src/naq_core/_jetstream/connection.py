@@ -29,7 +29,7 @@ from naq_core._jetstream.provision import (
 from naq_core._jetstream.publish import AckPipeline
 from naq_core._log import get_logger
 from naq_core.config import mask_url
-from naq_core.errors import NaqConnectionError, ServerVersionError
+from naq_core.errors import ConfigurationError, NaqConnectionError, ServerVersionError
 
 if TYPE_CHECKING:
     from naq_core.config import Config
@@ -46,12 +46,46 @@ def _version(text: str) -> tuple[int, int, int]:
     return (int(parts[0]), int(parts[1]), int(parts[2]))
 
 
+#: Settings that name a file, checked before any server is tried.
+_FILE_SETTINGS = ("tls_ca", "tls_cert", "tls_key", "nkey_seed", "creds_file")
+
+
+def _setting(config: Config, name: str) -> str:
+    """``tls_ca = '/path'`` (with where it came from, if not the default)."""
+    source = config.sources.get(name)
+    return f"{name} = {getattr(config, name)!r}" + (f" (from {source})" if source else "")
+
+
+def _check_files(config: Config) -> None:
+    """Each file setting names a readable file, or one line names the setting and the path."""
+    for name in _FILE_SETTINGS:
+        path = getattr(config, name)
+        if path is None:
+            continue
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise ConfigurationError(
+                f"{_setting(config, name)}: cannot read it ({exc.strerror or exc})"
+            ) from None
+
+
 def _tls_context(config: Config) -> ssl.SSLContext | None:
     if not (config.tls_ca or config.tls_cert):
         return None
-    ctx = ssl.create_default_context(cafile=config.tls_ca)
+    try:
+        ctx = ssl.create_default_context(cafile=config.tls_ca)
+    except ssl.SSLError as exc:
+        raise ConfigurationError(f"{_setting(config, 'tls_ca')}: not a PEM CA certificate ({exc})") from None
     if config.tls_cert:
-        ctx.load_cert_chain(config.tls_cert, config.tls_key)
+        try:
+            ctx.load_cert_chain(config.tls_cert, config.tls_key)
+        except ssl.SSLError as exc:
+            key = f", {_setting(config, 'tls_key')}" if config.tls_key else ""
+            raise ConfigurationError(
+                f"{_setting(config, 'tls_cert')}{key}: not a PEM certificate and its private key ({exc})"
+            ) from None
     return ctx
 
 
@@ -66,6 +100,7 @@ async def connect(config: Config, *, hooks: Hooks, name: str = "naq", **callback
     whoever uses the connection; the caller decides which plugin manager that is.
     """
     log = get_logger(__name__)
+    _check_files(config)
 
     closing: list[NATS] = []
     first_errors: list[Exception] = []
@@ -118,21 +153,18 @@ async def connect(config: Config, *, hooks: Hooks, name: str = "naq", **callback
     if tls is not None:
         options["tls"] = tls
     options.update(callbacks)
+    nc = NATS()
     try:
-        nc = await nats.connect(**options)
+        # nats-py bounds a TCP connect but not every TLS failure (a server certificate
+        # from an unknown CA can hang for ever): connect_timeout bounds the whole connect.
+        async with asyncio.timeout(config.connect_timeout):
+            await nc.connect(**options)
     except (TimeoutError, nats.errors.NoServersError, OSError, nats.errors.Error) as exc:
-        auth = [e for e in first_errors if "authoriz" in str(e).lower() or "authentic" in str(e).lower()]
-        cause: BaseException = auth[0] if auth else (first_errors[-1] if first_errors else exc)
-        if auth:
-            raise NaqConnectionError(
-                f"NATS at {_where(config)} refused the credentials ({cause}); check user/password, "
-                "token, nkey_seed or creds_file"
-            ) from None
-        exc = cause  # type: ignore[assignment]
-        raise NaqConnectionError(
-            f"cannot reach NATS at {_where(config)} ({type(exc).__name__}: {exc or 'no server'}); "
-            "is a server running? Start one with `naq server`."
-        ) from None
+        closing.append(nc)  # what close() reports now is not an outage
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(1.0):
+                await nc.close()
+        raise _connect_error(config, [*first_errors, exc]) from None
     nc.options["max_reconnect_attempts"] = -1
     closing.append(nc)
     version = nc.connected_server_version
@@ -145,6 +177,37 @@ async def connect(config: Config, *, hooks: Hooks, name: str = "naq", **callback
             "or run `naq server`)"
         )
     return Connection(nc=nc, js=nc.jetstream(), config=config, hooks=hooks, reconnect_listeners=listeners)
+
+
+def _connect_error(config: Config, errors: list[BaseException]) -> NaqConnectionError:
+    """One line for a failed connect: credentials, TLS, nothing listening, or what was seen."""
+    where = _where(config)
+    text = [str(e).lower() for e in errors]
+    if any("authoriz" in t or "authentic" in t for t in text):
+        auth = next(e for e, t in zip(errors, text, strict=True) if "authoriz" in t or "authentic" in t)
+        return NaqConnectionError(
+            f"NATS at {where} refused the credentials ({auth}); check user/password, "
+            "token, nkey_seed or creds_file"
+        )
+    tls = [e for e in errors if isinstance(e, ssl.SSLError)]
+    if tls:
+        return NaqConnectionError(
+            f"TLS with NATS at {where} failed ({tls[-1]}); check tls_ca (the CA that signed the "
+            "server's certificate), tls_cert and tls_key"
+        )
+    if any(isinstance(e, ConnectionRefusedError) for e in errors):
+        return NaqConnectionError(
+            f"cannot reach NATS at {where} (connection refused); is a server running? "
+            "Start one with `naq server`."
+        )
+    seen = [e for e in errors if not isinstance(e, TimeoutError | nats.errors.NoServersError)]
+    if seen:
+        return NaqConnectionError(
+            f"cannot connect to NATS at {where} ({type(seen[-1]).__name__}: {seen[-1]})"
+        )
+    return NaqConnectionError(
+        f"NATS at {where} did not complete the connect within connect_timeout = {config.connect_timeout:g}s"
+    )
 
 
 @define
