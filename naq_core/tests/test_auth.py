@@ -6,6 +6,8 @@ on 127.0.0.1, and stopped by its pid afterwards.
 
 from __future__ import annotations
 
+import importlib.metadata
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,15 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
     finally:
         for server in servers:
             server.stop()
+
+
+def test_nkeys_is_a_dependency_of_naq_core() -> None:
+    # nats-py needs nkeys for nkey_seed and creds_file but does not depend on it
+    names = {
+        re.split(r"[ ;<>=!~\[]", r, maxsplit=1)[0].lower()
+        for r in importlib.metadata.requires("naq-core") or ()
+    }
+    assert "nkeys" in names
 
 
 async def _round_trip(url: str, queue: str, **options: Any) -> None:
