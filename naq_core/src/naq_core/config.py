@@ -24,6 +24,7 @@ import attrs
 import cattrs
 from attrs import field, frozen, validators
 
+from naq_core import _secrets
 from naq_core._legacy_env import legacy_values
 from naq_core.errors import ConfigurationError
 
@@ -54,8 +55,13 @@ def validate_queue_name(name: str) -> str:
 
 
 def mask_url(url: str) -> str:
-    """``nats://user:pass@host`` -> ``nats://***@host``: URLs are shown, secrets never."""
-    return re.sub(r"//[^@/]*@", "//***@", url)
+    """``nats://user:pass@host`` -> ``nats://***@host``: URLs are shown, secrets never
+    (everything up to the last ``@`` is user-info: a password may hold ``@`` or ``/``)."""
+    return _secrets.mask_url(url)
+
+
+def _urls_repr(urls: tuple[str, ...]) -> str:
+    return repr(tuple(mask_url(url) for url in urls))
 
 
 def _urls(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -69,7 +75,7 @@ def _check_urls(_: object, __: attrs.Attribute[Any], value: tuple[str, ...]) -> 
         raise ValueError("at least one NATS URL")
     for url in value:
         if not re.match(r"^(nats|tls|ws|wss)://", url):
-            raise ValueError(f"a URL like nats://127.0.0.1:4222, got {url!r}")
+            raise ValueError(f"a URL like nats://127.0.0.1:4222, got {mask_url(url)!r}")
 
 
 def _check_queue(_: object, __: attrs.Attribute[Any], value: str) -> None:
@@ -101,7 +107,7 @@ class Config:
 
     # connection
     nats_url: tuple[str, ...] = field(
-        default=("nats://127.0.0.1:4222",), converter=_urls, validator=_check_urls
+        default=("nats://127.0.0.1:4222",), converter=_urls, validator=_check_urls, repr=_urls_repr
     )
     user: str | None = field(default=None, validator=_opt_str)
     password: str | None = field(default=None, validator=_opt_str, repr=False)
@@ -145,6 +151,7 @@ class Config:
             if data.get(key):
                 data[key] = "***"
         data["nats_url"] = [mask_url(u) for u in data["nats_url"]]
+        data["plugins"] = _secrets.mask_tree(data["plugins"])
         return data
 
     def plugin_config(self, name: str) -> Mapping[str, Any]:
@@ -348,7 +355,9 @@ def _check(key: str, value: Any, sources: Mapping[str, str]) -> Any:
         if attribute.validator is not None:
             attribute.validator(None, attribute, converted)
     except Exception as exc:  # cattrs and attrs validators raise several types
-        raise ConfigurationError(f"{where}: {key}: {_reason(exc, value, key)}") from None
+        reason = _reason(exc, value, key)
+        reason = _secrets.mask_value(reason, value) if key in _SECRET_KEYS else _secrets.mask_text(reason)
+        raise ConfigurationError(f"{where}: {key}: {reason}") from None
     return converted
 
 

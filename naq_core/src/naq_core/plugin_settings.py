@@ -15,9 +15,10 @@ A plugin registers an attrs class for its table::
 
 and naq validates ``[tool.naq.webhook]`` (or ``[webhook]`` in ``naq.toml``) with the same
 converter as its own settings whenever it loads the configuration, reads
-``NAQ_WEBHOOK_<KEY>`` environment variables, masks secret fields in ``naq config show`` and
-in error messages, and gives the typed instance to
-:meth:`naq_core.config.Config.plugin_settings`.
+``NAQ_WEBHOOK_<KEY>`` environment variables, masks secrets in ``naq config show`` and in
+error messages (fields declared with :func:`secret_field`, and keys that look secret, such as
+``password`` or ``api_key``; docs/security.md lists the rule), and gives the typed instance
+to :meth:`naq_core.config.Config.plugin_settings`.
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ from typing import Any
 
 import attrs
 
+from naq_core._secrets import MASK, is_secret_key, mask_text, mask_value
 from naq_core.errors import ConfigurationError, PluginError
 
 __all__ = ["SECRET", "declared", "env_values", "secret_field", "settings_of", "shown", "structure"]
 
 #: The attrs metadata key marking a secret field: ``field(metadata={"secret": True})``.
 SECRET = "secret"  # noqa: S105 - a metadata key, not a password
-_MASK = "***"
+_MASK = MASK
 
 
 def secret_field(**kwargs: Any) -> Any:
@@ -43,7 +45,8 @@ def secret_field(**kwargs: Any) -> Any:
 
 
 def _is_secret(attribute: attrs.Attribute[Any]) -> bool:
-    return bool(attribute.metadata.get(SECRET))
+    """Declared secret (:func:`secret_field`), or named like one (``password``, ``api_key``)."""
+    return bool(attribute.metadata.get(SECRET)) or is_secret_key(attribute.name)
 
 
 def declared() -> dict[str, type[Any]]:
@@ -97,7 +100,7 @@ def structure(table: str, cls: type[Any], values: Mapping[str, Any], sources: Ma
     """
     fields = {a.name: a for a in attrs.fields(cls)}
     if not isinstance(values, Mapping):
-        raise ConfigurationError(f"[{table}] must be a table, got {values!r}")
+        raise ConfigurationError(f"[{table}] must be a table, got {mask_text(repr(values))}")
     for key in values:
         if key not in fields:
             where = sources.get(f"{table}.{key}", "config")
@@ -127,18 +130,17 @@ def _check(table: str, attribute: attrs.Attribute[Any], value: Any, sources: Map
             attribute.validator(None, attribute, converted)
     except Exception as exc:  # cattrs and attrs validators raise several types
         reason = _reason(exc, value, attribute.name)
-        if _is_secret(attribute):
-            reason = reason.replace(repr(value), _MASK).replace(str(value), _MASK)
+        reason = mask_value(reason, value) if _is_secret(attribute) else mask_text(reason)
         raise ConfigurationError(f"{table}.{attribute.name}: {reason} ({where})") from None
     return converted
 
 
 def _masked_text(text: str, cls: type[Any], values: Mapping[str, Any]) -> str:
+    """An error about several fields, with every secret value among ``values`` masked."""
     for attribute in attrs.fields(cls):
-        secret = values.get(attribute.name)
-        if _is_secret(attribute) and secret:
-            text = text.replace(repr(secret), _MASK).replace(str(secret), _MASK)
-    return text
+        if _is_secret(attribute):
+            text = mask_value(text, values.get(attribute.name))
+    return mask_text(text)
 
 
 def settings_of(tables: Mapping[str, Mapping[str, Any]], sources: Mapping[str, str], table: str) -> Any:
@@ -156,5 +158,8 @@ def shown(instance: Any) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for attribute in attrs.fields(type(instance)):
         value = getattr(instance, attribute.name)
-        values[attribute.name] = _MASK if _is_secret(attribute) and value else value
+        if _is_secret(attribute) and value not in (None, ""):
+            values[attribute.name] = _MASK
+        else:
+            values[attribute.name] = mask_text(value) if isinstance(value, str) else value
     return values

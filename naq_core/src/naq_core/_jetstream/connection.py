@@ -28,6 +28,7 @@ from naq_core._jetstream.provision import (
 )
 from naq_core._jetstream.publish import AckPipeline
 from naq_core._log import get_logger
+from naq_core._secrets import config_secrets, mask_text
 from naq_core.config import mask_url
 from naq_core.errors import ConfigurationError, NaqConnectionError, ServerVersionError
 
@@ -102,6 +103,7 @@ async def connect(config: Config, *, hooks: Hooks, name: str = "naq", **callback
     log = get_logger(__name__)
     _check_files(config)
 
+    secrets = config_secrets(config)
     closing: list[NATS] = []
     first_errors: list[Exception] = []
 
@@ -109,7 +111,7 @@ async def connect(config: Config, *, hooks: Hooks, name: str = "naq", **callback
         if not closing:  # still connecting: keep it for the one error we raise
             first_errors.append(exc)
             return
-        log.warning("nats_error", error=str(exc), error_type=type(exc).__name__)
+        log.warning("nats_error", error=mask_text(str(exc), secrets), error_type=type(exc).__name__)
 
     async def on_disconnect() -> None:
         if closing and (closing[0].is_draining or closing[0].is_closed):
@@ -180,32 +182,35 @@ async def connect(config: Config, *, hooks: Hooks, name: str = "naq", **callback
 
 
 def _connect_error(config: Config, errors: list[BaseException]) -> NaqConnectionError:
-    """One line for a failed connect: credentials, TLS, nothing listening, or what was seen."""
+    """One line for a failed connect, with every known secret of ``config`` masked."""
+    return NaqConnectionError(mask_text(_connect_reason(config, errors), config_secrets(config)))
+
+
+def _connect_reason(config: Config, errors: list[BaseException]) -> str:
+    """Credentials, TLS, nothing listening, or what was seen."""
     where = _where(config)
     text = [str(e).lower() for e in errors]
     if any("authoriz" in t or "authentic" in t for t in text):
         auth = next(e for e, t in zip(errors, text, strict=True) if "authoriz" in t or "authentic" in t)
-        return NaqConnectionError(
+        return (
             f"NATS at {where} refused the credentials ({auth}); check user/password, "
             "token, nkey_seed or creds_file"
         )
     tls = [e for e in errors if isinstance(e, ssl.SSLError)]
     if tls:
-        return NaqConnectionError(
+        return (
             f"TLS with NATS at {where} failed ({tls[-1]}); check tls_ca (the CA that signed the "
             "server's certificate), tls_cert and tls_key"
         )
     if any(isinstance(e, ConnectionRefusedError) for e in errors):
-        return NaqConnectionError(
+        return (
             f"cannot reach NATS at {where} (connection refused); is a server running? "
             "Start one with `naq server`."
         )
     seen = [e for e in errors if not isinstance(e, TimeoutError | nats.errors.NoServersError)]
     if seen:
-        return NaqConnectionError(
-            f"cannot connect to NATS at {where} ({type(seen[-1]).__name__}: {seen[-1]})"
-        )
-    return NaqConnectionError(
+        return f"cannot connect to NATS at {where} ({type(seen[-1]).__name__}: {seen[-1]})"
+    return (
         f"NATS at {where} did not complete the connect within connect_timeout = {config.connect_timeout:g}s"
     )
 

@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import click
 
 from naq_core import plugin_settings
+from naq_core._secrets import mask_tree
 from naq_core.cli._state import echo_json, get_state
 from naq_core.config import find_config_file
 
 __all__ = ["config"]
-
-_SECRET = re.compile(r"password|token|secret|seed|key$", re.IGNORECASE)
-
-
-def _mask_tables(tables: Mapping[str, Any]) -> dict[str, Any]:
-    """Plugin sub-tables with secret-looking values replaced by ``***``."""
-    masked: dict[str, Any] = {}
-    for key, value in tables.items():
-        if isinstance(value, Mapping):
-            masked[key] = _mask_tables(value)
-        elif _SECRET.search(key) and value:
-            masked[key] = "***"
-        else:
-            masked[key] = value
-    return masked
 
 
 @click.group()
@@ -45,7 +28,8 @@ def show(ctx: click.Context, as_json: bool) -> None:
 
     Sources, lowest to highest: defaults, naq.toml or [tool.naq] in pyproject.toml, NAQ_*
     environment variables, command-line flags. Plugin tables a plugin declares show each
-    key as TABLE.KEY; other plugin tables are shown as written.
+    key as TABLE.KEY; other plugin tables are shown as written. Secrets show as ***:
+    password, token, URL user-info, and keys that look secret (password, api_key, ...).
     """
     state = get_state(ctx)
     effective = state.config()
@@ -60,7 +44,7 @@ def show(ctx: click.Context, as_json: bool) -> None:
             rows[name] = {"value": value, "source": sources.get(name, "default")}
     others = {name: table for name, table in tables.items() if name not in declared}
     where = _config_file(state.config_path) if others else None
-    rows["plugins"] = {"value": _mask_tables(others), "source": where or "default"}
+    rows["plugins"] = {"value": mask_tree(others), "source": where or "default"}
     if as_json:
         echo_json(rows)
         return
