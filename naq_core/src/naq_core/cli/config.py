@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from naq_core import plugin_settings
-from naq_core._secrets import mask_tree
 from naq_core.cli._state import echo_json, get_state
 from naq_core.config import find_config_file
 
@@ -44,7 +43,7 @@ def show(ctx: click.Context, as_json: bool) -> None:
             rows[name] = {"value": value, "source": sources.get(name, "default")}
     others = {name: table for name, table in tables.items() if name not in declared}
     where = _config_file(state.config_path) if others else None
-    rows["plugins"] = {"value": mask_tree(others), "source": where or "default"}
+    rows["plugins"] = {"value": others, "source": where or "default"}  # masked by masked()
     if as_json:
         echo_json(rows)
         return

@@ -11,6 +11,7 @@ from naq_core.cli._complete import complete_job_id, complete_queue
 from naq_core.cli._confirm import require_confirmation
 from naq_core.cli._progress import progress
 from naq_core.cli._state import echo_json, echo_nothing, get_state, run_async
+from naq_core.cli.params import QUEUE_NAME
 
 if TYPE_CHECKING:
     from naq_core.config import Config
@@ -123,7 +124,13 @@ async def _failed_ids(config: Config, queue_name: str | None, function: str | No
 @click.argument("job_ids", nargs=-1, metavar="[JOB_ID]...", shell_complete=complete_job_id)
 @click.option("--failed", is_flag=True, help="Requeue every failed and dependency_failed job.")
 @click.option(
-    "-q", "--queue", "queue_name", metavar="QUEUE", shell_complete=complete_queue, help="With --failed."
+    "-q",
+    "--queue",
+    "queue_name",
+    type=QUEUE_NAME,
+    metavar="QUEUE",
+    shell_complete=complete_queue,
+    help="With --failed.",
 )
 @click.option("--function", metavar="TEXT", help="With --failed: task names containing TEXT.")
 @click.option("--json", "as_json", is_flag=True, help='Print [{"job_id", "queue", "error"}].')

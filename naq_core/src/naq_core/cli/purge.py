@@ -10,6 +10,7 @@ from naq_core.cli._complete import complete_queue
 from naq_core.cli._confirm import confirm, describe, refusal
 from naq_core.cli._progress import progress
 from naq_core.cli._state import echo_json, echo_nothing, get_state, run_async
+from naq_core.cli.params import QUEUE_NAME
 
 if TYPE_CHECKING:
     from naq_core.config import Config
@@ -61,7 +62,7 @@ def _target(names: list[str]) -> str:
 
 
 @click.command()
-@click.argument("queues", nargs=-1, metavar="[QUEUE]...", shell_complete=complete_queue)
+@click.argument("queues", nargs=-1, type=QUEUE_NAME, metavar="[QUEUE]...", shell_complete=complete_queue)
 @click.option("--all", "every", is_flag=True, help="Purge every queue that has jobs waiting.")
 @click.option("-y", "--force", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help='Print [{"queue": ..., "purged": N}].')
@@ -73,12 +74,8 @@ def purge(ctx: click.Context, queues: tuple[str, ...], every: bool, force: bool,
     whether to ask first: naq-confirm-purge shows what will go and asks on a terminal,
     refuses without one (exit code 2) unless -y is given.
     """
-    from naq_core.config import validate_queue_name
-
     if every == bool(queues):
         raise click.UsageError("name the queues to purge, or pass --all", ctx)
-    for name in queues:
-        validate_queue_name(name)
     config = get_state(ctx).config()
     counts = run_async(_counts(config, queues, every))
     names = list(counts) if every else list(dict.fromkeys(queues))

@@ -10,6 +10,7 @@ import click
 
 from naq_core.cli._complete import complete_queue
 from naq_core.cli._state import echo_json, get_state, run_async, table
+from naq_core.cli.params import QUEUE_NAME
 
 if TYPE_CHECKING:
     from naq_core.config import Config
@@ -146,7 +147,7 @@ async def _resume(config: Config, name: str) -> bool:
 
 
 @queue.command()
-@click.argument("name", metavar="QUEUE", shell_complete=complete_queue)
+@click.argument("name", type=QUEUE_NAME, metavar="QUEUE", shell_complete=complete_queue)
 @click.option("--for", "for_", metavar="DURATION", help="Resume by itself after DURATION (90s, 15m, 2h, 1d).")
 @click.option("--until", metavar="TIME", help="Resume by itself at TIME (ISO 8601, e.g. 2030-01-31T18:00).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"queue", "paused", "until"}.')
@@ -156,9 +157,6 @@ def pause(ctx: click.Context, name: str, for_: str | None, until: str | None, as
 
     Jobs keep arriving and wait; jobs already running finish. Workers stay connected.
     """
-    from naq_core.config import validate_queue_name
-
-    validate_queue_name(name)
     when = _until(for_, until)
     paused = run_async(_pause(get_state(ctx).config(), name, when))
     if as_json:
@@ -169,14 +167,11 @@ def pause(ctx: click.Context, name: str, for_: str | None, until: str | None, as
 
 
 @queue.command()
-@click.argument("name", metavar="QUEUE", shell_complete=complete_queue)
+@click.argument("name", type=QUEUE_NAME, metavar="QUEUE", shell_complete=complete_queue)
 @click.option("--json", "as_json", is_flag=True, help='Print {"queue", "paused"}.')
 @click.pass_context
 def resume(ctx: click.Context, name: str, as_json: bool) -> None:
     """Let workers receive jobs of QUEUE again."""
-    from naq_core.config import validate_queue_name
-
-    validate_queue_name(name)
     paused = run_async(_resume(get_state(ctx).config(), name))
     if as_json:
         echo_json({"queue": name, "paused": paused})

@@ -19,6 +19,7 @@ from naq_core.cli._complete import _lookup, complete_queue
 from naq_core.cli._confirm import require_confirmation
 from naq_core.cli._progress import progress
 from naq_core.cli._state import echo_json, echo_nothing, get_state, run_async, table
+from naq_core.cli.params import QUEUE_NAME
 from naq_core.schedules import Schedule, ScheduleKind, ScheduleStatus, next_cron_run
 
 if TYPE_CHECKING:
@@ -171,6 +172,7 @@ def schedule() -> None:
     "--queue",
     "queues",
     multiple=True,
+    type=QUEUE_NAME,
     metavar="QUEUE",
     shell_complete=complete_queue,
     help="Only this queue (repeatable). Default: all.",
@@ -221,6 +223,7 @@ def list_schedules(
     "--queue",
     "queues",
     multiple=True,
+    type=QUEUE_NAME,
     metavar="QUEUE",
     shell_complete=complete_queue,
     help="With --all: only this queue (repeatable).",

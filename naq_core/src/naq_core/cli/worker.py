@@ -6,12 +6,13 @@ import click
 
 from naq_core.cli._complete import complete_queue
 from naq_core.cli._state import add_cwd_to_path, get_state, sigterm_as_interrupt
+from naq_core.cli.params import QUEUE_NAME
 
 __all__ = ["worker"]
 
 
 @click.command()
-@click.argument("queues", nargs=-1, metavar="[QUEUE]...", shell_complete=complete_queue)
+@click.argument("queues", nargs=-1, type=QUEUE_NAME, metavar="[QUEUE]...", shell_complete=complete_queue)
 @click.option(
     "-t",
     "--tasks",

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from naq_core.cli import NaqContext, pass_naq_context, require_confirmation, table
+from naq_core.cli.params import QUEUE_NAME
 from naq_core.deadletter import DeadLetterReason
 from naq_core.queue import Queue
 from naq_dlq_stream._codec import StoredLetter
@@ -54,7 +55,7 @@ def _filters(func: Callable[..., Any]) -> Callable[..., Any]:
     """The shared filter options: --queue, --reason, --function, --since, --until."""
     reasons = ", ".join(r.value for r in DeadLetterReason)
     options = [
-        click.option("--queue", metavar="NAME", help="Only letters of this queue."),
+        click.option("--queue", type=QUEUE_NAME, metavar="NAME", help="Only letters of this queue."),
         click.option("--reason", metavar="REASON", help=f"Only this reason ({reasons})."),
         click.option("--function", metavar="NAME", help="Only this task (module:function)."),
         click.option(
