@@ -19,6 +19,7 @@ from nats.js import JetStreamContext
 from nats.js.kv import KeyValue
 
 from naq_core._jetstream.names import consumer_name
+from naq_core._jetstream.permissions import Client
 from naq_core._jetstream.provision import (
     allow_schedules,
     ensure_advisory_stream,
@@ -121,6 +122,12 @@ async def connect(config: Config, *, hooks: Hooks, name: str = "naq", **callback
     async def on_reconnect() -> None:
         log.info("nats_reconnected", servers=_where(config))
 
+    reported = callbacks.pop("error_cb", on_error)
+
+    async def on_any_error(exc: Exception) -> None:
+        nc.note_error(exc)  # a refused request then fails at once, naming the subject
+        await reported(exc)
+
     reconnected = callbacks.pop("reconnected_cb", on_reconnect)
     listeners: list[Callable[[], None]] = []
 
@@ -138,7 +145,7 @@ async def connect(config: Config, *, hooks: Hooks, name: str = "naq", **callback
         # for ever. Try each server twice now; reconnect for ever once connected.
         "max_reconnect_attempts": 1,
         "reconnect_time_wait": 0.5,
-        "error_cb": callbacks.pop("error_cb", on_error),
+        "error_cb": on_any_error,
         "disconnected_cb": callbacks.pop("disconnected_cb", on_disconnect),
         "reconnected_cb": on_reconnected,
         "pending_size": 8 * 1024 * 1024,
@@ -155,7 +162,7 @@ async def connect(config: Config, *, hooks: Hooks, name: str = "naq", **callback
     if tls is not None:
         options["tls"] = tls
     options.update(callbacks)
-    nc = NATS()
+    nc = Client()
     try:
         # nats-py bounds a TCP connect but not every TLS failure (a server certificate
         # from an unknown CA can hang for ever): connect_timeout bounds the whole connect.
