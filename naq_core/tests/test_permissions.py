@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import worker_tasks
 from click.testing import CliRunner, Result
-from support import running_worker
+from support import eventually, running_worker
 
 from naq_core import JobFailedError, JobNotFoundError, JobStatus, NaqError, Queue
 from naq_core.cli import cli
@@ -192,3 +192,38 @@ async def test_observer_cannot_change_anything(server: EmbeddedServer) -> None:
         assert REFUSED in purge.stderr and "Traceback" not in purge.output
         assert (await admin.job_record(job.job_id)).status is JobStatus.PENDING
         assert await admin.count() == 1
+
+
+async def test_worker_moves_a_job_that_ran_out_of_deliveries(server: EmbeddedServer) -> None:
+    # the admin takes the job and gives it back until JetStream gives up on it (max_deliver)
+    async with Queue(OWN, server.url, **ADMIN) as admin:
+        job = await admin.enqueue(worker_tasks.add, 1, 2)
+        conn = await admin.connection()
+        info = await conn.js.consumer_info(JOBS_STREAM, consumer_name(OWN))
+        sub = await conn.js.pull_subscribe_bind(consumer_name(OWN), stream=JOBS_STREAM)
+        try:
+            for _ in range(info.config.max_deliver or 0):
+                [msg] = await sub.fetch(1, timeout=10)
+                await msg.nak()
+        finally:
+            await sub.unsubscribe()
+        # the worker's pending pull makes JetStream emit the advisory; its mover files the job
+        async with running_worker(server.url, OWN, **WORKER):
+            await eventually(lambda: _failed(admin, job.job_id), timeout=20)
+        record = await admin.job_record(job.job_id)
+        assert record.error_type == "MaxDeliveriesExceeded"
+        assert await admin.count() == 0  # deleted from the work queue by the worker
+
+
+async def _failed(q: Queue, job_id: str) -> bool:
+    return (await q.job_record(job_id)).status is JobStatus.FAILED
+
+
+async def test_worker_cannot_change_its_consumer(server: EmbeddedServer) -> None:
+    # other limits than the admin's would update the consumer: only the admin may
+    with pytest.raises(
+        NaqError,
+        match=rf"{REFUSED} publish '\$JS\.API\.CONSUMER\.DURABLE\.CREATE\.naq_jobs\.naq-worker-{OWN}'",
+    ):
+        async with running_worker(server.url, OWN, max_deliver=7, **WORKER):
+            pass
