@@ -7,7 +7,8 @@ worker always has a request waiting on the server (a new job starts in well unde
 millisecond), and a busy one asks for as many messages as it has free slots (the batch
 grows with the backlog). Requests expire after ``expires`` seconds; the client tracks
 their deadlines itself, so a request lost in a reconnect or a leader election frees its
-credit on time without trusting status messages.
+credit on time without trusting status messages. The expiry is short (2 s) because a
+stopping worker keeps its inbox until its open requests have ended (see :meth:`stop`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from naq_core._log import get_logger
 
 __all__ = ["PullConsumer"]
 
+#: Seconds past a request's deadline after which nothing more can arrive for it.
+_DELIVERY_SLACK = 0.25
+
 
 class PullConsumer:
     """Feeds messages of one durable consumer to ``deliver`` within a credit budget."""
@@ -40,7 +44,7 @@ class PullConsumer:
         *,
         capacity: Callable[[], int],
         deliver: Callable[[Msg], None],
-        expires: float = 5.0,
+        expires: float = 2.0,
     ) -> None:
         self._nc = nc
         self._next_subject = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{consumer}"
@@ -71,14 +75,16 @@ class PullConsumer:
         self._stopping = True
 
     async def stop(self, timeout: float = 5.0) -> None:
-        """Stop asking for messages; the server drops our open requests with the inbox.
+        """Stop asking for messages, and end our open requests before the inbox goes.
 
-        A request still open when we stop may have been served a moment before the server
-        saw the inbox go: those messages are on their way to us. The inbox is *drained*
-        (the server is told first, a ping round trip proves everything it sent before has
-        arrived, and each arrival is handed to ``deliver`` as usual, which NAKs it on a
-        stopping worker) instead of dropped, so no message is left pending until
-        ``ack_wait``. The drain is bounded by ``timeout`` seconds.
+        A message the server hands to one of our open requests is delivered to it as far
+        as JetStream knows; if the inbox is gone when it is routed, it is dropped on the
+        way and stays pending until ``ack_wait``. So the inbox stays subscribed until every
+        request has ended (its batch served, or past its deadline plus
+        :data:`_DELIVERY_SLACK`), each arrival handed to ``deliver`` as usual (which NAKs it
+        on a stopping worker). Then it is *drained*: the server is told, a ping round trip
+        proves everything sent before has arrived, and those arrivals are handed on too.
+        All of it is bounded by ``timeout`` seconds.
         """
         self._stopping = True
         if self._timer is not None:
@@ -89,11 +95,23 @@ class PullConsumer:
             return
         try:
             async with asyncio.timeout(timeout):
+                await self._requests_ended()
                 await sub.drain()  # type: ignore[no-untyped-call]  # nats-py 2.16 has no annotation
         except (nats.errors.Error, TimeoutError) as exc:
             get_logger(__name__).warning("pull_inbox_drain_failed", error=str(exc) or type(exc).__name__)
             with contextlib.suppress(nats.errors.Error):
                 await sub.unsubscribe()
+
+    async def _requests_ended(self) -> None:
+        """Wait until no request of ours is open on the server (the caller bounds it)."""
+        while True:
+            now = time.monotonic()
+            while self._requests and self._requests[0][1] + _DELIVERY_SLACK <= now:
+                remaining, _ = self._requests.popleft()
+                self._outstanding -= int(remaining)
+            if not self._requests:
+                return
+            await asyncio.sleep(0.02)
 
     def reset(self) -> None:
         """Forget every open request (after a reconnect) and ask again."""

@@ -63,8 +63,9 @@ def _failure_reason(job: Job, exc: BaseException) -> DeadLetterReason:
 class RunningJob:
     """One message a worker holds: waiting for a slot, then running its job.
 
-    ``has_slot`` once it holds an execution slot; ``job`` and ``started_at`` are set when
-    the job starts (``None`` while it waits);
+    ``started`` once its task runs (a task cancelled before that never runs its
+    ``finally``, so it is never cancelled then); ``has_slot`` once it holds an execution
+    slot; ``job`` and ``started_at`` are set when the job starts (``None`` while it waits);
     ``marked`` once its "running" status is recorded; ``sync`` when it runs in a thread
     (which cannot be interrupted); ``cancel_requested`` by ``naq job cancel``.
     """
@@ -73,6 +74,7 @@ class RunningJob:
     queue: str
     received: float  # time.monotonic() at delivery
     task: asyncio.Task[None] | None = None
+    started: bool = False  # its task began to run
     has_slot: bool = False  # it got an execution slot (it is starting or running)
     job: Job | None = None
     started_at: float = 0.0  # time.time() when the job started
@@ -118,6 +120,10 @@ class JobRunner:
         self.processed = 0
         self.failed = 0
         _, self._hook_started, self._hook_finished = conn.hooks.lifecycle_active()
+
+    def is_stopping(self) -> bool:
+        """Whether the worker is stopping (a call, so type checkers do not narrow it)."""
+        return self.stopping
 
     def _forget(self, record: RunningJob) -> None:
         """The job stopped running: no more "running" marks, and learn its duration."""
@@ -232,7 +238,11 @@ class JobRunner:
         started) is NAKed at once, so another worker takes it without waiting for ack_wait.
         """
         msg = record.msg
+        record.started = True
         try:
+            if self.is_stopping():  # released before its task first ran
+                await msg.nak()
+                return
             try:
                 await self.slots.acquire()
             except asyncio.CancelledError:
@@ -240,7 +250,7 @@ class JobRunner:
                 raise
             record.has_slot = True
             try:
-                if self.stopping:
+                if self.is_stopping():
                     await msg.nak()
                     return
                 await self._handle(msg, record.queue, record)
@@ -454,17 +464,23 @@ class JobRunner:
         still waiting for a slot (prefetched, never started), so another worker takes it
         now rather than after ``ack_wait``. Returns how many were released."""
         self.stopping = True
-        waiting = [r.task for r in self.held if not r.has_slot and r.task is not None and not r.task.done()]
-        for task in waiting:
-            task.cancel()  # handle() NAKs a message cancelled while it waits for a slot
+        waiting = [r for r in self.held if not r.has_slot and r.task is not None and not r.task.done()]
+        for record in waiting:
+            if record.started and record.task is not None:
+                record.task.cancel()  # handle() NAKs a message cancelled while it waits for a slot
+            # one not started yet NAKs its message as it starts (``stopping``)
         return len(waiting)
 
     async def cancel_all(self, timeout: float = 5.0) -> int:
         """Cancel every held message's task (each NAKs its message) and wait up to
-        ``timeout`` seconds for them; returns how many were cancelled."""
-        tasks = [r.task for r in self.held if r.task is not None and not r.task.done()]
-        for task in tasks:
-            task.cancel()
+        ``timeout`` seconds for them; returns how many were cancelled. A task that has not
+        started yet is left to NAK its message as it starts (``stopping`` is set)."""
+        self.stopping = True
+        held = [r for r in self.held if r.task is not None and not r.task.done()]
+        tasks = [r.task for r in held if r.task is not None]
+        for record in held:
+            if record.started and record.task is not None:
+                record.task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
         return len(tasks)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import math
 import os
 import signal
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -32,6 +33,7 @@ from naq_core._execute import JobRunner
 from naq_core._jetstream.connection import Connection, connect
 from naq_core._jetstream.names import CANCEL_SUBJECT, JOBS_STREAM, RESULTS_BUCKET
 from naq_core._log import get_logger
+from naq_core._teardown import Teardown
 from naq_core.config import Config, load_config, validate_queue_name
 from naq_core.heartbeat import Heartbeat
 from naq_core.plugins import Hooks, get_hooks
@@ -45,6 +47,11 @@ if TYPE_CHECKING:
     from naq_core.shutdown import ShutdownPolicy
 
 __all__ = ["Worker"]
+
+#: Seconds cancelled jobs get to NAK their messages after the grace.
+CANCEL_TIMEOUT = 5.0
+#: Seconds the connection's drain may take at the end of a stop.
+CLOSE_TIMEOUT = 3.0
 
 
 class Worker:
@@ -102,6 +109,8 @@ class Worker:
         self._runner: JobRunner | None = None
         self._heartbeat: Heartbeat | None = None
         self._consumers: dict[str, PullConsumer] = {}
+        self._naks: set[asyncio.Task[None]] = set()
+        self._teardown = Teardown(self.worker_id)
         self._announced = False  # naq_worker_started was called: naq_worker_stopped is due
 
     # --- public control --------------------------------------------------------------
@@ -119,6 +128,12 @@ class Worker:
     def run_sync(self) -> None:
         """Run in a new event loop until stopped (what ``naq worker`` does)."""
         asyncio.run(self.run())
+
+    @property
+    def stop_steps(self) -> list[tuple[str, str]]:
+        """The steps of the last stop so far, in order, each with how it ended: ``ok``,
+        ``timeout`` (cut off by its bound), ``error`` or ``cancelled``."""
+        return list(self._teardown.ran)
 
     @property
     def running_jobs(self) -> list[str]:
@@ -163,6 +178,7 @@ class Worker:
             policy, heartbeat = await self._start(stack)
             await self._stop.wait()
             self.status = "stopping"
+            self._teardown.begin(policy.grace)
             for consumer in self._consumers.values():
                 consumer.stop_pulling()
             if self._runner is not None:
@@ -171,7 +187,8 @@ class Worker:
             get_logger(__name__).info(
                 "worker_stopping", worker_id=self.worker_id, running=held, grace=policy.grace
             )
-            await heartbeat.state_changed(force=True)  # `naq workers` shows it draining now
+            # `naq workers` shows it draining now
+            await self._teardown.run("announce_stopping", lambda: heartbeat.state_changed(force=True))
             # Leaving the block stops the components, newest first (see _start).
 
     async def _start(self, stack: contextlib.AsyncExitStack) -> tuple[ShutdownPolicy, Heartbeat]:
@@ -187,14 +204,15 @@ class Worker:
         log = get_logger(__name__)
         self._consumers = {}
         self._announced = False
+        td = self._teardown = Teardown(self.worker_id)
         self._conn = conn = await connect(
             self.config,
             name=f"naq-worker-{self.worker_id}",
             hooks=self.hooks,
             reconnected_cb=self._on_reconnect,
         )
-        stack.push_async_callback(conn.close)
-        stack.push_async_exit(self._stopped)
+        stack.push_async_exit(td.step("close_connection", lambda *_: _close(conn, CLOSE_TIMEOUT)))
+        stack.push_async_exit(td.step("worker_stopped", self._stopped))
         self._install_signals(stack)
         warn_if_unsafe(conn, "worker start")
         await conn.ensure_stream()
@@ -207,7 +225,7 @@ class Worker:
         results = ResultStore(conn)
         await conn.bucket(RESULTS_BUCKET)
         deps = DependencyTracker(conn)
-        stack.push_async_callback(deps.stop)
+        stack.push_async_exit(td.step("dependency_watch", lambda *_: deps.stop()))
         await deps.start()
         runner = self._runner = JobRunner(
             conn=conn,
@@ -220,9 +238,9 @@ class Worker:
         )
         stack.callback(runner.shutdown)
         mover = MaxDeliveryMover(conn, runner.dead, deps=deps)
-        stack.push_async_exit(functools.partial(_stop_mover, mover))
+        stack.push_async_exit(td.step("max_delivery_mover", functools.partial(_stop_mover, mover)))
         await mover.start()
-        await self._subscribe_cancels(conn, stack)
+        await self._subscribe_cancels(conn, stack, td)
         policy = self.hooks.shutdown_policy(worker=self, config=self.config)
         heartbeat = self._heartbeat = Heartbeat(
             conn, self.worker_id, self.config.heartbeat_interval, self.snapshot, state=lambda: self.state
@@ -237,15 +255,18 @@ class Worker:
                 deliver=functools.partial(self._dispatch, queue=queue),
             )
         self.status = "running"
-        stack.push_async_callback(heartbeat.stop)
+        stack.push_async_exit(td.step("heartbeat", lambda *_: heartbeat.stop()))
         await heartbeat.start()
         self._announced = True
         await self.hooks.worker_started(worker=self)
         progress = asyncio.create_task(self._progress_loop(), name="naq-in-progress")
-        stack.push_async_callback(_cancel, progress)
-        stack.push_async_exit(functools.partial(self._drain, policy.grace))
-        for consumer in self._consumers.values():
-            stack.push_async_callback(consumer.stop)
+        stack.push_async_exit(td.step("in_progress_sweep", lambda *_: _cancel(progress)))
+        drain_bound = math.inf if policy.grace is None else policy.grace + CANCEL_TIMEOUT + 1
+        stack.push_async_exit(
+            td.step("running_jobs", functools.partial(self._drain, policy.grace), drain_bound)
+        )
+        for queue, consumer in self._consumers.items():
+            stack.push_async_exit(td.step(f"pull_consumer:{queue}", lambda *_, c=consumer: c.stop()))
             await consumer.start()
         if not self.registry.names():
             log.warning(
@@ -264,10 +285,12 @@ class Worker:
         )
         return policy, heartbeat
 
-    async def _subscribe_cancels(self, conn: Connection, stack: contextlib.AsyncExitStack) -> None:
+    async def _subscribe_cancels(
+        self, conn: Connection, stack: contextlib.AsyncExitStack, td: Teardown
+    ) -> None:
         """``naq job cancel`` requests, answered by :meth:`_on_cancel`."""
         sub = await conn.nc.subscribe(f"{CANCEL_SUBJECT}.*", cb=self._on_cancel)
-        stack.push_async_callback(_unsubscribe, sub)
+        stack.push_async_exit(td.step("cancel_subscription", lambda *_: _unsubscribe(sub)))
 
     async def _stopped(self, *exc_info: Any) -> bool:
         """Teardown: ``naq_worker_stopped`` for a worker that announced its start."""
@@ -288,9 +311,10 @@ class Worker:
     def _dispatch(self, msg: Msg, *, queue: str) -> None:
         runner = self._runner
         consumer = self._consumers[queue]
-        if runner is None or self._stop.is_set():
-            asyncio.get_running_loop().create_task(msg.nak())
-            consumer.done()
+        if runner is None or self._stop.is_set():  # stopping: hand it back at once
+            nak = asyncio.get_running_loop().create_task(_nak(msg, consumer.done))
+            self._naks.add(nak)  # kept (and awaited by the stop), not left to the collector
+            nak.add_done_callback(self._naks.discard)
             return
         runner.dispatch(msg, queue, consumer.done)
 
@@ -298,20 +322,22 @@ class Worker:
         """Teardown of the running jobs. After a stop request they get up to ``grace``
         seconds, then are cancelled (they NAK themselves); after a failure or a
         cancellation they are cancelled at once. Messages waiting for a slot are NAKed."""
+        if self._naks:  # messages that arrived after the stop request: their NAKs
+            await asyncio.wait(set(self._naks), timeout=CANCEL_TIMEOUT)
         runner = self._runner
         if runner is None:
             return False
         runner.stopping = True  # prefetched jobs are NAKed, not started
         tasks = [r.task for r in runner.held if r.task is not None]
         if exc_info[0] is not None:
-            await runner.cancel_all()
+            await runner.cancel_all(CANCEL_TIMEOUT)
             return False
         if not tasks:
             return False
         _, pending = await asyncio.wait(tasks, timeout=grace)
         if pending:
             get_logger(__name__).warning("shutdown_grace_expired", cancelled=len(pending))
-            await runner.cancel_all()
+            await runner.cancel_all(CANCEL_TIMEOUT)
         return False
 
     async def _progress_loop(self) -> None:
@@ -384,6 +410,23 @@ async def _stop_mover(mover: MaxDeliveryMover, *exc_info: Any) -> bool:
     after a failure."""
     await mover.stop() if exc_info[0] is None else await mover.stop(timeout=2)
     return False
+
+
+async def _close(conn: Connection, timeout: float) -> None:
+    """Close the worker's connection, its drain bounded by ``timeout`` seconds (nats-py
+    waits 30 s by default)."""
+    conn.nc.options["drain_timeout"] = timeout
+    await conn.close()
+
+
+async def _nak(msg: Msg, done: Callable[[], None]) -> None:
+    """NAK a message a stopping worker will not run, then give its pull credit back."""
+    try:
+        await msg.nak()
+    except nats.errors.Error as exc:
+        get_logger(__name__).warning("nak_failed", subject=msg.subject, error=str(exc))
+    finally:
+        done()
 
 
 async def _unsubscribe(sub: Subscription) -> None:
