@@ -10,13 +10,26 @@ import nats.js.errors
 
 from naq_core._jetstream.connection import Connection
 from naq_core._jetstream.names import JOBS_STREAM
-from naq_core.errors import NaqConnectionError, SerializationError
+from naq_core.errors import NaqConnectionError, PayloadTooLargeError, SerializationError
 from naq_core.job import Job
 from naq_core.serializer import SERIALIZER_HEADER
 
-__all__ = ["ExcSpec", "dep_ids", "encode", "exc_names", "headers_for", "publish_one", "purge_subject"]
+__all__ = [
+    "HEADROOM",
+    "ExcSpec",
+    "dep_ids",
+    "encode",
+    "exc_names",
+    "headers_for",
+    "payload_limit",
+    "publish_one",
+    "purge_subject",
+]
 
 ExcSpec = type[BaseException] | str
+#: Bytes of a server's ``max_payload`` left for what goes with a job's body: NATS headers,
+#: a schedule's or a dependency hold's metadata.
+HEADROOM = 1024
 
 
 def exc_names(spec: ExcSpec | Sequence[ExcSpec] | None) -> tuple[str, ...]:
@@ -41,11 +54,22 @@ def dep_ids(depends_on: str | Job | Sequence[str | Job] | None) -> tuple[str, ..
     return tuple(item.job_id if isinstance(item, Job) else str(item) for item in items)
 
 
+def payload_limit(conn: Connection) -> int:
+    """The largest job body this connection's server takes (its ``max_payload`` less headroom)."""
+    return max(0, conn.nc.max_payload - HEADROOM)
+
+
 def encode(conn: Connection, job: Job) -> bytes:
+    """The job's message body; :class:`PayloadTooLargeError` before anything is sent if the
+    server would refuse it."""
     try:
-        return conn.serializer.dumps(job.to_envelope())
+        data = conn.serializer.dumps(job.to_envelope())
     except SerializationError as exc:
         raise SerializationError(f"cannot enqueue {job.function}: {exc}") from None
+    limit = payload_limit(conn)
+    if len(data) > limit:
+        raise PayloadTooLargeError(job.job_id, job.function, len(data), limit)
+    return data
 
 
 def headers_for(conn: Connection, job: Job) -> dict[str, str] | None:

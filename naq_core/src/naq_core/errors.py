@@ -11,6 +11,7 @@ __all__ = [
     "NaqConnectionError",
     "NaqError",
     "NaqTimeoutError",
+    "PayloadTooLargeError",
     "PluginError",
     "SerializationError",
     "ServerVersionError",
@@ -37,6 +38,24 @@ class PluginError(NaqError):
 
 class SerializationError(NaqError):
     """A value could not be encoded or a payload could not be decoded."""
+
+
+class PayloadTooLargeError(NaqError):
+    """A job's message is larger than the NATS server accepts; nothing was published.
+
+    ``job_id``, ``size`` and ``limit`` (bytes) say which job and by how much.
+    """
+
+    def __init__(self, job_id: str, function: str, size: int, limit: int) -> None:
+        self.job_id = job_id
+        self.function = function
+        self.size = size
+        self.limit = limit
+        super().__init__(
+            f"job {job_id} ({function}) is {size} bytes encoded, over the limit of {limit} bytes "
+            "(the server's max_payload less 1 KiB for headers); pass a reference to the data "
+            "(a path, a URL, an object-store key) instead of the data itself"
+        )
 
 
 class NaqConnectionError(NaqError):

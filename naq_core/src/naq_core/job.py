@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 import os
 import random
 import re
@@ -10,26 +11,70 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from attrs import evolve, field, frozen, validators
+from attrs import evolve, field, frozen
 
 from naq_core.errors import SerializationError
 
 __all__ = [
+    "MAX_JOB_ID_LENGTH",
+    "MAX_RETRIES",
+    "MAX_SECONDS",
     "TERMINAL_STATUSES",
     "Job",
     "JobStatus",
     "Outcome",
     "RetryStrategy",
+    "check_job_id",
     "exception_names",
     "new_job_id",
 ]
 
 ENVELOPE_VERSION = 1
-_TOKEN_RE = re.compile(r"^[!-~]{1,256}$")  # printable, no space; checked for . * > below
+#: The longest job id (a caller's ``job_id=``, or one in a message) naq accepts.
+MAX_JOB_ID_LENGTH = 128
+#: The longest duration naq accepts (retry delays, timeouts, TTLs, schedule delays): 10 years.
+MAX_SECONDS = 10 * 365 * 24 * 3600.0
+#: The most retries a job may ask for (also the highest ``max_deliver``).
+MAX_RETRIES = 1_000_000
+#: ``enqueued_at`` is a unix time before the year 10000 (what ``datetime`` can show).
+_MAX_TIMESTAMP = 253_402_300_799.0
+_TOKEN_RE = re.compile(rf"^[!-~]{{1,{MAX_JOB_ID_LENGTH}}}$")  # printable ASCII, no space
+_ID_RULE = f"1-{MAX_JOB_ID_LENGTH} printable ASCII characters without spaces, '.', '*' or '>'"
 
 
 def _is_token(value: str) -> bool:
     return bool(_TOKEN_RE.match(value)) and not any(c in value for c in ".*>")
+
+
+def check_job_id(job_id: object) -> str:
+    """``job_id`` if the worker accepts it (a NATS subject token), else ``ValueError``."""
+    if not isinstance(job_id, str) or not _is_token(job_id):
+        shown = job_id[:80] if isinstance(job_id, str) else job_id
+        raise ValueError(f"job_id {shown!r} is not valid: use {_ID_RULE}")
+    return job_id
+
+
+def _number(name: str, value: object) -> float:
+    """``value`` as a finite float; ``ValueError`` naming ``name`` otherwise (bool included)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError(f"{name} is too large: {str(value)[:40]}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return number
+
+
+def _check_seconds(name: str, value: object, *, zero: bool) -> float:
+    number = _number(name, value)
+    if number < 0 or (number == 0 and not zero) or number > MAX_SECONDS:
+        low = ">= 0" if zero else "> 0"
+        raise ValueError(
+            f"{name} must be {low} and at most {MAX_SECONDS:.0f} seconds (10 years), got {value!r}"
+        )
+    return number
 
 
 class JobStatus(enum.StrEnum):
@@ -71,14 +116,32 @@ def exception_names(exc_type: type[BaseException]) -> list[str]:
 
 def _delays(value: float | Sequence[float]) -> float | tuple[float, ...]:
     if isinstance(value, int | float):
-        return float(value)
-    return tuple(float(v) for v in value)
+        return _check_seconds("retry_delay", value, zero=True)
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise ValueError(f"retry_delay must be seconds or a list of seconds, got {value!r}")
+    return tuple(_check_seconds("retry_delay", v, zero=True) for v in value)
 
 
-def _check_delay(_: object, attribute: Any, value: float | tuple[float, ...]) -> None:
-    values = value if isinstance(value, tuple) else (value,)
-    if any(v < 0 for v in values):
-        raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
+def _check_retries(_: object, attribute: Any, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RETRIES:
+        raise ValueError(f"{attribute.name} must be a whole number from 0 to {MAX_RETRIES}, got {value!r}")
+
+
+def _check_optional_seconds(_: object, attribute: Any, value: object) -> None:
+    if value is not None:
+        _check_seconds(attribute.name, value, zero=False)
+
+
+def _timestamp(value: object) -> float:
+    number = _number("enqueued_at", value)
+    if not 0 <= number <= _MAX_TIMESTAMP:
+        raise ValueError(f"enqueued_at must be a unix time from 0 to {_MAX_TIMESTAMP:.0f}, got {value!r}")
+    return number
+
+
+def _check_jitter(_: object, attribute: Any, value: object) -> None:
+    if not 0 <= _number(attribute.name, value) <= 1:
+        raise ValueError(f"{attribute.name} must be from 0 to 1, got {value!r}")
 
 
 @frozen(kw_only=True)
@@ -94,16 +157,16 @@ class Job:
     kwargs: Mapping[str, Any] = field(factory=dict)
     queue_name: str = "naq_default_queue"
     job_id: str = field(factory=new_job_id)
-    max_retries: int = field(default=0, validator=validators.ge(0))
-    retry_delay: float | tuple[float, ...] = field(default=0.0, converter=_delays, validator=_check_delay)
+    max_retries: int = field(default=0, validator=_check_retries)
+    retry_delay: float | tuple[float, ...] = field(default=0.0, converter=_delays)
     retry_strategy: RetryStrategy = field(default=RetryStrategy.LINEAR, converter=RetryStrategy)
-    retry_jitter: float = field(default=0.0, validator=[validators.ge(0), validators.le(1)])
+    retry_jitter: float = field(default=0.0, validator=_check_jitter)
     retry_on: tuple[str, ...] = ()
     ignore_on: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
-    timeout: float | None = field(default=None, validator=validators.optional(validators.gt(0)))
-    result_ttl: float | None = field(default=None, validator=validators.optional(validators.gt(0)))
-    enqueued_at: float = field(factory=time.time)
+    timeout: float | None = field(default=None, validator=_check_optional_seconds)
+    result_ttl: float | None = field(default=None, validator=_check_optional_seconds)
+    enqueued_at: float = field(factory=time.time, converter=_timestamp)
     attempt: int = 1
     #: True when the caller chose ``job_id``: it is then sent as ``Nats-Msg-Id`` so a
     #: repeated enqueue within the duplicate window is dropped. Not part of the envelope.
@@ -132,12 +195,12 @@ class Job:
                 return 0.0
             base = self.retry_delay[min(n, len(self.retry_delay)) - 1]
         elif self.retry_strategy is RetryStrategy.EXPONENTIAL:
-            base = self.retry_delay * (2 ** (n - 1))
+            base = self.retry_delay * (2 ** min(max(n - 1, 0), 64))  # capped below: never overflows
         else:
             base = self.retry_delay
         if self.retry_jitter and base:
             base += base * self.retry_jitter * random.random()  # noqa: S311 - not crypto
-        return base
+        return min(base, MAX_SECONDS)
 
     def with_attempt(self, attempt: int) -> Job:
         return evolve(self, attempt=attempt)
@@ -191,17 +254,22 @@ class Job:
                 raise ValueError(f"id {job_id[:80]!r} and queue {queue[:80]!r} must be subject tokens")
             if not isinstance(args, list | tuple) or not isinstance(kwargs, Mapping):
                 raise TypeError("args must be a list and kwargs a mapping")
+            # Numbers are checked by the attrs validators, never coerced: a non-finite or
+            # huge value is a poison message here, not an error later in the worker.
+            retries = env.get("retries", 0)
+            if isinstance(retries, float) and math.isfinite(retries) and retries.is_integer():
+                retries = int(retries)
             return cls(
                 function=fn,
                 job_id=job_id,
                 queue_name=queue,
                 args=tuple(args),
                 kwargs=dict(kwargs),
-                enqueued_at=float(env.get("at", 0.0)),
-                max_retries=int(env.get("retries", 0)),
+                enqueued_at=env.get("at", 0.0),
+                max_retries=retries,
                 retry_delay=env.get("delay", 0.0),
                 retry_strategy=env.get("strategy", "linear"),
-                retry_jitter=float(env.get("jitter", 0.0)),
+                retry_jitter=env.get("jitter", 0.0),
                 retry_on=tuple(env.get("retry_on", ())),
                 ignore_on=tuple(env.get("ignore_on", ())),
                 depends_on=tuple(env.get("deps", ())),
@@ -212,7 +280,7 @@ class Job:
             )
         except SerializationError:
             raise
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
             raise SerializationError(f"not a job envelope: {type(exc).__name__}: {exc}") from exc
 
     # --- the original naq's names, until naq 1.0 (naq_core.compat) --------------------------

@@ -23,7 +23,7 @@ from naq_core._log import get_logger
 from naq_core._resultwait import check_timeout, wait_for_record
 from naq_core.config import Config, load_config, validate_queue_name
 from naq_core.errors import JobNotFoundError
-from naq_core.job import Job, JobStatus, RetryStrategy
+from naq_core.job import Job, JobStatus, RetryStrategy, check_job_id
 from naq_core.plugins import get_hooks
 from naq_core.registry import task_name
 from naq_core.results import JobRecord, ResultStore
@@ -130,17 +130,10 @@ class Queue:
     ) -> Job:
         """Build the :class:`Job` that :meth:`enqueue` would publish, without publishing."""
         options: dict[str, Any] = {}
-        if max_retries >= self.config.max_deliver:
-            raise ValueError(
-                f"max_retries={max_retries} needs max_deliver > {max_retries} "
-                f"(configured max_deliver is {self.config.max_deliver}; raise it in the config)"
-            )
         if job_id is not None:
-            if not job_id or any(c in job_id for c in " .*>\t\r\n"):
-                raise ValueError(f"job_id {job_id!r} must be non-empty, without spaces, dots, '*' or '>'")
-            options["job_id"] = job_id
+            options["job_id"] = check_job_id(job_id)
             options["dedupe"] = True
-        return Job(
+        job = Job(
             function=task_name(func),
             args=args,
             kwargs=kwargs,
@@ -155,7 +148,13 @@ class Queue:
             timeout=timeout,
             result_ttl=result_ttl,
             **options,
-        )
+        )  # its validators refuse what a worker could not run (docs/security.md, Limits)
+        if job.max_retries >= self.config.max_deliver:
+            raise ValueError(
+                f"max_retries={max_retries} needs max_deliver > {max_retries} "
+                f"(configured max_deliver is {self.config.max_deliver}; raise it in the config)"
+            )
+        return job
 
     # --- enqueue ------------------------------------------------------------------------
 
@@ -202,9 +201,9 @@ class Queue:
                 func, args, *rest = item
                 kwargs = rest[0] if rest else {}
                 jobs.append(self.prepare(func, *args, **options, **kwargs))
+        encoded = [(job, encode(conn, job)) for job in jobs]  # every size checked before any publish
         batch: list[tuple[str, bytes, dict[str, str] | None]] = []
-        for job in jobs:
-            data = encode(conn, job)
+        for job, data in encoded:
             headers = headers_for(conn, job)
             if job.depends_on:
                 await _deps.hold(conn, job, data, headers)
@@ -320,7 +319,9 @@ class Queue:
 
         moment, run = first_argument(when, func, options, where="enqueue_at", new="when", old="dt")
         job = self._scheduled_job(run, args, options)
-        return await schedule_store.one_off(await self.connection(), job, moment)
+        conn = await self.connection()
+        encode(conn, job)  # refuses a job too large for the server before anything is stored
+        return await schedule_store.one_off(conn, job, moment)
 
     async def enqueue_in(
         self,
@@ -360,7 +361,9 @@ class Queue:
         """
         spec = recurring_schedule(self.name, cron=cron, interval=interval, repeat=repeat, tz=tz, name=name)
         job = self._scheduled_job(func, args, options)
-        return await schedule_store.register(await self.connection(), job, spec)
+        conn = await self.connection()
+        encode(conn, job)  # refuses a job too large for the server before anything is stored
+        return await schedule_store.register(conn, job, spec)
 
     async def list_schedules(self, *, all_queues: bool = False) -> list[Schedule]:
         """This queue's schedules (every queue's with ``all_queues=True``), soonest first."""

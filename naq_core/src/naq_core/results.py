@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import cattrs
+import nats.errors
 import nats.js.errors
 from attrs import field, frozen
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from naq_core import records
 from naq_core._jetstream.names import RESULTS_BUCKET, RESULTS_SUBJECT_PREFIX
+from naq_core._log import get_logger
 from naq_core.errors import DependencyFailedError, JobFailedError, SerializationError
 from naq_core.job import TERMINAL_STATUSES, JobStatus
 
@@ -30,6 +32,10 @@ if TYPE_CHECKING:
 __all__ = ["RESULTS_SUBJECT_PREFIX", "JobRecord", "ResultStore", "ttl_header"]
 
 _KV_PREFIX = RESULTS_SUBJECT_PREFIX
+#: Bytes of the server's ``max_payload`` left for a record's headers (``Nats-TTL``).
+_HEADROOM = 1024
+#: What is kept of an error message or a traceback too long for a record.
+_TEXT_KEPT = 8192
 
 
 def ttl_header(seconds: float) -> str:
@@ -59,6 +65,9 @@ class JobRecord:
     #: The original message body of a job that failed or was cancelled (what requeue
     #: publishes again); not kept for completed jobs.
     payload: bytes | None = field(default=None, repr=False)
+    #: Why ``payload`` was not kept although the job failed (the record would have been
+    #: larger than the server's max payload), e.g. ``too large (1068000 bytes > 1047552)``.
+    payload_dropped: str | None = None
 
     @classmethod
     def from_dict(cls, job_id: str, data: Any) -> JobRecord:
@@ -95,7 +104,10 @@ _unstructure_fields = make_dict_unstructure_fn(JobRecord, records.converter, pay
 
 
 def _unstructure(record: JobRecord) -> dict[str, Any]:
-    return {**_unstructure_fields(record), "requeueable": record.payload is not None}
+    data = _unstructure_fields(record)
+    if data.get("payload_dropped") is None:
+        data.pop("payload_dropped", None)
+    return {**data, "requeueable": record.payload is not None}
 
 
 records.converter.register_unstructure_hook(JobRecord, _unstructure)
@@ -116,6 +128,34 @@ class ResultStore:
             data["error_type"] = "SerializationError"
             data["error"] = f"the job's return value could not be stored: {exc}"
             return serializer.dumps(data)
+
+    def _fit(self, data: dict[str, Any], serializer: Serializer | None = None) -> bytes:
+        """The encoded record, never over the server's max payload: the embedded payload is
+        dropped first (``payload_dropped`` says so), then a too large result (the record
+        says ``failed``), then long error texts are cut."""
+        limit = max(0, self._conn.nc.max_payload - _HEADROOM)
+        encoded = self._encode(data, serializer)
+        if len(encoded) <= limit:
+            return encoded
+        if data.get("payload") is not None:
+            data = {**data, "payload": None, "payload_dropped": f"too large ({len(encoded)} bytes > {limit})"}
+            encoded = self._encode(data, serializer)
+        if len(encoded) > limit and data.get("result") is not None:
+            data = {
+                **data,
+                "result": None,
+                "status": JobStatus.FAILED.value,
+                "error_type": "PayloadTooLargeError",
+            }
+            data["error"] = f"the job's return value is too large to store ({len(encoded)} bytes > {limit})"
+            encoded = self._encode(data, serializer)
+        if len(encoded) > limit:
+            for key in ("error", "traceback"):
+                text = data.get(key)
+                if isinstance(text, str) and len(text) > _TEXT_KEPT:
+                    data = {**data, key: text[:_TEXT_KEPT] + f"... ({len(text) - _TEXT_KEPT} characters cut)"}
+            encoded = self._encode(data, serializer)
+        return encoded
 
     def decode(self, job_id: str, raw: bytes) -> JobRecord:
         """A record from its stored bytes."""
@@ -160,13 +200,15 @@ class ResultStore:
                 record["payload"] = payload
         ttl = ttl or job.result_ttl or self._conn.config.result_ttl
         headers = {"Nats-TTL": ttl_header(ttl)}
-        if confirm:
-            await self._conn.js.publish(
-                _KV_PREFIX + job.job_id, self._encode(record, serializer), headers=headers
-            )
-        else:
-            await self._conn.nc.publish(
-                _KV_PREFIX + job.job_id, self._encode(record, serializer), headers=headers
+        data = self._fit(record, serializer)
+        try:
+            if confirm:
+                await self._conn.js.publish(_KV_PREFIX + job.job_id, data, headers=headers)
+            else:
+                await self._conn.nc.publish(_KV_PREFIX + job.job_id, data, headers=headers)
+        except nats.errors.MaxPayloadError:  # even cut down: the job still ends, unrecorded
+            get_logger(__name__).error(
+                "record_not_written", job_id=job.job_id, status=status.value, size=len(data)
             )
 
     async def get(self, job_id: str) -> JobRecord | None:

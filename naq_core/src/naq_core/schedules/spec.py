@@ -7,9 +7,12 @@ wrong, so a bad schedule is refused when it is asked for rather than when NATS s
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import zoneinfo
 from typing import Any
+
+from naq_core.job import MAX_SECONDS
 
 __all__ = [
     "as_utc",
@@ -36,8 +39,24 @@ def schedule_id_for(name: str) -> str:
 
 
 def seconds(value: float | dt.timedelta) -> float:
-    """Seconds from a number or a ``timedelta``."""
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+    """Seconds from a number or a ``timedelta``: finite, at most :data:`MAX_SECONDS` either way."""
+    if isinstance(value, dt.timedelta):
+        number = value.total_seconds()
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"seconds must be a number or a timedelta, got {value!r}")
+    else:
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ValueError(f"seconds too large: {str(value)[:40]}") from None
+    if not math.isfinite(number) or abs(number) > MAX_SECONDS:
+        raise ValueError(f"seconds must be finite and at most {MAX_SECONDS:.0f} (10 years), got {value!r}")
+    return number
+
+
+def _check_repeat(repeat: int | None) -> None:
+    if repeat is not None and (isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1):
+        raise ValueError(f"repeat must be at least 1 (a whole number), got {repeat!r}")
 
 
 def as_utc(when: dt.datetime) -> dt.datetime:
@@ -55,8 +74,11 @@ def rfc3339(when: dt.datetime) -> str:
 
 def interval_spec(seconds: float) -> str:
     """``@every 90s`` / ``@every 1500ms``; under one second is refused (NATS's minimum)."""
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 1:
-        raise ValueError(f"interval must be at least 1 second (NATS's minimum), got {seconds!r}")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 1 <= seconds <= MAX_SECONDS:
+        raise ValueError(
+            f"interval must be at least 1 second (NATS's minimum) and at most {MAX_SECONDS:.0f}, "
+            f"got {seconds!r}"
+        )
     if float(seconds).is_integer():
         return f"@every {int(seconds)}s"
     return f"@every {round(seconds * 1000)}ms"
@@ -122,8 +144,7 @@ def recurring_fields(
         raise ValueError("schedule() takes exactly one of cron= or interval=")
     if tz is not None and cron is None:
         raise ValueError("tz applies to cron schedules only")
-    if repeat is not None and repeat < 1:
-        raise ValueError(f"repeat must be at least 1, got {repeat}")
+    _check_repeat(repeat)
     if cron is not None:
         return {"kind": "cron", "cron": cron_spec(cron, tz), "tz": tz, "repeat": repeat}
     assert interval is not None
@@ -153,6 +174,7 @@ def modify_changes(
     elif next_run is not None:
         changes["at"] = as_utc(next_run).timestamp()
     if repeat is not None:
+        _check_repeat(repeat)
         changes["repeat"] = repeat
     if not changes:
         raise ValueError("nothing to modify: give cron=, interval=, next_run= or repeat=")
