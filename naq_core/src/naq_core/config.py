@@ -13,6 +13,7 @@ naq's environment variables are read when their new name is unset (``_legacy_env
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -128,7 +129,7 @@ class Config:
     concurrency: int = field(default=10, validator=[validators.ge(1), validators.le(10_000)])
     shutdown_timeout: float = field(default=30.0, validator=validators.ge(0))
     ack_wait: float = field(default=30.0, validator=validators.ge(1))
-    max_deliver: int = field(default=20, validator=validators.ge(2))
+    max_deliver: int = field(default=20, validator=[validators.ge(2), validators.le(1_000_000)])
     prefetch: int = field(default=200, validator=[validators.ge(0), validators.le(10_000)])
     heartbeat_interval: float = field(default=5.0, validator=_pos)
     # logging (read by the CLI only)
@@ -187,13 +188,20 @@ def _structure_strs(value: Any, _: type) -> tuple[str, ...]:
 _converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _structure_strs)
 
 
+#: Every float setting is seconds: finite and at most 10 years (docs/security.md, Limits).
+_MAX_SECONDS = 10 * 365 * 24 * 3600.0
+
+
 def _structure_float(value: Any, _: type) -> float:
     try:
         if isinstance(value, bool):
             raise TypeError
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"a number, got {value!r}") from None
+    if not math.isfinite(number) or abs(number) > _MAX_SECONDS:
+        raise ValueError(f"a finite number of seconds up to {_MAX_SECONDS:.0f} (10 years), got {value!r}")
+    return number
 
 
 def _structure_int(value: Any, _: type) -> int:
