@@ -34,6 +34,7 @@ from naq_core._jetstream.names import (
     WORKER_CONSUMER_PREFIX,
 )
 from naq_core._log import get_logger
+from naq_core._teardown import cancel_and_wait
 from naq_core.deadletter import DeadLetter, DeadLetterReason
 from naq_core.job import Job, JobStatus
 from naq_core.results import ResultStore
@@ -95,11 +96,10 @@ class MaxDeliveryMover:
         if task is not None:
             self._stopping = True
             if not self._busy:
-                task.cancel()
+                await cancel_and_wait(task)
             done, _ = await asyncio.wait({task}, timeout=timeout)
             if not done:
-                task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+                await cancel_and_wait(task)
         if sub is not None:  # a task cancelled before it ran never reached its `finally`
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()

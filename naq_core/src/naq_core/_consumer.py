@@ -26,6 +26,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from naq_core._log import get_logger
+from naq_core._teardown import cancel_and_wait
 
 __all__ = ["PullConsumer"]
 
@@ -88,8 +89,7 @@ class PullConsumer:
         """
         self._stopping = True
         if self._timer is not None:
-            self._timer.cancel()
-            await asyncio.gather(self._timer, return_exceptions=True)
+            await cancel_and_wait(self._timer)
         sub, self._sub = self._sub, None
         if sub is None:
             return

@@ -23,6 +23,7 @@ import nats.js.errors
 from naq_core._jetstream.kvscan import bucket_is_empty, release, scan
 from naq_core._jetstream.names import DEPS_BUCKET, JOBS_STREAM, job_filter, job_subject
 from naq_core._log import get_logger
+from naq_core._teardown import cancel_and_wait
 from naq_core.errors import JobNotFoundError
 from naq_core.job import Job, JobStatus
 from naq_core.results import ResultStore
@@ -206,16 +207,18 @@ class DependencyTracker:
 
     async def stop(self) -> None:
         """Stop watching (the watch's server-side consumer is deleted) and give the
-        resolutions under way up to 5 s. Safe on a tracker whose start failed midway."""
+        resolutions under way up to 2 s (then they are cancelled). Safe on a tracker whose
+        start failed midway."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await cancel_and_wait(task)
         watch_of, self._watch_of = self._watch_of, None
         if watch_of is not None:  # the watch's consumer goes with the worker
             await release(*watch_of)
         if self._pending:
-            await asyncio.wait(self._pending, timeout=5)
+            await asyncio.wait(set(self._pending), timeout=2)
+        for late in list(self._pending):  # not done in time: cancelled, not left running
+            await cancel_and_wait(late)
 
     async def _watch(self, watcher: Any) -> None:
         async for entry in watcher:

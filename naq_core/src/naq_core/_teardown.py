@@ -18,7 +18,7 @@ from typing import Any
 
 from naq_core._log import get_logger
 
-__all__ = ["MIN_STEP", "STEP_TIMEOUT", "STOP_MARGIN", "Teardown"]
+__all__ = ["MIN_STEP", "STEP_TIMEOUT", "STOP_MARGIN", "Teardown", "cancel_and_wait"]
 
 #: Seconds one step may take unless it names its own bound.
 STEP_TIMEOUT = 5.0
@@ -66,28 +66,37 @@ class Teardown:
         return exit_
 
     async def run(self, name: str, run: Callable[[], Awaitable[Any]], timeout: float = STEP_TIMEOUT) -> None:
-        """Run one step now, bounded by :meth:`bound` ``(timeout)``; log how it went."""
+        """Run one step now, bounded by :meth:`bound` ``(timeout)``; log how it went.
+
+        The step runs as a task of its own: one that outlives its bound is cancelled (again
+        and again, see :func:`cancel_and_wait`) and, should it still not end, left behind
+        with a warning, so the stop goes on whatever the step does.
+        """
         log = get_logger(__name__)
         limit = self.bound(timeout)
         started = time.monotonic()
         outcome = "ok"
+        task = asyncio.ensure_future(run())
         try:
-            async with asyncio.timeout(limit):
-                await run()
+            done, _ = await asyncio.wait({task}, timeout=limit)
+            if not done:
+                outcome = "timeout"
+                log.warning("worker_stop_step_timed_out", worker_id=self.worker_id, step=name, timeout=limit)
+                if not await cancel_and_wait(task, patience=MIN_STEP):
+                    log.warning("worker_stop_step_abandoned", worker_id=self.worker_id, step=name)
+            elif not task.cancelled() and task.exception() is not None:
+                outcome = "error"
+                exc = task.exception()
+                log.warning(
+                    "worker_stop_step_failed",
+                    worker_id=self.worker_id,
+                    step=name,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
         except asyncio.CancelledError:
             outcome = "cancelled"
+            await cancel_and_wait(task, patience=MIN_STEP)
             raise
-        except TimeoutError:
-            outcome = "timeout"
-            log.warning("worker_stop_step_timed_out", worker_id=self.worker_id, step=name, timeout=limit)
-        except Exception as exc:
-            outcome = "error"
-            log.warning(
-                "worker_stop_step_failed",
-                worker_id=self.worker_id,
-                step=name,
-                error=f"{type(exc).__name__}: {exc}",
-            )
         finally:
             self.ran.append((name, outcome))
             log.debug(
@@ -97,3 +106,22 @@ class Teardown:
                 outcome=outcome,
                 duration=round(time.monotonic() - started, 3),
             )
+
+
+async def cancel_and_wait(task: asyncio.Future[Any], *, patience: float = 1.0) -> bool:
+    """Cancel ``task`` and wait for it to end, cancelling it again every 50 ms.
+
+    One cancellation is not always enough: ``asyncio.wait_for`` (Python 3.11, and
+    nats-py uses it for every request) drops a cancellation that lands as the future it
+    waits for completes, and a loop around such a call then runs on. True once the task
+    ended; False if it still runs after ``patience`` seconds.
+    """
+    deadline = time.monotonic() + patience
+    while not task.done():
+        if time.monotonic() >= deadline:
+            return False
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.05)
+    if not task.cancelled():
+        task.exception()  # retrieved: a failure while stopping is not "never retrieved"
+    return True

@@ -21,8 +21,10 @@ end event loops of their own).
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
+import traceback
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -32,9 +34,23 @@ from naq_core.worker import Worker
 
 __all__ = ["Waiting", "eventually", "running_worker", "wait_until", "worker_thread"]
 
-#: How long a worker may take to reach ``running``, and to stop once asked, in seconds.
+#: How long a worker may take to reach ``running``, and to stop once asked, in seconds
+#: (to stop: this beyond its ``shutdown_timeout``, the grace its running jobs get).
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 30.0
+
+
+def _stop_timeout(worker: Worker) -> float:
+    return worker.config.shutdown_timeout + STOP_TIMEOUT
+
+
+def _not_stopped(worker: Worker, thread: threading.Thread | None = None) -> str:
+    """Why a stop took too long: the steps that ended, and where the worker's thread is."""
+    where = ""
+    frame = sys._current_frames().get(thread.ident) if thread and thread.ident else None
+    if frame is not None:
+        where = "\n" + "".join(traceback.format_stack(frame))
+    return f"worker did not stop within {_stop_timeout(worker)} s; steps so far: {worker.stop_steps}{where}"
 
 
 @asynccontextmanager
@@ -56,7 +72,10 @@ async def running_worker(nats_url: str, queues: str | Sequence[str], **options: 
         yield worker
     finally:
         worker.request_stop()
-        await asyncio.wait_for(task, timeout=STOP_TIMEOUT)
+        try:
+            await asyncio.wait_for(task, timeout=_stop_timeout(worker))
+        except TimeoutError:
+            raise AssertionError(_not_stopped(worker)) from None
 
 
 @contextmanager
@@ -64,7 +83,8 @@ def worker_thread(nats_url: str, queues: str | Sequence[str], **options: Any) ->
     """A :class:`Worker` on its own event loop in a daemon thread, for the ``with`` block.
 
     Options as for :func:`running_worker`. Fails if the worker is not ``running`` within
-    :data:`START_TIMEOUT`, does not stop within :data:`STOP_TIMEOUT`, or ended with an error.
+    :data:`START_TIMEOUT`, does not stop within its ``shutdown_timeout`` plus
+    :data:`STOP_TIMEOUT`, or ended with an error.
     """
     options.setdefault("install_signal_handlers", False)
     worker = Worker(queues, nats_url, **options)
@@ -86,8 +106,8 @@ def worker_thread(nats_url: str, queues: str | Sequence[str], **options: Any) ->
         yield worker
     finally:
         worker.request_stop()
-        thread.join(STOP_TIMEOUT)
-        assert not thread.is_alive(), f"worker did not stop within {STOP_TIMEOUT} s"
+        thread.join(_stop_timeout(worker))
+        assert not thread.is_alive(), _not_stopped(worker, thread)
     assert not failures, failures
 
 

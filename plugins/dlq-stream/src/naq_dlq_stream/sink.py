@@ -13,7 +13,10 @@ from naq_dlq_stream.store import DeadLetterStore
 if TYPE_CHECKING:
     from naq_core.jetstream import Connection
 
-__all__ = ["StreamSink"]
+__all__ = ["CLOSE_TIMEOUT", "StreamSink"]
+
+#: Seconds :meth:`StreamSink.aclose` lets letters being published finish.
+CLOSE_TIMEOUT = 2.0
 
 
 class StreamSink:
@@ -59,7 +62,21 @@ class StreamSink:
         return [stored.letter for stored in await store.list()]
 
     async def aclose(self) -> None:
-        """Close the connection this sink opened (it reconnects if used again)."""
-        queue, self._queue, self._store = self._queue, None, None
-        if queue is not None:
-            await queue.close()
+        """Close the connection this sink opened (it reconnects if used again).
+
+        Letters being published get :data:`CLOSE_TIMEOUT` seconds (the connection is
+        drained, not dropped); then it is closed whatever is left, so a worker's stop
+        never waits on it longer.
+        """
+        queue, store = self._queue, self._store
+        self._queue, self._store = None, None
+        if queue is None:
+            return
+        if store is not None:  # nats-py would drain for up to 30 s
+            store.conn.nc.options["drain_timeout"] = CLOSE_TIMEOUT
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT + 1):
+                await queue.close()
+        except TimeoutError:
+            if store is not None and not store.conn.nc.is_closed:
+                await store.conn.nc.close()
