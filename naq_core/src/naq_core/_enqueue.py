@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import nats.errors
 import nats.js.errors
+from attrs import evolve
 
 from naq_core._jetstream.connection import Connection
 from naq_core._jetstream.names import JOBS_STREAM
+from naq_core._log import get_logger
 from naq_core.errors import NaqConnectionError, PayloadTooLargeError, SerializationError
 from naq_core.job import Job
+from naq_core.results import ResultStore
 from naq_core.serializer import SERIALIZER_HEADER
 
 __all__ = [
     "HEADROOM",
     "ExcSpec",
+    "dedup_id",
     "dep_ids",
     "encode",
     "exc_names",
     "headers_for",
     "payload_limit",
+    "publish_job",
     "publish_one",
     "purge_subject",
 ]
@@ -72,27 +78,66 @@ def encode(conn: Connection, job: Job) -> bytes:
     return data
 
 
+def dedup_id(queue: str, job_id: str) -> str:
+    """``<queue>/<job id>``: a caller-chosen id deduplicates only within its own queue."""
+    return f"{queue}/{job_id}"
+
+
 def headers_for(conn: Connection, job: Job) -> dict[str, str] | None:
     # Headers cost every worker a parse per message: send them only when they matter.
     # A caller-given id is an idempotency key (Nats-Msg-Id deduplicates for 2 minutes).
     if job.dedupe:
-        return {"Nats-Msg-Id": job.job_id, SERIALIZER_HEADER: conn.serializer.name}
+        return {"Nats-Msg-Id": dedup_id(job.queue_name, job.job_id), SERIALIZER_HEADER: conn.serializer.name}
     if conn.serializer.name != "json":  # a json worker names the mismatch (json sends none)
         return {SERIALIZER_HEADER: conn.serializer.name}
     return None
 
 
-async def publish_one(conn: Connection, subject: str, data: bytes, headers: dict[str, str] | None) -> None:
-    """One awaited JetStream publish; the ack is checked, not parsed into a PubAck."""
+async def publish_one(
+    conn: Connection, subject: str, data: bytes, headers: dict[str, str] | None
+) -> dict[str, Any]:
+    """One awaited JetStream publish; the server's ack (``seq``, ``duplicate``) is returned."""
     try:
         reply = await conn.nc.request(subject, data, timeout=10, headers=headers)
     except nats.errors.NoRespondersError:
         raise NaqConnectionError(f"no JetStream stream stores {subject}; was the stream deleted?") from None
     except nats.errors.TimeoutError:
         raise NaqConnectionError(f"NATS did not confirm {subject} within 10 s") from None
-    if b'"error"' in reply.data:
-        error = json.loads(reply.data)["error"]
+    ack: dict[str, Any] = json.loads(reply.data)
+    if "error" in ack:
+        error = ack["error"]
         raise NaqConnectionError(f"NATS refused the job: {error.get('description', error)}")
+    return ack
+
+
+async def publish_job(
+    conn: Connection, job: Job, subject: str, data: bytes, headers: dict[str, str] | None
+) -> Job:
+    """Publish ``job``; ``job`` with ``duplicate=True`` when this queue already held its id.
+
+    The server answers a repeated ``Nats-Msg-Id`` with the sequence of the first message.
+    It is a real duplicate only when that message is this job's (same subject), or is gone
+    and this job's record names this queue. Otherwise someone else published the id first
+    (a header is free text, any queue): the job is stored anyway, without the dedup id.
+    """
+    ack = await publish_one(conn, subject, data, headers)
+    if not ack.get("duplicate"):
+        return job
+    if await _holds(conn, int(ack.get("seq", 0)), subject, job):
+        return evolve(job, duplicate=True)
+    get_logger(__name__).warning("job_dedup_id_taken", job_id=job.job_id, queue=job.queue_name)
+    kept = {k: v for k, v in (headers or {}).items() if k != "Nats-Msg-Id"}
+    await publish_one(conn, subject, data, kept or None)
+    return job
+
+
+async def _holds(conn: Connection, seq: int, subject: str, job: Job) -> bool:
+    try:
+        first = await conn.js.get_msg(JOBS_STREAM, seq)
+    except nats.js.errors.NotFoundError:  # taken by a worker already: its record tells
+        record = await ResultStore(conn).get(job.job_id)
+        return record is not None and record.queue == job.queue_name
+    return first.subject == subject
 
 
 async def purge_subject(conn: Connection, subject: str) -> int:

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 __all__ = ["JobRunner", "RunningJob"]
 
+_SKIP = object()  # a real firing that runs nothing (past its repeat, or cancelled)
+
 
 def _context(job: Job) -> dict[str, Any]:
     """The fields every job event carries: id, queue, function, attempt."""
@@ -171,6 +173,43 @@ class JobRunner:
                 raise
             raise _Mismatch(self._mismatch(written_by), written_by) from None
 
+    async def _authorize(self, msg: Msg, queue: str, job: Job) -> Job | object | None:
+        """Check the envelope against the subject it arrived on, which is the authority.
+
+        A message on ``naq.queue.<queue>.<id>`` may only be the job ``<id>`` of ``<queue>``,
+        or a real firing of the schedule ``<id>`` of ``<queue>`` (then the job it runs, or
+        ``_SKIP``); anything else raises :class:`SerializationError` (a poison letter filed
+        under the subject's queue and id, with no record written and no dependent touched).
+        A forged firing may have made the server purge a schedule message: it is restored.
+        """
+        subject_queue, subject_id = job_of_subject(msg.subject, queue)
+        headers = msg.headers or {}
+        if subject_id is None or job.queue_name != subject_queue:
+            await self._repair(headers)
+            raise SerializationError(
+                f"envelope names queue {job.queue_name!r}, the subject {msg.subject!r} another"
+            )
+        if _schedules.SCHEDULER_HEADER in headers:
+            if job.schedule_id != subject_id:
+                await self._repair(headers)
+                raise SerializationError(f"a firing on {msg.subject!r} for schedule {job.schedule_id!r}")
+            try:
+                fired = await _schedules.on_fire(self.conn, msg, job, queue=subject_queue)
+            except _schedules.ForgedFiringError as exc:
+                await self._repair(headers)
+                raise SerializationError(str(exc)) from None
+            return _SKIP if fired is None else fired
+        if job.job_id != subject_id:
+            raise SerializationError(
+                f"envelope names job {job.job_id!r}, the subject {msg.subject!r} another"
+            )
+        return None
+
+    async def _repair(self, headers: dict[str, str]) -> None:
+        scheduler = headers.get(_schedules.SCHEDULER_HEADER)
+        if scheduler is not None:
+            await _schedules.restore(self.conn, scheduler)
+
     def _readable_by(self, msg: Msg) -> str | None:
         """Another installed serializer that reads ``msg`` as a job (never an unsafe one)."""
         try:
@@ -265,14 +304,14 @@ class JobRunner:
         attempt = msg.metadata.num_delivered
         try:
             job = self.decode(msg, attempt)
+            fired = await self._authorize(msg, queue, job)
         except SerializationError as exc:
             await self._poison(msg, queue, exc)
             return
-        if job.schedule_id is not None and msg.headers and "Nats-Scheduler" in msg.headers:
-            fired = await _schedules.on_fire(self.conn, msg, job)
-            if fired is None:  # past its repeat, or its schedule was cancelled
-                await msg.ack()
-                return
+        if fired is _SKIP:  # past its repeat, or its schedule was cancelled
+            await msg.ack()
+            return
+        if isinstance(fired, Job):
             job = fired
         if job.function not in self.registry:
             error = unknown_task_message(job.function, queue)

@@ -171,6 +171,9 @@ class Job:
     #: True when the caller chose ``job_id``: it is then sent as ``Nats-Msg-Id`` so a
     #: repeated enqueue within the duplicate window is dropped. Not part of the envelope.
     dedupe: bool = field(default=False, eq=False)
+    #: Set on what ``enqueue`` returns when the queue already held this job id (chosen with
+    #: ``job_id=`` and enqueued within the duplicate window): nothing new was stored.
+    duplicate: bool = field(default=False, eq=False)
     #: The schedule that fires this job (``enqueue_at``/``schedule``), else ``None``.
     schedule_id: str | None = None
 

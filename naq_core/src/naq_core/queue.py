@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from naq_core import _deps, job_control
-from naq_core._enqueue import ExcSpec, dep_ids, encode, exc_names, headers_for, publish_one, purge_subject
+from naq_core._enqueue import ExcSpec, dep_ids, encode, exc_names, headers_for, publish_job, purge_subject
 from naq_core._jetstream.connection import Connection, connect
 from naq_core._jetstream.names import (
     JOBS_STREAM,
@@ -165,7 +165,8 @@ class Queue:
         ``retry_strategy`` (``linear``/``fixed``/``exponential``), ``retry_jitter``,
         ``retry_on``/``ignore_on`` (exception classes), ``depends_on`` (ids or jobs),
         ``timeout``, ``result_ttl``, ``job_id`` (idempotent: a second enqueue with the same
-        id within two minutes is dropped). Other keyword arguments go to the function.
+        id on this queue within two minutes stores nothing and returns the job with
+        ``duplicate=True``). Other keyword arguments go to the function.
         """
         job = self.prepare(func, *args, **options)
         return await self.enqueue_job(job)
@@ -178,7 +179,9 @@ class Queue:
         if job.depends_on:
             await _deps.hold(conn, job, data, headers)
         else:
-            await publish_one(conn, job_subject(self.name, job.job_id), data, headers)
+            job = await publish_job(conn, job, job_subject(self.name, job.job_id), data, headers)
+            if job.duplicate:  # already queued: nothing new was stored
+                return job
         await conn.hooks.job_enqueued(job=job)
         return job
 
@@ -190,7 +193,8 @@ class Queue:
         """Publish many jobs pipelined (one flush, acks awaited together).
 
         Each item is a :class:`Job` from :meth:`prepare`, or ``(func, args)``, or
-        ``(func, args, kwargs)``; ``options`` apply to the tuple items.
+        ``(func, args, kwargs)``; ``options`` apply to the tuple items. The jobs come back
+        in order; one whose chosen ``job_id`` this queue already held has ``duplicate=True``.
         """
         conn = await self.connection()
         jobs: list[Job] = []
@@ -203,17 +207,21 @@ class Queue:
                 jobs.append(self.prepare(func, *args, **options, **kwargs))
         encoded = [(job, encode(conn, job)) for job in jobs]  # every size checked before any publish
         batch: list[tuple[str, bytes, dict[str, str] | None]] = []
-        for job, data in encoded:
+        for index, (job, data) in enumerate(encoded):
             headers = headers_for(conn, job)
+            subject = job_subject(self.name, job.job_id)
             if job.depends_on:
                 await _deps.hold(conn, job, data, headers)
+            elif job.dedupe:  # a chosen id: its own ack says whether it was a duplicate
+                jobs[index] = await publish_job(conn, job, subject, data, headers)
             else:
-                batch.append((job_subject(self.name, job.job_id), data, headers))
+                batch.append((subject, data, headers))
         if batch:
             await conn.pipeline.publish(batch)
         if conn.hooks.lifecycle_active()[0]:
             for job in jobs:
-                await conn.hooks.job_enqueued(job=job)
+                if not job.duplicate:
+                    await conn.hooks.job_enqueued(job=job)
         return jobs
 
     # --- inspecting -----------------------------------------------------------------------

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from naq_core._jetstream.connection import Connection
 
 __all__ = [
+    "SCHEDULER_HEADER",
+    "ForgedFiringError",
     "cancel",
     "get",
     "list_schedules",
@@ -43,9 +45,20 @@ __all__ = [
     "one_off",
     "pause",
     "register",
+    "restore",
     "resume",
     "run_now",
 ]
+
+#: The header the server puts on a firing: the subject of the schedule message that fired.
+SCHEDULER_HEADER = "Nats-Scheduler"
+#: A one-off firing may arrive a little before its time as the server stores it.
+_EARLY = 1.0
+
+
+class ForgedFiringError(Exception):
+    """A message claims to be a schedule's firing, and the server did not produce it."""
+
 
 _MISSING = (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError)
 _NEEDS = {ScheduleKind.AT: (2, 12, 0), ScheduleKind.EVERY: (2, 14, 0), ScheduleKind.CRON: (2, 14, 0)}
@@ -255,22 +268,29 @@ async def run_now(conn: Connection, schedule_id: str) -> Job:
     return job
 
 
-async def on_fire(conn: Connection, msg: Msg, job: Job) -> Job | None:
-    """A worker received a firing: the job to run (its own id), or ``None`` to skip it.
+async def on_fire(conn: Connection, msg: Msg, job: Job, *, queue: str) -> Job | None:
+    """A worker received a firing on ``naq.queue.<queue>.<schedule id>``: the job to run
+    (its own id), or ``None`` to skip it.
 
     Counted once per firing (first delivery only). A recurring firing's id is
     ``<schedule id>-<stream sequence>``: the server stores each firing once, so one firing
     can never become two jobs. A firing past ``repeat``, or of a cancelled schedule, is
-    skipped.
+    skipped. A firing the server did not produce from this queue's schedule raises
+    :class:`ForgedFiringError` and changes nothing: its ``Nats-Scheduler`` must name this
+    queue's schedule message, whose record must be of this queue; a one-off's (``purge``)
+    not before its time, a recurring one's only while the schedule message exists.
     """
     schedule_id = job.schedule_id
     assert schedule_id is not None
     headers = msg.headers or {}
     next_header = headers.get("Nats-Schedule-Next", "")
     one_off = next_header == "purge"
+    await _check_firing(conn, msg, queue, schedule_id, one_off=one_off)
     fired = job if one_off else evolve(job, job_id=f"{schedule_id}-{msg.metadata.sequence.stream}")
     fired = evolve(
-        fired, enqueued_at=msg.metadata.timestamp.timestamp() if msg.metadata.timestamp else time.time()
+        fired,
+        job_id=schedule_id if one_off else fired.job_id,
+        enqueued_at=msg.metadata.timestamp.timestamp() if msg.metadata.timestamp else time.time(),
     )
     if msg.metadata.num_delivered > 1:
         return fired  # counted when first delivered
@@ -313,6 +333,56 @@ async def on_fire(conn: Connection, msg: Msg, job: Job) -> Job | None:
         return fired
     get_logger(__name__).warning("schedule_count_contended", schedule_id=schedule_id)
     return fired
+
+
+async def _check_firing(conn: Connection, msg: Msg, queue: str, schedule_id: str, *, one_off: bool) -> None:
+    where = schedule_subject(queue, schedule_id)
+    if (msg.headers or {}).get(SCHEDULER_HEADER) != where:
+        raise ForgedFiringError(f"a firing on {msg.subject!r} names another schedule message")
+    try:
+        schedule = (await _load(conn, schedule_id))[0]
+    except JobNotFoundError:
+        return  # cancelled (or never existed): on_fire skips it, nothing to change
+    if schedule.queue != queue:
+        raise ForgedFiringError(f"schedule {schedule_id!r} belongs to another queue than {queue!r}")
+    if one_off:
+        stamp = msg.metadata.timestamp.timestamp() if msg.metadata.timestamp else time.time()
+        if schedule.kind is not ScheduleKind.AT or (schedule.at or 0.0) > stamp + _EARLY:
+            raise ForgedFiringError(f"a one-off firing of schedule {schedule_id!r} before its time")
+    elif schedule.kind is ScheduleKind.AT:
+        raise ForgedFiringError(f"a recurring firing of the one-off schedule {schedule_id!r}")
+    elif schedule.status is ScheduleStatus.ACTIVE and not await _exists(conn, where):
+        raise ForgedFiringError(f"a firing of schedule {schedule_id!r}, whose message is gone")
+
+
+async def _exists(conn: Connection, subject: str) -> bool:
+    try:
+        await conn.js.get_last_msg(JOBS_STREAM, subject)
+    except nats.js.errors.NotFoundError:
+        return False
+    return True
+
+
+async def restore(conn: Connection, scheduler: str) -> bool:
+    """Publish the schedule message ``scheduler`` names again if a forged firing made the
+    server purge it while its schedule is active (a one-off only while it is not due yet).
+    Returns whether it was restored."""
+    parts = scheduler.split(".")
+    if len(parts) != 4 or scheduler != schedule_subject(parts[2], parts[3]):
+        return False
+    try:
+        schedule, payload, _ = await _load(conn, parts[3])
+    except (JobNotFoundError, ValueError):
+        return False
+    if schedule.queue != parts[2] or schedule.status is not ScheduleStatus.ACTIVE:
+        return False
+    if schedule.kind is ScheduleKind.AT and (schedule.at or 0.0) <= time.time() + _EARLY:
+        return False
+    if await _exists(conn, scheduler):
+        return False
+    await _publish_schedule(conn, schedule, payload)
+    get_logger(__name__).warning("schedule_restored", schedule_id=schedule.schedule_id, queue=schedule.queue)
+    return True
 
 
 def _parse_next(header: str, schedule: Schedule) -> float | None:
