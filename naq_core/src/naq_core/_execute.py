@@ -180,23 +180,19 @@ class JobRunner:
         or a real firing of the schedule ``<id>`` of ``<queue>`` (then the job it runs, or
         ``_SKIP``); anything else raises :class:`SerializationError` (a poison letter filed
         under the subject's queue and id, with no record written and no dependent touched).
-        A forged firing may have made the server purge a schedule message: it is restored.
         """
         subject_queue, subject_id = job_of_subject(msg.subject, queue)
         headers = msg.headers or {}
         if subject_id is None or job.queue_name != subject_queue:
-            await self._repair(headers)
             raise SerializationError(
                 f"envelope names queue {job.queue_name!r}, the subject {msg.subject!r} another"
             )
         if _schedules.SCHEDULER_HEADER in headers:
             if job.schedule_id != subject_id:
-                await self._repair(headers)
                 raise SerializationError(f"a firing on {msg.subject!r} for schedule {job.schedule_id!r}")
             try:
                 fired = await _schedules.on_fire(self.conn, msg, job, queue=subject_queue)
             except _schedules.ForgedFiringError as exc:
-                await self._repair(headers)
                 raise SerializationError(str(exc)) from None
             return _SKIP if fired is None else fired
         if job.job_id != subject_id:
@@ -205,10 +201,16 @@ class JobRunner:
             )
         return None
 
-    async def _repair(self, headers: dict[str, str]) -> None:
-        scheduler = headers.get(_schedules.SCHEDULER_HEADER)
-        if scheduler is not None:
+    async def _repair(self, msg: Msg) -> None:
+        """A forged firing (``Nats-Scheduler`` on a poison message) may have made the server
+        purge the schedule message it names: publish it again (``schedules._store.restore``)."""
+        scheduler = (msg.headers or {}).get(_schedules.SCHEDULER_HEADER)
+        if scheduler is None:
+            return
+        try:
             await _schedules.restore(self.conn, scheduler)
+        except Exception as exc:  # the letter is filed all the same
+            get_logger(__name__).warning("schedule_restore_failed", scheduler=scheduler, error=repr(exc))
 
     def _readable_by(self, msg: Msg) -> str | None:
         """Another installed serializer that reads ``msg`` as a job (never an unsafe one)."""
@@ -246,6 +248,7 @@ class JobRunner:
         written with that serializer when it is installed here, so the producer waiting for
         the result gets the mismatch at once instead of a timeout.
         """
+        await self._repair(msg)
         queue, job_id = job_of_subject(msg.subject, queue)
         written_by = exc.written_by if isinstance(exc, _Mismatch) else None
         if written_by is not None and job_id is not None:
