@@ -261,6 +261,15 @@ class DeadLetterStore:
             await self._requeue_one(stored)
         return items
 
+    async def _requeued_before(self, stream: str, seq: int, subject: str) -> bool:
+        """Whether the message a duplicate answer points at is this requeue's (same subject;
+        once a worker took it, it is gone and counts as ours)."""
+        try:
+            first = await self.conn.js.get_msg(stream, seq)
+        except nats.js.errors.NotFoundError:
+            return True
+        return first.subject == subject
+
     async def _requeue_one(self, stored: StoredLetter) -> None:
         if stored.payload_truncated is not None:
             raise NaqError(
@@ -271,11 +280,16 @@ class DeadLetterStore:
         subject, body, job = self._republish(stored)
         headers = {k: v for k, v in letter.headers.items() if not k.lower().startswith("nats-")}
         # Deduplicated per stored letter: repeating a requeue that was cut short is harmless.
-        headers["Nats-Msg-Id"] = f"naq-dlq-requeue-{stored.seq}-{stored.id}"
+        # Scoped to the queue; a header is free text, so a duplicate answer is checked too.
+        queue = queue_of_subject(subject) or ""
+        headers["Nats-Msg-Id"] = f"{queue}/naq-dlq-requeue-{stored.seq}-{stored.id}"
         if job is not None:  # first: the rerun's own records must come after this one
             await self._reset_record(job)
         try:
-            await self.conn.js.publish(subject, body, headers=headers, timeout=10)
+            ack = await self.conn.js.publish(subject, body, headers=headers, timeout=10)
+            if ack.duplicate and not await self._requeued_before(ack.stream, ack.seq, subject):
+                del headers["Nats-Msg-Id"]  # someone else published that id first
+                await self.conn.js.publish(subject, body, headers=headers, timeout=10)
         except nats.errors.NoRespondersError:
             raise NaqError(f"no stream stores {subject}; start a worker (or enqueue a job) first") from None
         try:
