@@ -7,8 +7,8 @@ worker always has a request waiting on the server (a new job starts in well unde
 millisecond), and a busy one asks for as many messages as it has free slots (the batch
 grows with the backlog). Requests expire after ``expires`` seconds; the client tracks
 their deadlines itself, so a request lost in a reconnect or a leader election frees its
-credit on time without trusting status messages. The expiry is short (2 s) because a
-stopping worker keeps its inbox until its open requests have ended (see :meth:`stop`).
+credit on time without trusting status messages. A stopping worker drains its inbox rather
+than waiting for its requests to expire (see :meth:`stop`), so stopping is prompt.
 """
 
 from __future__ import annotations
@@ -29,9 +29,6 @@ from naq_core._log import get_logger
 from naq_core._teardown import cancel_and_wait
 
 __all__ = ["PullConsumer"]
-
-#: Seconds past a request's deadline after which nothing more can arrive for it.
-_DELIVERY_SLACK = 0.25
 
 
 class PullConsumer:
@@ -76,16 +73,16 @@ class PullConsumer:
         self._stopping = True
 
     async def stop(self, timeout: float = 5.0) -> None:
-        """Stop asking for messages, and end our open requests before the inbox goes.
+        """Stop asking for messages and give back, through ``deliver``, what is on its way.
 
-        A message the server hands to one of our open requests is delivered to it as far
-        as JetStream knows; if the inbox is gone when it is routed, it is dropped on the
-        way and stays pending until ``ack_wait``. So the inbox stays subscribed until every
-        request has ended (its batch served, or past its deadline plus
-        :data:`_DELIVERY_SLACK`), each arrival handed to ``deliver`` as usual (which NAKs it
-        on a stopping worker). Then it is *drained*: the server is told, a ping round trip
-        proves everything sent before has arrived, and those arrivals are handed on too.
-        All of it is bounded by ``timeout`` seconds.
+        The inbox is *drained*: the server is told we are no longer listening, and a ping
+        round trip proves that everything it sent before has arrived; those arrivals are
+        handed to ``deliver`` as usual (a stopping worker NAKs them at once). The server
+        drops an open pull request once its reply subject has no interest (nats-server
+        ``consumer.go``: ``HasInterest`` on the wait queue), so nothing is delivered to the
+        inbox afterwards. The one window left is inside the server: a message routed in the
+        instant between that interest check and our unsubscribe is dropped on the way and
+        comes back after ``ack_wait``, never lost. All of it is bounded by ``timeout``.
         """
         self._stopping = True
         if self._timer is not None:
@@ -95,23 +92,11 @@ class PullConsumer:
             return
         try:
             async with asyncio.timeout(timeout):
-                await self._requests_ended()
                 await sub.drain()  # type: ignore[no-untyped-call]  # nats-py 2.16 has no annotation
         except (nats.errors.Error, TimeoutError) as exc:
             get_logger(__name__).warning("pull_inbox_drain_failed", error=str(exc) or type(exc).__name__)
             with contextlib.suppress(nats.errors.Error):
                 await sub.unsubscribe()
-
-    async def _requests_ended(self) -> None:
-        """Wait until no request of ours is open on the server (the caller bounds it)."""
-        while True:
-            now = time.monotonic()
-            while self._requests and self._requests[0][1] + _DELIVERY_SLACK <= now:
-                remaining, _ = self._requests.popleft()
-                self._outstanding -= int(remaining)
-            if not self._requests:
-                return
-            await asyncio.sleep(0.02)
 
     def reset(self) -> None:
         """Forget every open request (after a reconnect) and ask again."""
