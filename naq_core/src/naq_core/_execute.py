@@ -6,10 +6,11 @@ import asyncio
 import inspect
 import time
 import traceback as tb
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+import nats.errors
 from attrs import define, evolve
 
 from naq_core._dead import job_of_subject
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from naq_core.results import ResultStore
     from naq_core.serializer import Serializer
 
-__all__ = ["JobRunner", "RunningJob"]
+__all__ = ["JobRunner", "RunningJob", "progress_due"]
 
 _SKIP = object()  # a real firing that runs nothing (past its repeat, or cancelled)
 
@@ -43,6 +44,14 @@ def _context(job: Job) -> dict[str, Any]:
 
 def _format(exc: BaseException) -> tuple[str, str, str]:
     return type(exc).__name__, str(exc), "".join(tb.format_exception(exc))
+
+
+async def _in_progress(msg: Msg) -> None:
+    """``+WPI`` for ``msg`` (a publish: no round trip); a lost one is covered by the next."""
+    try:
+        await msg.in_progress()
+    except nats.errors.Error:
+        pass
 
 
 class _Mismatch(SerializationError):
@@ -69,12 +78,14 @@ class RunningJob:
     ``finally``, so it is never cancelled then); ``has_slot`` once it holds an execution
     slot; ``job`` and ``started_at`` are set when the job starts (``None`` while it waits);
     ``marked`` once its "running" status is recorded; ``sync`` when it runs in a thread
-    (which cannot be interrupted); ``cancel_requested`` by ``naq job cancel``.
+    (which cannot be interrupted); ``cancel_requested`` by ``naq job cancel``;
+    ``progressed`` when JetStream last heard of it (delivery, then each in_progress).
     """
 
     msg: Msg
     queue: str
     received: float  # time.monotonic() at delivery
+    progressed: float = 0.0  # time.monotonic() of delivery or of the last in_progress sent
     task: asyncio.Task[None] | None = None
     started: bool = False  # its task began to run
     has_slot: bool = False  # it got an execution slot (it is starting or running)
@@ -83,6 +94,19 @@ class RunningJob:
     marked: bool = False
     sync: bool = False
     cancel_requested: bool = False
+
+
+def progress_due(records: Iterable[RunningJob], now: float, every: float) -> list[RunningJob]:
+    """The held messages JetStream has not heard of for ``every`` seconds or more (since
+    delivery or their last in_progress), each counted as told at ``now``.
+
+    Each message has its own clock: one delivered just after a sweep is due ``every``
+    seconds after *its* delivery, never a whole sweep period later.
+    """
+    due = [r for r in records if now - r.progressed >= every and not r.msg.is_acked]
+    for record in due:
+        record.progressed = now
+    return due
 
 
 class JobRunner:
@@ -117,6 +141,8 @@ class JobRunner:
         self.running: dict[str, RunningJob] = {}
         self.concurrency = concurrency
         self.max_prefetch = conn.config.prefetch
+        #: Seconds between in_progress signs of a held message: a third of ack_wait.
+        self.progress_every = conn.config.ack_wait / 3
         self.avg_duration = 1.0  # seconds, EWMA; starts pessimistic (no prefetch)
         self.stopping = False
         self.processed = 0
@@ -155,9 +181,19 @@ class JobRunner:
                     record.job, JobStatus.RUNNING, started_at=record.started_at, worker_id=self.worker_id
                 )
 
+    async def keep_in_progress(self) -> int:
+        """Tell JetStream that every held message not heard of for ``progress_every``
+        seconds is still being worked on (``+WPI``, a publish without reply, whether its job
+        runs or waits for a slot). Returns how many were sent."""
+        due = progress_due(self.held, time.monotonic(), self.progress_every)
+        for record in due:
+            await _in_progress(record.msg)
+        return len(due)
+
     def dispatch(self, msg: Msg, queue: str, done: Callable[[], None]) -> None:
         """Hold ``msg`` and run it in a task of its own; ``done`` gives its pull credit back."""
-        record = RunningJob(msg, queue, time.monotonic())
+        now = time.monotonic()
+        record = RunningJob(msg, queue, now, progressed=now)
         self.held.add(record)
         record.task = asyncio.get_running_loop().create_task(self.handle(record, done))
 
@@ -343,6 +379,8 @@ class JobRunner:
         record.job, record.started_at = job, time.time()
         started = record.started_at
         self.running[job.job_id] = record  # marked "running" by mark_running() if it lasts
+        if progress_due((record,), time.monotonic(), self.progress_every):  # it waited long
+            await _in_progress(msg)
         if self._hook_started:
             await self.conn.hooks.job_started(job=job, worker_id=self.worker_id)
         try:

@@ -58,8 +58,9 @@ class Worker:
     """Runs registered tasks from ``queues`` with bounded concurrency.
 
     Async functions run on the event loop, sync functions in a thread pool of
-    ``concurrency`` threads. While a job runs the worker tells JetStream it is in progress
-    every ``ack_wait / 3`` seconds, so no other worker gets it. SIGTERM/SIGINT stop
+    ``concurrency`` threads. While it holds a message (running or waiting for a slot) the
+    worker tells JetStream it is in progress within ``ack_wait / 3`` seconds of its delivery
+    and of each previous sign, so no other worker gets it. SIGTERM/SIGINT stop
     fetching; running jobs get the shutdown policy's grace (``shutdown_timeout``), then are
     cancelled and NAKed for immediate redelivery. A run that fails to start, or that is
     cancelled, NAKs what it holds at once and leaves nothing running behind.
@@ -341,27 +342,35 @@ class Worker:
         return False
 
     async def _progress_loop(self) -> None:
-        """Mark lasting jobs "running" (every 0.1 s) and tell JetStream that held messages
-        are still being worked on (every ack_wait / 3): per sweep, never per job."""
-        interval = max(0.5, self.config.ack_wait / 3)
-        last = time.monotonic()
+        """Tell JetStream that held messages are still being worked on, and mark lasting
+        jobs "running": per sweep, never per job. Two loops in one task, so a slow record
+        write or heartbeat never delays an in_progress."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._keep_alive_loop())
+            group.create_task(self._mark_loop())
+
+    async def _keep_alive_loop(self) -> None:
+        """Every held message gets ``+WPI`` within ``ack_wait / 3`` (plus one tick) of its
+        delivery and of its last one, each on its own clock (``progress_due``)."""
+        runner = self._runner
+        if runner is None:
+            return
+        tick = min(0.1, runner.progress_every / 3)
+        while True:
+            await asyncio.sleep(tick)
+            await runner.keep_in_progress()
+
+    async def _mark_loop(self) -> None:
+        """Record "running" for jobs that last (every 0.1 s), and the heartbeat's state."""
         while True:
             await asyncio.sleep(0.1)
-            runner = self._runner
-            if runner is not None:
-                await runner.mark_running()
-            if self._heartbeat is not None:
-                await self._heartbeat.state_changed()  # idle <-> busy, at most once a second
-            now = time.monotonic()
-            if now - last < interval or runner is None:
-                continue
-            last = now
-            for record in list(runner.held):
-                if now - record.received >= interval and not record.msg.is_acked:
-                    try:
-                        await record.msg.in_progress()
-                    except nats.errors.Error:
-                        pass
+            try:
+                if self._runner is not None:
+                    await self._runner.mark_running()
+                if self._heartbeat is not None:
+                    await self._heartbeat.state_changed()  # idle <-> busy, at most once a second
+            except Exception as exc:  # a failed write must not end the in_progress signs
+                get_logger(__name__).warning("running_mark_failed", error=repr(exc))
 
     async def _on_cancel(self, msg: Msg) -> None:
         """``naq job cancel``: answer only for jobs running here (others stay silent)."""
