@@ -343,11 +343,14 @@ class Worker:
 
     async def _progress_loop(self) -> None:
         """Tell JetStream that held messages are still being worked on, and mark lasting
-        jobs "running": per sweep, never per job. Two loops in one task, so a slow record
-        write or heartbeat never delays an in_progress."""
-        async with asyncio.TaskGroup() as group:
-            group.create_task(self._keep_alive_loop())
-            group.create_task(self._mark_loop())
+        jobs "running": per sweep, never per job. The in_progress signs run in a task of
+        their own, so a slow record write or heartbeat never delays one; it ends with this
+        one (a cancellation swallowed here is re-sent by the stop, see ``_teardown``)."""
+        keep_alive = asyncio.create_task(self._keep_alive_loop(), name="naq-in-progress-signs")
+        try:
+            await self._mark_loop()
+        finally:
+            keep_alive.cancel()
 
     async def _keep_alive_loop(self) -> None:
         """Every held message gets ``+WPI`` within ``ack_wait / 3`` (plus one tick) of its
@@ -358,7 +361,10 @@ class Worker:
         tick = min(0.1, runner.progress_every / 3)
         while True:
             await asyncio.sleep(tick)
-            await runner.keep_in_progress()
+            try:
+                await runner.keep_in_progress()
+            except Exception as exc:  # never end the signs: every held job depends on them
+                get_logger(__name__).warning("in_progress_failed", error=repr(exc))
 
     async def _mark_loop(self) -> None:
         """Record "running" for jobs that last (every 0.1 s), and the heartbeat's state."""
