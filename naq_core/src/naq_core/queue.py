@@ -238,6 +238,11 @@ class Queue:
         if info.state.subjects:
             queue = queue_of_subject(next(iter(info.state.subjects)))
             return JobRecord(job_id=job_id, status=JobStatus.PENDING, queue=queue)
+        # A job leaves the stream only after its record is written: one that finished (or
+        # was dead-lettered) since the first look has a record now.
+        record = await ResultStore(conn).get(job_id)
+        if record is not None:
+            return record
         raise JobNotFoundError(f"no job {job_id!r}: unknown id, or its record expired")
 
     async def job_status(self, job_id: str) -> JobStatus:
