@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -116,6 +117,26 @@ def test_ctrl_c_in_the_picker_exits_130(
             break
     assert proc.wait() == 130, proc.output
     assert "Traceback" not in proc.output
+
+
+def test_ctrl_c_works_whatever_signals_the_test_process_ignores(
+    nats_url: str, env: dict[str, str], tmp_path: Path, child_processes: ChildProcesses
+) -> None:
+    # A child inherits an ignored SIGINT through exec: the terminal session starts it as a
+    # shell would a foreground job, with SIGINT at its default and no signal blocked.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGQUIT])
+    try:
+        proc = _start(child_processes, nats_url, env, tmp_path, "job")
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        signal.signal(signal.SIGINT, previous)
+    proc.expect(r"Queue: ")
+    for _ in range(20):  # see test_ctrl_c_in_the_picker_exits_130
+        proc.send_raw(b"\x03")
+        if proc.exited_within(1.0):
+            break
+    assert proc.wait() == 130, proc.output
 
 
 def test_without_a_terminal_the_picker_says_to_pass_an_id() -> None:

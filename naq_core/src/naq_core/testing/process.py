@@ -125,12 +125,38 @@ def stop_process(process: subprocess.Popen[Any] | int, timeout: float = TIMEOUT)
     process.wait(timeout=timeout)
 
 
+#: What a shell resets for a job it runs in the foreground of a terminal.
+_TERMINAL_SIGNALS = ("SIGINT", "SIGQUIT", "SIGTSTP", "SIGTTIN", "SIGTTOU")
+
+
 def _controlling_terminal() -> None:
-    """In the child, after ``setsid``: make stdin (the pty) its terminal, so Ctrl-C is SIGINT."""
+    """In the child, after ``setsid``: make stdin (the pty) its terminal, so Ctrl-C is SIGINT.
+
+    The child also starts as a shell's foreground job would, with the terminal's signals at
+    their defaults and none blocked, whatever the test process had at that moment: an
+    ignored SIGINT survives ``exec`` (Python then installs no ``KeyboardInterrupt`` handler),
+    and so does a blocked one, so Ctrl-C would be ignored for good.
+    """
     import fcntl
     import termios
 
+    for name in _TERMINAL_SIGNALS:
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def _process_state(pid: int) -> str:
+    """The kernel's view of a child that did not end: run state, where it sleeps, its signal
+    masks (Linux; empty elsewhere), so a hang says whether a signal was ignored or blocked."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        wchan = Path(f"/proc/{pid}/wchan").read_text()
+    except OSError:
+        return ""
+    keep = ("State", "Threads", "SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt")
+    lines = [line for line in status.splitlines() if line.split(":", 1)[0] in keep]
+    return "; ".join([*(" ".join(line.split()) for line in lines), f"wchan: {wchan}"])
 
 
 class PtySession:
@@ -203,7 +229,7 @@ class PtySession:
                     pass
                 return code
             self._read(_POLL)
-        raise AssertionError(f"still running after {timeout} s\n{self.output}")
+        raise AssertionError(f"still running after {timeout} s [{_process_state(self.pid)}]\n{self.output}")
 
     def exited_within(self, seconds: float) -> bool:
         """Whether the child ends within ``seconds`` (reading its output meanwhile)."""
