@@ -16,7 +16,8 @@ real ``naq`` process that finds the plugin through its entry point::
             assert term.wait() == 0, term.output
 
 :class:`PtySession` puts stdin, stdout and stderr on one pseudo-terminal (prompts, Ctrl-C
-as ``SIGINT``, progress bars that only show on a terminal); :class:`ChildProcess` sends
+as ``SIGINT`` at its default even in a test run that ignores it, progress bars that only
+show on a terminal); :class:`ChildProcess` sends
 stdout and stderr to files (no pipe can fill up) for long-running commands such as
 ``naq worker``. The ``child_processes`` fixture of :mod:`naq_core.testing.fixtures` is a
 :class:`ChildProcesses` stopped after each test. :class:`PtySession` is POSIX only.
