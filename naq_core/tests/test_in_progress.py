@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from nats.aio.msg import Msg
 
-from naq_core._execute import RunningJob, progress_due
+from naq_core._running import RunningJob, progress_due
 
 ACK_WAIT = 1.0
 EVERY = ACK_WAIT / 3

@@ -10,8 +10,9 @@ import nats.errors
 import nats.js.errors
 from attrs import evolve
 
+from naq_core import _deps
 from naq_core._jetstream.connection import Connection
-from naq_core._jetstream.names import JOBS_STREAM
+from naq_core._jetstream.names import JOBS_STREAM, job_subject
 from naq_core._log import get_logger
 from naq_core.errors import NaqConnectionError, PayloadTooLargeError, SerializationError
 from naq_core.job import Job
@@ -21,9 +22,12 @@ from naq_core.serializer import SERIALIZER_HEADER
 __all__ = [
     "HEADROOM",
     "ExcSpec",
+    "check_retries",
     "dedup_id",
     "dep_ids",
     "encode",
+    "enqueue_many",
+    "enqueue_one",
     "exc_names",
     "headers_for",
     "payload_limit",
@@ -58,6 +62,15 @@ def dep_ids(depends_on: str | Job | Sequence[str | Job] | None) -> tuple[str, ..
         return ()
     items = [depends_on] if isinstance(depends_on, str | Job) else list(depends_on)
     return tuple(item.job_id if isinstance(item, Job) else str(item) for item in items)
+
+
+def check_retries(job: Job, max_deliver: int) -> None:
+    """Refuse a job whose retries the stream's delivery limit (``max_deliver``) cannot give."""
+    if job.max_retries >= max_deliver:
+        raise ValueError(
+            f"max_retries={job.max_retries} needs max_deliver > {job.max_retries} "
+            f"(configured max_deliver is {max_deliver}; raise it in the config)"
+        )
 
 
 def payload_limit(conn: Connection) -> int:
@@ -129,6 +142,45 @@ async def publish_job(
     kept = {k: v for k, v in (headers or {}).items() if k != "Nats-Msg-Id"}
     await publish_one(conn, subject, data, kept or None)
     return job
+
+
+async def enqueue_one(conn: Connection, queue: str, job: Job) -> Job:
+    """Publish ``job`` on ``queue`` (or hold it until its dependencies finish), then call
+    ``naq_job_enqueued``; a duplicate of a job already queued stores nothing and calls no hook."""
+    data = encode(conn, job)
+    headers = headers_for(conn, job)
+    if job.depends_on:
+        await _deps.hold(conn, job, data, headers)
+    else:
+        job = await publish_job(conn, job, job_subject(queue, job.job_id), data, headers)
+        if job.duplicate:  # already queued: nothing new was stored
+            return job
+    await conn.hooks.job_enqueued(job=job)
+    return job
+
+
+async def enqueue_many(conn: Connection, queue: str, jobs: list[Job]) -> list[Job]:
+    """Publish ``jobs`` on ``queue`` pipelined (one flush, acks awaited together); every
+    size is checked before any publish. ``jobs`` come back in order, each chosen id already
+    held with ``duplicate=True``; ``naq_job_enqueued`` is called for each new one."""
+    encoded = [(job, encode(conn, job)) for job in jobs]  # every size checked before any publish
+    batch: list[tuple[str, bytes, dict[str, str] | None]] = []
+    for index, (job, data) in enumerate(encoded):
+        headers = headers_for(conn, job)
+        subject = job_subject(queue, job.job_id)
+        if job.depends_on:
+            await _deps.hold(conn, job, data, headers)
+        elif job.dedupe:  # a chosen id: its own ack says whether it was a duplicate
+            jobs[index] = await publish_job(conn, job, subject, data, headers)
+        else:
+            batch.append((subject, data, headers))
+    if batch:
+        await conn.pipeline.publish(batch)
+    if conn.hooks.lifecycle_active()[0]:
+        for job in jobs:
+            if not job.duplicate:
+                await conn.hooks.job_enqueued(job=job)
+    return jobs
 
 
 async def _holds(conn: Connection, seq: int, subject: str, job: Job) -> bool:

@@ -1,4 +1,8 @@
-"""Running one job message: decode, look up the task, run it, record, ack/NAK/dead-letter."""
+"""Running one job message: look up the task, run it, record, ack/NAK/dead-letter.
+
+The message's intake (decode, the subject's authority, poison letters) is ``_intake``; the
+record of each message held and its in_progress signs are ``_running``.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,19 @@ import asyncio
 import inspect
 import time
 import traceback as tb
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-import nats.errors
-from attrs import define, evolve
+from attrs import evolve
 
-from naq_core._dead import job_of_subject
+from naq_core._intake import Intake
 from naq_core._log import get_logger
+from naq_core._running import RunningJob, progress_due, send_in_progress
 from naq_core.deadletter import DeadLetterReason
-from naq_core.errors import JobTimeoutError, SerializationError
+from naq_core.errors import JobTimeoutError
 from naq_core.job import Job, JobStatus, Outcome
 from naq_core.registry import unknown_task_message
-from naq_core.schedules import _store as _schedules
-from naq_core.serializer import SERIALIZER_HEADER
 
 if TYPE_CHECKING:
     from nats.aio.msg import Msg
@@ -30,11 +32,8 @@ if TYPE_CHECKING:
     from naq_core._jetstream.connection import Connection
     from naq_core.registry import TaskRegistry
     from naq_core.results import ResultStore
-    from naq_core.serializer import Serializer
 
-__all__ = ["JobRunner", "RunningJob", "progress_due"]
-
-_SKIP = object()  # a real firing that runs nothing (past its repeat, or cancelled)
+__all__ = ["JobRunner"]
 
 
 def _context(job: Job) -> dict[str, Any]:
@@ -46,67 +45,12 @@ def _format(exc: BaseException) -> tuple[str, str, str]:
     return type(exc).__name__, str(exc), "".join(tb.format_exception(exc))
 
 
-async def _in_progress(msg: Msg) -> None:
-    """``+WPI`` for ``msg`` (a publish: no round trip); a lost one is covered by the next."""
-    try:
-        await msg.in_progress()
-    except nats.errors.Error:
-        pass
-
-
-class _Mismatch(SerializationError):
-    """The message was written by another serializer, ``written_by``."""
-
-    def __init__(self, message: str, written_by: str) -> None:
-        super().__init__(message)
-        self.written_by = written_by
-
-
 def _failure_reason(job: Job, exc: BaseException) -> DeadLetterReason:
     """``retries exhausted`` when retries were wanted for this error and ran out; ``failed``
     when none were: no ``max_retries``, or ``retry_on`` / ``ignore_on`` rule it out."""
     if job.max_retries and evolve(job, attempt=1).should_retry(exc):
         return DeadLetterReason.RETRIES_EXHAUSTED
     return DeadLetterReason.FAILED
-
-
-@define(eq=False)
-class RunningJob:
-    """One message a worker holds: waiting for a slot, then running its job.
-
-    ``started`` once its task runs (a task cancelled before that never runs its
-    ``finally``, so it is never cancelled then); ``has_slot`` once it holds an execution
-    slot; ``job`` and ``started_at`` are set when the job starts (``None`` while it waits);
-    ``marked`` once its "running" status is recorded; ``sync`` when it runs in a thread
-    (which cannot be interrupted); ``cancel_requested`` by ``naq job cancel``;
-    ``progressed`` when JetStream last heard of it (delivery, then each in_progress).
-    """
-
-    msg: Msg
-    queue: str
-    received: float  # time.monotonic() at delivery
-    progressed: float = 0.0  # time.monotonic() of delivery or of the last in_progress sent
-    task: asyncio.Task[None] | None = None
-    started: bool = False  # its task began to run
-    has_slot: bool = False  # it got an execution slot (it is starting or running)
-    job: Job | None = None
-    started_at: float = 0.0  # time.time() when the job started
-    marked: bool = False
-    sync: bool = False
-    cancel_requested: bool = False
-
-
-def progress_due(records: Iterable[RunningJob], now: float, every: float) -> list[RunningJob]:
-    """The held messages JetStream has not heard of for ``every`` seconds or more (since
-    delivery or their last in_progress), each counted as told at ``now``.
-
-    Each message has its own clock: one delivered just after a sweep is due ``every``
-    seconds after *its* delivery, never a whole sweep period later.
-    """
-    due = [r for r in records if now - r.progressed >= every and not r.msg.is_acked]
-    for record in due:
-        record.progressed = now
-    return due
 
 
 class JobRunner:
@@ -134,6 +78,7 @@ class JobRunner:
         self.deps = deps
         self.worker_id = worker_id
         self.serializer = conn.serializer
+        self.intake = Intake(conn=conn, results=results, dead=dead, deps=deps, worker_id=worker_id)
         self.max_deliver = conn.config.max_deliver
         self.threads = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="naq-job")
         self.slots = asyncio.Semaphore(concurrency)
@@ -187,7 +132,7 @@ class JobRunner:
         runs or waits for a slot). Returns how many were sent."""
         due = progress_due(self.held, time.monotonic(), self.progress_every)
         for record in due:
-            await _in_progress(record.msg)
+            await send_in_progress(record.msg)
         return len(due)
 
     def dispatch(self, msg: Msg, queue: str, done: Callable[[], None]) -> None:
@@ -196,118 +141,6 @@ class JobRunner:
         record = RunningJob(msg, queue, now, progressed=now)
         self.held.add(record)
         record.task = asyncio.get_running_loop().create_task(self.handle(record, done))
-
-    def decode(self, msg: Msg, attempt: int) -> Job:
-        written_by = (msg.headers or {}).get(SERIALIZER_HEADER)
-        if written_by is not None and written_by != self.serializer.name:
-            raise _Mismatch(self._mismatch(written_by), written_by)
-        try:
-            return Job.from_envelope(self.serializer.loads(msg.data), attempt=attempt)
-        except SerializationError:
-            written_by = self._readable_by(msg)
-            if written_by is None:
-                raise
-            raise _Mismatch(self._mismatch(written_by), written_by) from None
-
-    async def _authorize(self, msg: Msg, queue: str, job: Job) -> Job | object | None:
-        """Check the envelope against the subject it arrived on, which is the authority.
-
-        A message on ``naq.queue.<queue>.<id>`` may only be the job ``<id>`` of ``<queue>``,
-        or a real firing of the schedule ``<id>`` of ``<queue>`` (then the job it runs, or
-        ``_SKIP``); anything else raises :class:`SerializationError` (a poison letter filed
-        under the subject's queue and id, with no record written and no dependent touched).
-        """
-        subject_queue, subject_id = job_of_subject(msg.subject, queue)
-        headers = msg.headers or {}
-        if subject_id is None or job.queue_name != subject_queue:
-            raise SerializationError(
-                f"envelope names queue {job.queue_name!r}, the subject {msg.subject!r} another"
-            )
-        if _schedules.SCHEDULER_HEADER in headers:
-            if job.schedule_id != subject_id:
-                raise SerializationError(f"a firing on {msg.subject!r} for schedule {job.schedule_id!r}")
-            try:
-                fired = await _schedules.on_fire(self.conn, msg, job, queue=subject_queue)
-            except _schedules.ForgedFiringError as exc:
-                raise SerializationError(str(exc)) from None
-            return _SKIP if fired is None else fired
-        if job.job_id != subject_id:
-            raise SerializationError(
-                f"envelope names job {job.job_id!r}, the subject {msg.subject!r} another"
-            )
-        return None
-
-    async def _repair(self, msg: Msg) -> None:
-        """A forged firing (``Nats-Scheduler`` on a poison message) may have made the server
-        purge the schedule message it names: publish it again (``schedules._store.restore``)."""
-        scheduler = (msg.headers or {}).get(_schedules.SCHEDULER_HEADER)
-        if scheduler is None:
-            return
-        try:
-            await _schedules.restore(self.conn, scheduler)
-        except Exception as exc:  # the letter is filed all the same
-            get_logger(__name__).warning("schedule_restore_failed", scheduler=scheduler, error=repr(exc))
-
-    def _readable_by(self, msg: Msg) -> str | None:
-        """Another installed serializer that reads ``msg`` as a job (never an unsafe one)."""
-        try:
-            others = self.conn.hooks.serializers(config=self.conn.config)
-        except Exception:  # a broken plugin: no guess
-            return None
-        for name, serializer in others.items():
-            if name == self.serializer.name or serializer.unsafe:
-                continue
-            try:
-                Job.from_envelope(serializer.loads(msg.data))
-            except Exception:  # noqa: S112 - not this one
-                continue
-            return name
-        return None
-
-    def _installed(self, name: str) -> Serializer | None:
-        try:
-            return self.conn.hooks.serializer(name, config=self.conn.config)
-        except Exception:  # not installed here (or a broken plugin): nothing to name
-            return None
-
-    def _mismatch(self, written_by: str) -> str:
-        writer = self._installed(written_by)
-        theirs = f"{written_by!r} ({writer.content_type})" if writer else repr(written_by)
-        ours = f"{self.serializer.name!r} ({self.serializer.content_type})"
-        return f"serializer mismatch: the message was written with {theirs}, this worker reads {ours}"
-
-    async def _poison(self, msg: Msg, queue: str, exc: SerializationError) -> None:
-        """A message that cannot be decoded: a poison letter with the job id of its subject.
-
-        When it was written by another serializer (its ``Naq-Serializer`` header says so, or
-        another installed serializer reads it), the job also gets a ``failed`` record,
-        written with that serializer when it is installed here, so the producer waiting for
-        the result gets the mismatch at once instead of a timeout.
-        """
-        await self._repair(msg)
-        queue, job_id = job_of_subject(msg.subject, queue)
-        written_by = exc.written_by if isinstance(exc, _Mismatch) else None
-        if written_by is not None and job_id is not None:
-            await self.results.write(
-                Job(function="", queue_name=queue, job_id=job_id),
-                JobStatus.FAILED,
-                error_type="SerializationError",
-                error=str(exc),
-                worker_id=self.worker_id,
-                confirm=True,
-                payload=bytes(msg.data),
-                serializer=self._installed(written_by),
-            )
-            self.deps.finished(job_id)
-        letter = self.dead.letter(
-            msg,
-            DeadLetterReason.POISON,
-            queue=queue,
-            job_id=job_id,
-            error_type="SerializationError",
-            error=str(exc),
-        )
-        await self.dead.route(msg, letter)
 
     async def handle(self, record: RunningJob, done: Callable[[], None]) -> None:
         """Run one message end to end, then forget it and call ``done``.
@@ -340,18 +173,9 @@ class JobRunner:
 
     async def _handle(self, msg: Msg, queue: str, record: RunningJob) -> None:
         log = get_logger(__name__)
-        attempt = msg.metadata.num_delivered
-        try:
-            job = self.decode(msg, attempt)
-            fired = await self._authorize(msg, queue, job)
-        except SerializationError as exc:
-            await self._poison(msg, queue, exc)
+        job = await self.intake.admit(msg, queue)
+        if job is None:  # a poison letter, or a firing that runs nothing
             return
-        if fired is _SKIP:  # past its repeat, or its schedule was cancelled
-            await msg.ack()
-            return
-        if isinstance(fired, Job):
-            job = fired
         if job.function not in self.registry:
             error = unknown_task_message(job.function, queue)
             await self.results.write(
@@ -380,7 +204,7 @@ class JobRunner:
         started = record.started_at
         self.running[job.job_id] = record  # marked "running" by mark_running() if it lasts
         if progress_due((record,), time.monotonic(), self.progress_every):  # it waited long
-            await _in_progress(msg)
+            await send_in_progress(msg)
         if self._hook_started:
             await self.conn.hooks.job_started(job=job, worker_id=self.worker_id)
         try:

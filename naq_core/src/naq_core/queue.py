@@ -9,13 +9,21 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from naq_core import _deps, job_control
-from naq_core._enqueue import ExcSpec, dep_ids, encode, exc_names, headers_for, publish_job, purge_subject
+from naq_core._enqueue import (
+    ExcSpec,
+    check_retries,
+    dep_ids,
+    encode,
+    enqueue_many,
+    enqueue_one,
+    exc_names,
+    purge_subject,
+)
 from naq_core._jetstream.connection import Connection, connect
 from naq_core._jetstream.names import (
     JOBS_STREAM,
     RESULTS_BUCKET,
     job_filter,
-    job_subject,
     queue_filter,
     queue_of_subject,
 )
@@ -149,11 +157,7 @@ class Queue:
             result_ttl=result_ttl,
             **options,
         )  # its validators refuse what a worker could not run (docs/security.md, Limits)
-        if job.max_retries >= self.config.max_deliver:
-            raise ValueError(
-                f"max_retries={max_retries} needs max_deliver > {max_retries} "
-                f"(configured max_deliver is {self.config.max_deliver}; raise it in the config)"
-            )
+        check_retries(job, self.config.max_deliver)
         return job
 
     # --- enqueue ------------------------------------------------------------------------
@@ -173,17 +177,7 @@ class Queue:
 
     async def enqueue_job(self, job: Job) -> Job:
         """Publish a job built with :meth:`prepare`."""
-        conn = await self.connection()
-        data = encode(conn, job)
-        headers = headers_for(conn, job)
-        if job.depends_on:
-            await _deps.hold(conn, job, data, headers)
-        else:
-            job = await publish_job(conn, job, job_subject(self.name, job.job_id), data, headers)
-            if job.duplicate:  # already queued: nothing new was stored
-                return job
-        await conn.hooks.job_enqueued(job=job)
-        return job
+        return await enqueue_one(await self.connection(), self.name, job)
 
     async def enqueue_many(
         self,
@@ -205,24 +199,7 @@ class Queue:
                 func, args, *rest = item
                 kwargs = rest[0] if rest else {}
                 jobs.append(self.prepare(func, *args, **options, **kwargs))
-        encoded = [(job, encode(conn, job)) for job in jobs]  # every size checked before any publish
-        batch: list[tuple[str, bytes, dict[str, str] | None]] = []
-        for index, (job, data) in enumerate(encoded):
-            headers = headers_for(conn, job)
-            subject = job_subject(self.name, job.job_id)
-            if job.depends_on:
-                await _deps.hold(conn, job, data, headers)
-            elif job.dedupe:  # a chosen id: its own ack says whether it was a duplicate
-                jobs[index] = await publish_job(conn, job, subject, data, headers)
-            else:
-                batch.append((subject, data, headers))
-        if batch:
-            await conn.pipeline.publish(batch)
-        if conn.hooks.lifecycle_active()[0]:
-            for job in jobs:
-                if not job.duplicate:
-                    await conn.hooks.job_enqueued(job=job)
-        return jobs
+        return await enqueue_many(conn, self.name, jobs)
 
     # --- inspecting -----------------------------------------------------------------------
 

@@ -33,7 +33,10 @@ from naq_core._execute import JobRunner
 from naq_core._jetstream.connection import Connection, connect
 from naq_core._jetstream.names import CANCEL_SUBJECT, JOBS_STREAM, RESULTS_BUCKET
 from naq_core._log import get_logger
-from naq_core._teardown import STEP_TIMEOUT, Teardown, cancel_and_wait
+from naq_core._signals import install_stop_signals
+from naq_core._stop_steps import cancel_task, close_connection, stop_mover, unsubscribe
+from naq_core._sweeps import progress_loop
+from naq_core._teardown import Teardown
 from naq_core.config import Config, load_config, validate_queue_name
 from naq_core.heartbeat import Heartbeat
 from naq_core.plugins import Hooks, get_hooks
@@ -42,8 +45,6 @@ from naq_core.registry import TaskRegistry, default_registry
 from naq_core.results import ResultStore
 
 if TYPE_CHECKING:
-    from nats.aio.subscription import Subscription
-
     from naq_core.shutdown import ShutdownPolicy
 
 __all__ = ["Worker"]
@@ -212,7 +213,7 @@ class Worker:
             hooks=self.hooks,
             reconnected_cb=self._on_reconnect,
         )
-        stack.push_async_exit(td.step("close_connection", lambda *_: _close(conn, CLOSE_TIMEOUT)))
+        stack.push_async_exit(td.step("close_connection", lambda *_: close_connection(conn, CLOSE_TIMEOUT)))
         stack.push_async_exit(td.step("worker_stopped", self._stopped))
         self._install_signals(stack)
         warn_if_unsafe(conn, "worker start")
@@ -239,7 +240,7 @@ class Worker:
         )
         stack.callback(runner.shutdown)
         mover = MaxDeliveryMover(conn, runner.dead, deps=deps)
-        stack.push_async_exit(td.step("max_delivery_mover", functools.partial(_stop_mover, mover)))
+        stack.push_async_exit(td.step("max_delivery_mover", functools.partial(stop_mover, mover)))
         await mover.start()
         await self._subscribe_cancels(conn, stack, td)
         policy = self.hooks.shutdown_policy(worker=self, config=self.config)
@@ -260,8 +261,8 @@ class Worker:
         await heartbeat.start()
         self._announced = True
         await self.hooks.worker_started(worker=self)
-        progress = asyncio.create_task(self._progress_loop(), name="naq-in-progress")
-        stack.push_async_exit(td.step("in_progress_sweep", lambda *_: _cancel(progress)))
+        progress = asyncio.create_task(progress_loop(runner, heartbeat), name="naq-in-progress")
+        stack.push_async_exit(td.step("in_progress_sweep", lambda *_: cancel_task(progress)))
         drain_bound = math.inf if policy.grace is None else policy.grace + CANCEL_TIMEOUT + 1
         stack.push_async_exit(
             td.step("running_jobs", functools.partial(self._drain, policy.grace), drain_bound)
@@ -291,7 +292,7 @@ class Worker:
     ) -> None:
         """``naq job cancel`` requests, answered by :meth:`_on_cancel`."""
         sub = await conn.nc.subscribe(f"{CANCEL_SUBJECT}.*", cb=self._on_cancel)
-        stack.push_async_exit(td.step("cancel_subscription", lambda *_: _unsubscribe(sub)))
+        stack.push_async_exit(td.step("cancel_subscription", lambda *_: unsubscribe(sub)))
 
     async def _stopped(self, *exc_info: Any) -> bool:
         """Teardown: ``naq_worker_stopped`` for a worker that announced its start."""
@@ -341,43 +342,6 @@ class Worker:
             await runner.cancel_all(CANCEL_TIMEOUT)
         return False
 
-    async def _progress_loop(self) -> None:
-        """Tell JetStream that held messages are still being worked on, and mark lasting
-        jobs "running": per sweep, never per job. The in_progress signs run in a task of
-        their own, so a slow record write or heartbeat never delays one; it ends with this
-        one (a cancellation swallowed here is re-sent by the stop, see ``_teardown``)."""
-        keep_alive = asyncio.create_task(self._keep_alive_loop(), name="naq-in-progress-signs")
-        try:
-            await self._mark_loop()
-        finally:
-            keep_alive.cancel()
-
-    async def _keep_alive_loop(self) -> None:
-        """Every held message gets ``+WPI`` within ``ack_wait / 3`` (plus one tick) of its
-        delivery and of its last one, each on its own clock (``progress_due``)."""
-        runner = self._runner
-        if runner is None:
-            return
-        tick = min(0.1, runner.progress_every / 3)
-        while True:
-            await asyncio.sleep(tick)
-            try:
-                await runner.keep_in_progress()
-            except Exception as exc:  # never end the signs: every held job depends on them
-                get_logger(__name__).warning("in_progress_failed", error=repr(exc))
-
-    async def _mark_loop(self) -> None:
-        """Record "running" for jobs that last (every 0.1 s), and the heartbeat's state."""
-        while True:
-            await asyncio.sleep(0.1)
-            try:
-                if self._runner is not None:
-                    await self._runner.mark_running()
-                if self._heartbeat is not None:
-                    await self._heartbeat.state_changed()  # idle <-> busy, at most once a second
-            except Exception as exc:  # a failed write must not end the in_progress signs
-                get_logger(__name__).warning("running_mark_failed", error=repr(exc))
-
     async def _on_cancel(self, msg: Msg) -> None:
         """``naq job cancel``: answer only for jobs running here (others stay silent)."""
         if self._runner is None:
@@ -395,43 +359,11 @@ class Worker:
         """SIGTERM/SIGINT stop the worker (removed again by ``stack``)."""
         if not self.install_signal_handlers or threading.current_thread() is not threading.main_thread():
             return
-        loop = asyncio.get_running_loop()
-        installed: dict[signal.Signals, Any] = {}  # signal -> the handler it replaced
-        stack.callback(self._remove_signals, installed)
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            previous = signal.getsignal(sig)
-            try:
-                loop.add_signal_handler(sig, self._on_signal, sig)
-                installed[sig] = previous
-            except (NotImplementedError, RuntimeError):
-                pass
+        install_stop_signals(stack, self._on_signal)
 
     def _on_signal(self, sig: int) -> None:
         get_logger(__name__).info("signal_received", signal=signal.Signals(sig).name)
         self._stop.set()
-
-    def _remove_signals(self, replaced: dict[signal.Signals, Any]) -> None:
-        """Remove the worker's handlers and put back the ones they replaced (asyncio alone
-        would leave the default ones, e.g. instead of ``asyncio.run``'s SIGINT handler)."""
-        loop = asyncio.get_running_loop()
-        for sig, previous in replaced.items():
-            loop.remove_signal_handler(sig)
-            if previous is not None:
-                signal.signal(sig, previous)
-
-
-async def _stop_mover(mover: MaxDeliveryMover, *exc_info: Any) -> bool:
-    """Teardown of the mover: an advisory being handled gets 3 s after a clean stop, 1 s
-    after a failure (one cut short is not acked: it comes back)."""
-    await mover.stop(timeout=3) if exc_info[0] is None else await mover.stop(timeout=1)
-    return False
-
-
-async def _close(conn: Connection, timeout: float) -> None:
-    """Close the worker's connection, its drain bounded by ``timeout`` seconds (nats-py
-    waits 30 s by default)."""
-    conn.nc.options["drain_timeout"] = timeout
-    await conn.close()
 
 
 async def _nak(msg: Msg, done: Callable[[], None]) -> None:
@@ -442,15 +374,6 @@ async def _nak(msg: Msg, done: Callable[[], None]) -> None:
         get_logger(__name__).warning("nak_failed", subject=msg.subject, error=str(exc))
     finally:
         done()
-
-
-async def _unsubscribe(sub: Subscription) -> None:
-    with contextlib.suppress(nats.errors.Error):
-        await sub.unsubscribe()
-
-
-async def _cancel(task: asyncio.Task[None]) -> None:
-    await cancel_and_wait(task, patience=STEP_TIMEOUT)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -1,0 +1,65 @@
+"""The messages a worker holds: one :class:`RunningJob` each, and when JetStream is due an
+in_progress sign for it (:func:`progress_due`, :func:`send_in_progress`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import nats.errors
+from attrs import define
+
+if TYPE_CHECKING:
+    from nats.aio.msg import Msg
+
+    from naq_core.job import Job
+
+__all__ = ["RunningJob", "progress_due", "send_in_progress"]
+
+
+async def send_in_progress(msg: Msg) -> None:
+    """``+WPI`` for ``msg`` (a publish: no round trip); a lost one is covered by the next."""
+    try:
+        await msg.in_progress()
+    except nats.errors.Error:
+        pass
+
+
+@define(eq=False)
+class RunningJob:
+    """One message a worker holds: waiting for a slot, then running its job.
+
+    ``started`` once its task runs (a task cancelled before that never runs its
+    ``finally``, so it is never cancelled then); ``has_slot`` once it holds an execution
+    slot; ``job`` and ``started_at`` are set when the job starts (``None`` while it waits);
+    ``marked`` once its "running" status is recorded; ``sync`` when it runs in a thread
+    (which cannot be interrupted); ``cancel_requested`` by ``naq job cancel``;
+    ``progressed`` when JetStream last heard of it (delivery, then each in_progress).
+    """
+
+    msg: Msg
+    queue: str
+    received: float  # time.monotonic() at delivery
+    progressed: float = 0.0  # time.monotonic() of delivery or of the last in_progress sent
+    task: asyncio.Task[None] | None = None
+    started: bool = False  # its task began to run
+    has_slot: bool = False  # it got an execution slot (it is starting or running)
+    job: Job | None = None
+    started_at: float = 0.0  # time.time() when the job started
+    marked: bool = False
+    sync: bool = False
+    cancel_requested: bool = False
+
+
+def progress_due(records: Iterable[RunningJob], now: float, every: float) -> list[RunningJob]:
+    """The held messages JetStream has not heard of for ``every`` seconds or more (since
+    delivery or their last in_progress), each counted as told at ``now``.
+
+    Each message has its own clock: one delivered just after a sweep is due ``every``
+    seconds after *its* delivery, never a whole sweep period later.
+    """
+    due = [r for r in records if now - r.progressed >= every and not r.msg.is_acked]
+    for record in due:
+        record.progressed = now
+    return due
