@@ -184,7 +184,7 @@ class JobRunner:
                 error_type="TaskNotFoundError",
                 error=error,
                 worker_id=self.worker_id,
-                confirm=self.deps.has_dependents(job.job_id),
+                confirm=True,  # stored before the dead letter acks the message
                 payload=bytes(msg.data),
             )
             letter = self.dead.letter(
@@ -234,8 +234,8 @@ class JobRunner:
                 started_at=started,
                 worker_id=self.worker_id,
                 confirm=self.deps.has_dependents(job.job_id),
+                then=msg.ack,  # the job leaves its queue once its record is stored
             )
-            await msg.ack()
             self.processed += 1
             self.deps.finished(job.job_id)
             duration = time.time() - started
@@ -299,7 +299,7 @@ class JobRunner:
                 traceback=trace,
                 started_at=started,
                 worker_id=self.worker_id,
-                confirm=self.deps.has_dependents(job.job_id),
+                confirm=True,  # stored before the dead letter acks the message
             )
             self.failed += 1
             log.error(
@@ -347,7 +347,7 @@ class JobRunner:
             error="cancelled while running",
             started_at=started,
             worker_id=self.worker_id,
-            confirm=self.deps.has_dependents(job.job_id),
+            confirm=True,  # stored before the ack: a waiter never finds the job nowhere
             payload=self._payload(msg, job),
         )
         await msg.ack()

@@ -29,7 +29,10 @@ async def stop_mover(mover: MaxDeliveryMover, *exc_info: Any) -> bool:
 
 async def close_connection(conn: Connection, timeout: float) -> None:
     """Close the worker's connection, its drain bounded by ``timeout`` seconds (nats-py
-    waits 30 s by default)."""
+    waits 30 s by default). Records still waiting for the server's confirmation get that
+    long first, so their jobs are acked rather than delivered again."""
+    if conn.confirmer.pending and not conn.nc.is_closed:
+        await conn.confirmer.settle(timeout)
     conn.nc.options["drain_timeout"] = timeout
     await conn.close()
 

@@ -9,6 +9,7 @@ Readers wait for a terminal record with a core subscription on the record's subj
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -173,11 +174,16 @@ class ResultStore:
         started_at: float | None = None,
         worker_id: str | None = None,
         confirm: bool = False,
+        then: Callable[[], Awaitable[None]] | None = None,
         payload: bytes | None = None,
         ttl: float | None = None,
         serializer: Serializer | None = None,
     ) -> None:
         """Publish the job's record; without ``confirm`` the ack is not awaited (hot path).
+
+        ``then`` (the job message's ack) runs once the record is stored: awaited after a
+        ``confirm`` write, else when the server's reply arrives (pipelined, see
+        :mod:`naq_core._jetstream.confirm`), so a job leaves its queue only with its record.
 
         ``serializer`` encodes it instead of the connection's (a record for a producer that
         wrote the job with another serializer)."""
@@ -202,6 +208,10 @@ class ResultStore:
         headers = {"Nats-TTL": ttl_header(ttl)}
         data = self._fit(record, serializer)
         try:
+            if then is not None and not confirm:
+                # Pipelined: ``then`` (the job's ack) runs once the server stored the record.
+                await self._conn.confirmer.publish(_KV_PREFIX + job.job_id, data, headers, then)
+                return
             if confirm:
                 await self._conn.js.publish(_KV_PREFIX + job.job_id, data, headers=headers)
             else:
@@ -210,6 +220,8 @@ class ResultStore:
             get_logger(__name__).error(
                 "record_not_written", job_id=job.job_id, status=status.value, size=len(data)
             )
+        if then is not None:
+            await then()
 
     async def get(self, job_id: str) -> JobRecord | None:
         kv = await self._conn.bucket(RESULTS_BUCKET)

@@ -18,6 +18,7 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.kv import KeyValue
 
+from naq_core._jetstream.confirm import RecordConfirmer
 from naq_core._jetstream.names import consumer_name
 from naq_core._jetstream.permissions import Client
 from naq_core._jetstream.provision import (
@@ -236,6 +237,7 @@ class Connection:
     _consumers: set[str] = field(factory=set)
     _lock: asyncio.Lock = field(factory=asyncio.Lock)
     _pipeline: AckPipeline | None = None
+    _confirmer: RecordConfirmer | None = None
     #: Set once the jobs stream is known to allow message schedules (:meth:`ensure_schedules`).
     schedules_ready: bool = False
     #: Called (synchronously, on the loop) after every reconnect; see :meth:`on_reconnect`.
@@ -250,6 +252,13 @@ class Connection:
                 self.reconnect_listeners.remove(listener)
 
         return remove
+
+    @property
+    def confirmer(self) -> RecordConfirmer:
+        """Records whose job is acked once the server stored them (see _jetstream.confirm)."""
+        if self._confirmer is None:
+            self._confirmer = RecordConfirmer(self.nc)
+        return self._confirmer
 
     @property
     def pipeline(self) -> AckPipeline:
