@@ -352,16 +352,22 @@ def _plugin_tables(
     return tables
 
 
+def _structure_attribute(attribute: attrs.Attribute[Any], value: Any) -> Any:
+    """``value`` as ``attribute``'s type, converted and validated (core and plugin settings)."""
+    converted = _converter.structure(value, attribute.type)  # type: ignore[arg-type]
+    if attribute.converter is not None:
+        converted = attribute.converter(converted)  # type: ignore[operator]
+    if attribute.validator is not None:
+        attribute.validator(None, attribute, converted)
+    return converted
+
+
 def _check(key: str, value: Any, sources: Mapping[str, str]) -> Any:
     """Structure and validate one value, or raise one line naming key and source."""
     attribute = FIELDS[key]
     where = sources.get(key, "default")
     try:
-        converted = _converter.structure(value, attribute.type)  # type: ignore[arg-type]
-        if attribute.converter is not None:
-            converted = attribute.converter(converted)  # type: ignore[operator]
-        if attribute.validator is not None:
-            attribute.validator(None, attribute, converted)
+        converted = _structure_attribute(attribute, value)
     except Exception as exc:  # cattrs and attrs validators raise several types
         reason = _reason(exc, value, key)
         reason = _secrets.mask_value(reason, value) if key in _SECRET_KEYS else _secrets.mask_text(reason)

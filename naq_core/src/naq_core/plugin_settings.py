@@ -119,15 +119,11 @@ def structure(table: str, cls: type[Any], values: Mapping[str, Any], sources: Ma
 
 
 def _check(table: str, attribute: attrs.Attribute[Any], value: Any, sources: Mapping[str, str]) -> Any:
-    from naq_core.config import _converter, _reason
+    from naq_core.config import _reason, _structure_attribute
 
     where = sources.get(f"{table}.{attribute.name}", "config")
     try:
-        converted = _converter.structure(value, attribute.type)  # type: ignore[arg-type]
-        if attribute.converter is not None:
-            converted = attribute.converter(converted)  # type: ignore[operator]
-        if attribute.validator is not None:
-            attribute.validator(None, attribute, converted)
+        converted = _structure_attribute(attribute, value)
     except Exception as exc:  # cattrs and attrs validators raise several types
         reason = _reason(exc, value, attribute.name)
         reason = mask_value(reason, value) if _is_secret(attribute) else mask_text(reason)
