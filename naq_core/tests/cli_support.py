@@ -86,3 +86,10 @@ def plugins(*extra: object) -> Iterator[None]:
 
     with only_plugins(naq_json_serializer, *extra):
         yield
+
+
+def write_config(tmp_path: Path, text: str) -> Path:
+    """``text`` as ``naq.toml`` in ``tmp_path`` (the folder ``isolated`` runs in)."""
+    path = tmp_path / "naq.toml"
+    path.write_text(text)
+    return path

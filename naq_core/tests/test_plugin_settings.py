@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from attrs import field, frozen, validators
-from cli_support import invoke, isolated, one_error_line
+from cli_support import invoke, isolated, one_error_line, write_config
 
 from naq_core import hookimpl
 from naq_core.config import load_config
@@ -39,14 +39,8 @@ def _webhook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
-def _file(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "naq.toml"
-    path.write_text(text)
-    return path
-
-
 def test_the_typed_instance_with_defaults_file_and_env(tmp_path: Path) -> None:
-    path = _file(tmp_path, '[webhook]\nurl = "http://hooks:80/x"\ntimeout = 2\ntoken = "s3cret-tok"\n')
+    path = write_config(tmp_path, '[webhook]\nurl = "http://hooks:80/x"\ntimeout = 2\ntoken = "s3cret-tok"\n')
     config = load_config(path, env={"NAQ_WEBHOOK_RETRIES": "7", "NAQ_WEBHOOK_VERIFY": "false"})
     settings = config.plugin_settings("webhook")
     assert settings == WebhookSettings(
@@ -81,7 +75,7 @@ def test_the_typed_instance_with_defaults_file_and_env(tmp_path: Path) -> None:
 def test_a_bad_value_is_one_line_naming_key_and_source(
     tmp_path: Path, table: str, env: dict[str, str], message: str
 ) -> None:
-    path = _file(tmp_path, f"[webhook]\n{table}\n")
+    path = write_config(tmp_path, f"[webhook]\n{table}\n")
     with pytest.raises(ConfigurationError) as raised:
         load_config(path, env=env)
     assert str(raised.value) == message.format(path=path)
@@ -98,7 +92,7 @@ def test_a_table_nobody_declares_is_an_error_only_when_asked_for() -> None:
 
 
 def test_config_show_masks_the_secret_and_names_each_source(tmp_path: Path) -> None:
-    path = _file(tmp_path, '[webhook]\ntoken = "s3cret-tok"\ntimeout = 2\n[dashboard]\nport = 9\n')
+    path = write_config(tmp_path, '[webhook]\ntoken = "s3cret-tok"\ntimeout = 2\n[dashboard]\nport = 9\n')
     result = invoke("config", "show", "--json", env={"NAQ_WEBHOOK_RETRIES": "4"})
     assert result.exit_code == 0, result.output
     assert "s3cret-tok" not in result.output
@@ -116,7 +110,7 @@ def test_config_show_masks_the_secret_and_names_each_source(tmp_path: Path) -> N
 
 
 def test_config_show_with_a_bad_table_is_one_line(tmp_path: Path) -> None:
-    path = _file(tmp_path, '[webhook]\ntimeout = "x"\n')
+    path = write_config(tmp_path, '[webhook]\ntimeout = "x"\n')
     result = invoke("config", "show")
     assert result.exit_code == 1
     assert one_error_line(result) == f"Error: webhook.timeout: expected a number, got 'x' ({path})"

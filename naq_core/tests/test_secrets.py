@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from attrs import field, frozen, validators
-from cli_support import invoke, isolated, one_error_line
+from cli_support import invoke, isolated, one_error_line, write_config
 from structlog.testing import capture_logs
 
 from naq_core import hookimpl
@@ -48,12 +48,6 @@ def _mailer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_hooks().pm.register(MailerPlugin(), name="mailer")
     with isolated(tmp_path, monkeypatch):
         yield
-
-
-def _file(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "naq.toml"
-    path.write_text(text)
-    return path
 
 
 # --- the helpers ---------------------------------------------------------------------------
@@ -143,7 +137,7 @@ def test_a_bad_scheme_url_error_does_not_echo_the_password() -> None:
 
 
 def test_a_non_string_secret_is_not_echoed_in_the_type_error(tmp_path: Path) -> None:
-    path = _file(tmp_path, "token = 12345678\npassword = [98765432]\n")
+    path = write_config(tmp_path, "token = 12345678\npassword = [98765432]\n")
     with pytest.raises(ConfigurationError) as info:
         load_config(path)
     text = str(info.value)
@@ -152,7 +146,7 @@ def test_a_non_string_secret_is_not_echoed_in_the_type_error(tmp_path: Path) -> 
 
 
 def test_masked_masks_plugin_tables_by_key_and_url_user_info(tmp_path: Path) -> None:
-    path = _file(
+    path = write_config(
         tmp_path,
         f'[dashboard]\nport = 9\nauth = "hdr-value-77"\nupstream = "{URL}"\n'
         '[dashboard.db]\npasswd = "db-pw-1234"\nkey_file = "/etc/k.pem"\n',
@@ -171,7 +165,7 @@ def test_masked_masks_plugin_tables_by_key_and_url_user_info(tmp_path: Path) -> 
 
 
 def test_a_bad_value_of_a_secret_looking_key_is_not_echoed(tmp_path: Path) -> None:
-    _file(tmp_path, "[mailer]\npassword = 55554444\n")
+    write_config(tmp_path, "[mailer]\npassword = 55554444\n")
     with pytest.raises(ConfigurationError) as info:
         load_config()
     assert "55554444" not in str(info.value)
@@ -179,7 +173,7 @@ def test_a_bad_value_of_a_secret_looking_key_is_not_echoed(tmp_path: Path) -> No
 
 
 def test_config_show_masks_declared_keys_by_pattern_and_by_declaration(tmp_path: Path) -> None:
-    _file(
+    write_config(
         tmp_path,
         f'nats_url = "{URL}"\npassword = "hunter2222"\n'
         '[mailer]\npassword = "mail-pw-1"\napi_key = "ak-123456"\nkey_file = "/k.pem"\nsigning = "sg-9876"\n'
@@ -214,7 +208,7 @@ def test_a_cross_field_error_masks_every_secret_of_the_table(tmp_path: Path) -> 
             register("strict", Strict)
 
     get_hooks().pm.register(StrictPlugin(), name="strict")
-    _file(tmp_path, '[strict]\napi_key = "strict-key-42"\nother = "visible"\n')
+    write_config(tmp_path, '[strict]\napi_key = "strict-key-42"\nother = "visible"\n')
     result = invoke("config", "show")
     line = one_error_line(result)
     assert "strict-key-42" not in line and "visible" in line
