@@ -6,6 +6,8 @@ behind a sibling package:
 * ``tests_core``: ``naq-core[server]`` (+ the JSON serializer its tests use), ``naq_core/tests``
 * ``tests_json_serializer``, ``tests_pickle_unsafe``, ``tests_confirm_purge``: one plugin with
   ``naq-core``, its ``tests/``
+* ``tests_dashboard``: naq-dashboard with naq-core, the JSON serializer and dlq-stream, its
+  ``tests/`` (Starlette's test client against a real server, and headless Debian Chromium)
 * ``tests_dlq_stream``, ``tests_dlq_jsonl``: a dead-letter sink with ``naq-core`` and the JSON
   serializer, its ``tests/``
 * ``integration``: everything installed (the ``naq`` meta distribution), ``tests/integration``
@@ -37,6 +39,7 @@ nox.options.sessions = [
     "tests_dlq_stream",
     "tests_dlq_jsonl",
     "tests_confirm_purge",
+    "tests_dashboard",
     "integration",
     "lint",
     "typecheck",
@@ -50,6 +53,7 @@ PICKLE_UNSAFE = "./plugins/pickle-unsafe"
 DLQ_STREAM = "./plugins/dlq-stream"
 DLQ_JSONL = "./contrib/dlq-jsonl"
 CONFIRM_PURGE = "./plugins/confirm-purge"
+DASHBOARD = "./plugins/dashboard"
 # cryptography: test_auth makes its TLS certificates (no openssl binary needed)
 TEST_DEPS = (
     "pytest>=8.3",
@@ -58,6 +62,9 @@ TEST_DEPS = (
     "hypothesis>=6.100",
     "cryptography>=42",
 )
+# The dashboard's tests: Starlette's test client (httpx2) and Playwright for Python, which
+# drives Debian's /usr/bin/chromium (it never downloads a browser; .ci/run installs chromium).
+DASHBOARD_TEST_DEPS = ("httpx2>=2.16", "playwright>=1.50")
 LINT_DEPS = ("ruff==0.17.6",)  # pinned: the same verdict locally and in CI
 IMPORT_LINTER = "import-linter==2.17"
 TYPECHECK_DEPS = ("mypy==2.4.1",)
@@ -136,9 +143,18 @@ def tests_confirm_purge(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def tests_dashboard(session: nox.Session) -> None:
+    """naq-dashboard with naq-core, the JSON serializer and dlq-stream (whose panel it shows)."""
+    _install_local(
+        session, CORE, JSON_SERIALIZER, DLQ_STREAM, DASHBOARD, extra=(*TEST_DEPS, *DASHBOARD_TEST_DEPS)
+    )
+    _pytest(session, f"{DASHBOARD}/tests")
+
+
+@nox.session(python=PYTHON)
 def integration(session: nox.Session) -> None:
     """Everything installed the way users install it (``naq`` + every plugin)."""
-    _install_local(session, ".", CORE, *_plugins(), extra=TEST_DEPS)
+    _install_local(session, ".", CORE, *_plugins(), extra=(*TEST_DEPS, *DASHBOARD_TEST_DEPS))
     _pytest(session, "tests/integration")
 
 

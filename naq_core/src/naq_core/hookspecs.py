@@ -34,7 +34,7 @@ The hook reference in ``docs/hooks.md`` is generated from these docstrings.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -127,6 +127,21 @@ def naq_register_dashboard_panels(register: Callable[[Panel], None], config: Con
     ``config``: the dashboard's effective :class:`naq_core.config.Config`.
 
     Returns nothing. An exception propagates: the dashboard does not start.
+    """
+
+
+@hookspec(firstresult=True)
+def naq_redact_arguments(function: str | None, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """Hide secrets in a job's arguments before the dashboard (or its API) shows them.
+
+    Called by the dashboard for every job page and job API answer, before the arguments are
+    cut to size. ``function`` is the task name (``None`` when unknown); ``args`` and
+    ``kwargs`` are the decoded arguments (copies: change or replace them freely).
+
+    Returns ``(args, kwargs)`` to show instead, or ``None`` to leave them to the next
+    plugin (the first answer wins). The dashboard itself masks keyword arguments whose names
+    look secret (``password``, ``token``, ``api_key``, ...) after this hook. An exception is
+    logged and the arguments are hidden entirely: a failing redactor never shows secrets.
     """
 
 

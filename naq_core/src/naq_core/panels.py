@@ -9,17 +9,29 @@ The dashboard (a Starlette app) mounts each panel's ``routes`` under ``/<name>``
 route ``"/"`` is the panel's page at ``/<name>/``), adds a template loader for
 ``templates`` to its one ``Jinja2Templates``, and lists the panels in the navigation by
 ``order``, then ``name``. Core never imports Starlette: ``routes`` are opaque to it.
+
+A panel's handlers reach the dashboard through :func:`panel_host`, which returns the
+:class:`PanelHost` of the app serving the request (its NATS connection, its configuration,
+its renderer). So a plugin's panel works in any dashboard that implements the protocol and
+never imports the dashboard package.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from attrs import field, frozen, validators
 
-__all__ = ["Panel"]
+if TYPE_CHECKING:
+    from naq_core._jetstream.connection import Connection
+    from naq_core.config import Config
+
+__all__ = ["HOST_STATE_KEY", "Panel", "PanelHost", "panel_host"]
+
+#: The attribute of ``app.state`` where a dashboard keeps its :class:`PanelHost`.
+HOST_STATE_KEY = "naq_panel_host"
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -46,6 +58,15 @@ class Panel:
     data.
 
     ``order``: position in the navigation, lowest first (the built-in pages use 0-99).
+
+    ``job_section``: a template (in ``templates``) the dashboard includes in every job
+    page, with the job's record as ``record`` in its context (``None``: none). This is how a
+    plugin adds rows to the job page (a link to logs or traces, its own data about the job).
+
+    ``api_routes``: JSON routes of the panel, mounted under ``/api/<name>`` (so the
+    queues panel's ``"/"`` is ``/api/queues``). Same rules as ``routes``.
+
+    ``in_navigation``: ``False`` for a panel that only contributes routes or a job section.
     """
 
     name: str = field(validator=validators.matches_re(_NAME))
@@ -53,3 +74,36 @@ class Panel:
     routes: tuple[Any, ...] = field(converter=_routes, factory=tuple)
     templates: str | None = field(default=None, validator=validators.optional(validators.min_len(1)))
     order: int = field(default=100, validator=validators.instance_of(int))
+    api_routes: tuple[Any, ...] = field(converter=_routes, factory=tuple)
+    job_section: str | None = field(default=None, validator=validators.optional(validators.min_len(1)))
+    in_navigation: bool = field(default=True, validator=validators.instance_of(bool))
+
+
+class PanelHost(Protocol):
+    """What a dashboard offers the panels it serves (see :func:`panel_host`)."""
+
+    #: The dashboard's effective configuration.
+    config: Config
+    #: ``True`` when the dashboard is read-only: every action is refused by the server
+    #: anyway; a panel uses this to hide its buttons.
+    read_only: bool
+
+    async def connection(self) -> Connection:
+        """The dashboard's shared NATS connection (opened on first use, never closed by a panel)."""
+        ...
+
+    def render(self, request: Any, template: str, context: dict[str, Any], status_code: int = 200) -> Any:
+        """A rendered HTML response of ``template`` in the dashboard's layout.
+
+        ``context`` is added to what every page gets (``request``, ``url_for``, the
+        navigation, ``read_only``, ``csrf_token`` for forms).
+        """
+        ...
+
+
+def panel_host(request: Any) -> PanelHost:
+    """The :class:`PanelHost` of the dashboard serving ``request`` (a Starlette request)."""
+    host = getattr(request.app.state, HOST_STATE_KEY, None)
+    if host is None:
+        raise RuntimeError("this request is not served by a naq dashboard (no panel host on app.state)")
+    return host  # type: ignore[no-any-return]

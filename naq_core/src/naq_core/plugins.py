@@ -238,6 +238,25 @@ class Hooks:
         self.pm.hook.naq_register_dashboard_panels(register=register, config=config)
         return sorted(found.values(), key=lambda panel: (panel.order, panel.name))
 
+    def redact_arguments(
+        self, *, function: str | None, args: list[Any], kwargs: dict[str, Any]
+    ) -> tuple[list[Any], dict[str, Any]]:
+        """A job's arguments as a plugin wants them shown (unchanged when none answers).
+
+        A failing redactor hides everything (``["<hidden: redactor failed>"]``): it never
+        lets the secrets through.
+        """
+        try:
+            hook = self.pm.hook.naq_redact_arguments
+            answer = hook(function=function, args=list(args), kwargs=dict(kwargs))
+        except Exception:
+            get_logger(__name__).warning("naq_redact_arguments failed; arguments hidden", exc_info=True)
+            return ["<hidden: redactor failed>"], {}
+        if answer is None:
+            return list(args), dict(kwargs)
+        shown_args, shown_kwargs = answer
+        return list(shown_args), dict(shown_kwargs)
+
     def register_commands(self, *, cli: click.Group) -> None:
         self.pm.hook.naq_register_commands(cli=cli)
 
