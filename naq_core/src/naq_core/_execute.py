@@ -21,6 +21,7 @@ from naq_core._log import get_logger
 from naq_core._running import RunningJob, progress_due, send_in_progress
 from naq_core.deadletter import DeadLetterReason
 from naq_core.errors import JobTimeoutError
+from naq_core.heartbeat import MinuteCounts
 from naq_core.job import Job, JobStatus, Outcome
 from naq_core.registry import unknown_task_message
 
@@ -92,6 +93,7 @@ class JobRunner:
         self.stopping = False
         self.processed = 0
         self.failed = 0
+        self.history = MinuteCounts()  # per queue and minute, sent in the heartbeat
         _, self._hook_started, self._hook_finished = conn.hooks.lifecycle_active()
 
     def is_stopping(self) -> bool:
@@ -198,6 +200,7 @@ class JobRunner:
             await self.dead.route(msg, letter)
             self.deps.finished(job.job_id)
             self.failed += 1
+            self.history.add(queue, failed=True)
             return
         func = self.registry.get(job.function)
         record.job, record.started_at = job, time.time()
@@ -237,6 +240,7 @@ class JobRunner:
                 then=msg.ack,  # the job leaves its queue once its record is stored
             )
             self.processed += 1
+            self.history.add(job.queue_name)
             self.deps.finished(job.job_id)
             duration = time.time() - started
             log.info("job_completed", **_context(job), duration=round(duration, 6))
@@ -302,6 +306,7 @@ class JobRunner:
                 confirm=True,  # stored before the dead letter acks the message
             )
             self.failed += 1
+            self.history.add(job.queue_name, failed=True)
             log.error(
                 "job_failed", **_context(job), duration=round(duration, 6), error=f"{error_type}: {error}"
             )

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import cattrs
 import nats.errors
 import nats.js.errors
-from attrs import frozen
+from attrs import field, frozen
 
 from naq_core import records
 from naq_core._jetstream.kvscan import scan
@@ -22,7 +22,19 @@ from naq_core.results import ttl_header
 if TYPE_CHECKING:
     from naq_core._jetstream.connection import Connection
 
-__all__ = ["WORKER_STATES", "Heartbeat", "WorkerInfo", "list_workers"]
+__all__ = [
+    "HISTORY_MINUTES",
+    "WORKER_STATES",
+    "Heartbeat",
+    "MinuteCounts",
+    "MinuteTotal",
+    "WorkerInfo",
+    "list_workers",
+    "minute_totals",
+]
+
+#: Minutes of per-queue completed/failed counts a worker keeps and publishes in its beat.
+HISTORY_MINUTES = 60
 
 
 #: What a worker is doing, as :attr:`WorkerInfo.state` says: no job running, some jobs
@@ -52,6 +64,10 @@ class WorkerInfo:
     last_heartbeat: float
     state: str = "idle"
     active_jobs: int = 0
+    #: Jobs this worker finished per queue and minute, the last :data:`HISTORY_MINUTES`
+    #: minutes: ``{queue: ((minute, completed, failed), ...)}``, oldest first, ``minute``
+    #: being Unix time // 60; minutes without jobs are left out. Empty from older workers.
+    history: dict[str, tuple[tuple[int, int, int], ...]] = field(factory=dict)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> WorkerInfo:
@@ -67,6 +83,79 @@ class WorkerInfo:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able values (lists for the tuples), as written in a heartbeat."""
         return records.to_dict(self)
+
+
+class MinuteCounts:
+    """Completed and failed jobs per queue and minute, the last ``minutes`` minutes, in memory.
+
+    The worker calls :meth:`add` as a job ends (a dictionary lookup and an increment: nothing
+    is sent); its heartbeat carries :meth:`to_dict`. Bounded: at most ``minutes`` entries per
+    queue the worker serves. It lives and dies with the worker.
+    """
+
+    def __init__(self, minutes: int = HISTORY_MINUTES, clock: Callable[[], float] = time.time) -> None:
+        self._minutes = minutes
+        self._clock = clock
+        self._counts: dict[str, dict[int, list[int]]] = {}
+
+    def add(self, queue: str, *, failed: bool = False) -> None:
+        """Count one job of ``queue`` that completed (or ``failed`` for good) now."""
+        minute = int(self._clock() // 60)
+        per_queue = self._counts.setdefault(queue, {})
+        slot = per_queue.get(minute)
+        if slot is None:  # a new minute: forget the ones that left the window
+            self._forget_before(minute - self._minutes + 1)
+            slot = per_queue[minute] = [0, 0]
+        slot[1 if failed else 0] += 1
+
+    def _forget_before(self, first: int) -> None:
+        for per_queue in self._counts.values():
+            for minute in [m for m in per_queue if m < first]:
+                del per_queue[minute]
+
+    def to_dict(self) -> dict[str, list[list[int]]]:
+        """``{queue: [[minute, completed, failed], ...]}``, oldest first (what a beat carries)."""
+        first = int(self._clock() // 60) - self._minutes + 1
+        history = {}
+        for queue, per_queue in self._counts.items():
+            rows = [[m, c[0], c[1]] for m, c in sorted(per_queue.items()) if m >= first]
+            if rows:
+                history[queue] = rows
+        return history
+
+
+@frozen(kw_only=True)
+class MinuteTotal:
+    """Jobs completed and failed in one minute (``minute``: Unix time // 60)."""
+
+    minute: int
+    completed: int = 0
+    failed: int = 0
+
+
+def minute_totals(
+    workers: Iterable[WorkerInfo],
+    *,
+    queues: Iterable[str] | None = None,
+    minutes: int = HISTORY_MINUTES,
+    now: float | None = None,
+) -> list[MinuteTotal]:
+    """The last ``minutes`` minutes (the current one last) of jobs completed and failed,
+    summed over ``workers`` (their heartbeats' :attr:`WorkerInfo.history`) for ``queues``
+    (default: all). Only live workers count: a stopped worker's history leaves with it."""
+    last = int((time.time() if now is None else now) // 60)
+    first = last - minutes + 1
+    wanted = None if queues is None else set(queues)
+    sums = {m: [0, 0] for m in range(first, last + 1)}
+    for worker in workers:
+        for queue, rows in worker.history.items():
+            if wanted is not None and queue not in wanted:
+                continue
+            for minute, completed, failed in rows:
+                if minute in sums:
+                    sums[minute][0] += completed
+                    sums[minute][1] += failed
+    return [MinuteTotal(minute=m, completed=c, failed=f) for m, (c, f) in sums.items()]
 
 
 class Heartbeat:

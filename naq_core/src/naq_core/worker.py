@@ -167,6 +167,7 @@ class Worker:
             "current_jobs": list(runner.running)[:50] if runner else [],
             "processed": runner.processed if runner else 0,
             "failed": runner.failed if runner else 0,
+            "history": runner.history.to_dict() if runner else {},
             "started_at": self.started_at,
         }
 
