@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # dashboard_support
+sys.path.insert(0, str(Path(__file__).parent))  # dashboard_support, browser_support, browser_tasks
 
-pytest_plugins = ["naq_core.testing.fixtures"]
+from browser_support import browser, dashboard_process, page  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,7 @@ POSTs that carry the form token, and running async setup code from a sync test."
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -48,5 +49,10 @@ def post(client: TestClient, url: str, data: dict[str, Any] | None = None, **kwa
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run async setup code (enqueue jobs, read state) from a sync test."""
-    return asyncio.run(coro)
+    """Run async setup code (enqueue jobs, read state) from a sync test.
+
+    On a thread of its own, so it works beside Playwright's sync API too (which keeps an
+    event loop running on the test's thread).
+    """
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result(timeout=120)
