@@ -26,7 +26,7 @@ def test_every_command_answers_help(installed_hooks: Hooks) -> None:
     with click.Context(cli) as ctx:
         paths = _paths(cli, ctx)
     names = {path[0] for path in paths}
-    assert {"worker", "server", "dev", "queues", "job", "purge", "schedule", "dlq"} <= names
+    assert {"worker", "server", "dev", "queues", "job", "purge", "schedule", "dlq", "dashboard"} <= names
     runner = CliRunner()
     for path in paths:
         result = runner.invoke(cli, [*path, "--help"])
@@ -38,4 +38,4 @@ def test_plugins_lists_the_default_distributions(installed_hooks: Hooks) -> None
     result = CliRunner().invoke(cli, ["--plugins", "--json"])
     assert result.exit_code == 0, result.output
     distributions = {row["distribution"] for row in json.loads(result.output)}
-    assert {"naq-json-serializer", "naq-dlq-stream", "naq-confirm-purge"} <= distributions
+    assert {"naq-json-serializer", "naq-dlq-stream", "naq-confirm-purge", "naq-dashboard"} <= distributions
