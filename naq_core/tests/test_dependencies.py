@@ -68,11 +68,13 @@ async def test_dependents_resolve_when_a_worker_starts(nats_url: str, queue_name
         conn = await q.connection()
         b = q.prepare(worker_tasks.add, 5, 5, depends_on=a)
         kv = await conn.bucket(DEPS_BUCKET)
-        held = {"queue": queue_name, "deps": [a.job_id], "headers": {"Nats-Msg-Id": b.job_id}}
+        dep = f"{queue_name}.{a.job_id}"  # a job is <queue>.<job id>
+        held = {"queue": queue_name, "deps": [dep], "headers": {"Nats-Msg-Id": f"{queue_name}/{b.job_id}"}}
         await kv.put(
-            f"wait.{b.job_id}", json.dumps(held).encode() + b"\n" + conn.serializer.dumps(b.to_envelope())
+            f"wait.{queue_name}.{b.job_id}",
+            json.dumps(held).encode() + b"\n" + conn.serializer.dumps(b.to_envelope()),
         )
-        await kv.put(f"on.{a.job_id}.{b.job_id}", b"")
+        await kv.put(f"on.{dep}.{queue_name}.{b.job_id}", b"")
         assert await q.job_status(b.job_id) is JobStatus.WAITING
         async with running_worker(nats_url, queue_name):
             assert await q.fetch_job_result(b, timeout=15) == 10

@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 import worker_tasks
 
-from naq_core import JobNotFoundError, JobStatus, Queue
-from naq_core import queue as queue_module
+from naq_core import JobNotFoundError, JobStatus, Queue, _deps
 from naq_core.jetstream import JOBS_STREAM, job_filter
 from naq_core.results import ResultStore
 
@@ -25,15 +24,15 @@ async def test_a_job_that_ends_during_the_lookup_is_found(
     async with Queue(queue_name, nats_url) as q:
         job = await q.enqueue(worker_tasks.add, 1, 2)
         conn = await q.connection()
-        is_waiting = queue_module._deps.is_waiting
+        is_waiting = _deps.is_waiting
 
-        async def the_job_ends_meanwhile(c: Any, job_id: str) -> bool:
+        async def the_job_ends_meanwhile(c: Any, job_id: str, queue: str | None = None) -> bool:
             # as the mover does: the record first, then the message leaves the stream
             await ResultStore(conn).write(job, JobStatus.FAILED, error_type="Boom", confirm=True)
             await conn.js.purge_stream(JOBS_STREAM, subject=job_filter(job_id))
-            return await is_waiting(c, job_id)
+            return await is_waiting(c, job_id, queue)
 
-        monkeypatch.setattr(queue_module._deps, "is_waiting", the_job_ends_meanwhile)
+        monkeypatch.setattr(_deps, "is_waiting", the_job_ends_meanwhile)
         record = await q.job_record(job.job_id)
         assert (record.status, record.error_type) == (JobStatus.FAILED, "Boom")
         monkeypatch.undo()

@@ -32,6 +32,7 @@ from naq_core._jetstream.names import (
     MOVER_CONSUMER,
     RESULTS_BUCKET,
     WORKER_CONSUMER_PREFIX,
+    queue_of_subject,
 )
 from naq_core._log import get_logger
 from naq_core._teardown import cancel_and_wait
@@ -198,7 +199,7 @@ class MaxDeliveryMover:
             get_logger(__name__).warning("dlq_mover_record_failed", job_id=job.job_id, error=str(exc))
             return
         if self.deps is not None:
-            self.deps.finished(job.job_id)
+            self.deps.finished(job.queue_name, job.job_id)
 
     def _decode(self, raw: RawStreamMsg, seq: int, deliveries: int) -> Job | None:
         """The job, if this worker's serializer can read it (else the letter has no job).
@@ -214,6 +215,12 @@ class MaxDeliveryMover:
         try:
             job = Job.from_envelope(serializer.loads(raw.data or b""), attempt=max(deliveries, 1))
         except Exception:  # poison as well as dead: the letter still carries the bytes
+            return None
+        # The subject is the authority (as in _intake): an envelope naming another queue's
+        # job, or another id, gets no record and resolves no dependent.
+        subject = raw.subject or ""
+        named = job.schedule_id or job.job_id
+        if job.queue_name != queue_of_subject(subject) or subject.rpartition(".")[2] != named:
             return None
         recurring = "Nats-Scheduler" in headers and headers.get("Nats-Schedule-Next", "") != "purge"
         if job.schedule_id is not None and recurring:

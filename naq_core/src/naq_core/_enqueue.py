@@ -61,7 +61,8 @@ def dep_ids(depends_on: str | Job | Sequence[str | Job] | None) -> tuple[str, ..
     if depends_on is None:
         return ()
     items = [depends_on] if isinstance(depends_on, str | Job) else list(depends_on)
-    return tuple(item.job_id if isinstance(item, Job) else str(item) for item in items)
+    # a Job is exact, as <queue>.<job id>; a string is resolved when the job is held (_deps)
+    return tuple(f"{item.queue_name}.{item.job_id}" if isinstance(item, Job) else str(item) for item in items)
 
 
 def check_retries(job: Job, max_deliver: int) -> None:
@@ -187,7 +188,7 @@ async def _holds(conn: Connection, seq: int, subject: str, job: Job) -> bool:
     try:
         first = await conn.js.get_msg(JOBS_STREAM, seq)
     except nats.js.errors.NotFoundError:  # taken by a worker already: its record tells
-        record = await ResultStore(conn).get(job.job_id)
+        record = await ResultStore(conn).get(job.job_id, job.queue_name)
         return record is not None and record.queue == job.queue_name
     return first.subject == subject
 

@@ -198,7 +198,7 @@ class JobRunner:
                 error=error,
             )
             await self.dead.route(msg, letter)
-            self.deps.finished(job.job_id)
+            self.deps.finished(job.queue_name, job.job_id)
             self.failed += 1
             self.history.add(queue, failed=True)
             return
@@ -236,12 +236,12 @@ class JobRunner:
                 result=result,
                 started_at=started,
                 worker_id=self.worker_id,
-                confirm=self.deps.has_dependents(job.job_id),
+                confirm=self.deps.has_dependents(job.queue_name, job.job_id),
                 then=msg.ack,  # the job leaves its queue once its record is stored
             )
             self.processed += 1
             self.history.add(job.queue_name)
-            self.deps.finished(job.job_id)
+            self.deps.finished(job.queue_name, job.job_id)
             duration = time.time() - started
             log.info("job_completed", **_context(job), duration=round(duration, 6))
             if self._hook_finished:
@@ -320,7 +320,7 @@ class JobRunner:
                 traceback=trace,
             )
             await self.dead.route(msg, letter)
-            self.deps.finished(job.job_id)
+            self.deps.finished(job.queue_name, job.job_id)
             outcome = Outcome(
                 status=JobStatus.FAILED,
                 duration=duration,
@@ -331,10 +331,11 @@ class JobRunner:
         if self._hook_finished:
             await self.conn.hooks.job_finished(job=job, outcome=outcome, worker_id=self.worker_id)
 
-    def request_cancel(self, job_id: str) -> str:
-        """``cancelled``, ``sync`` (a thread cannot be interrupted) or ``unknown`` (not here)."""
+    def request_cancel(self, job_id: str, queue: str | None = None) -> str:
+        """``cancelled``, ``sync`` (a thread cannot be interrupted) or ``unknown`` (not here,
+        or a job of another queue than ``queue``)."""
         record = self.running.get(job_id)
-        if record is None or record.task is None:
+        if record is None or record.task is None or (queue and getattr(record.job, "queue_name", 0) != queue):
             return "unknown"
         if record.sync:
             return "sync"
@@ -356,7 +357,7 @@ class JobRunner:
             payload=self._payload(msg, job),
         )
         await msg.ack()
-        self.deps.finished(job.job_id)
+        self.deps.finished(job.queue_name, job.job_id)
         get_logger(__name__).info(
             "job_cancelled", job_id=job.job_id, queue=job.queue_name, function=job.function
         )

@@ -177,7 +177,7 @@ class Intake:
                 payload=bytes(msg.data),
                 serializer=self._installed(written_by),
             )
-            self.deps.finished(job_id)
+            self.deps.finished(queue, job_id)
         letter = self.dead.letter(
             msg,
             DeadLetterReason.POISON,

@@ -351,7 +351,8 @@ class NaqClient:
 
 
 def _job_id(job_id: str | Job) -> str:
-    return job_id.job_id if isinstance(job_id, Job) else job_id
+    """A Job as ``<queue>.<job id>`` (exact: ids are per queue), a string as given."""
+    return f"{job_id.queue_name}.{job_id.job_id}" if isinstance(job_id, Job) else job_id
 
 
 # --- the process-wide default client (one entry of naq_core._client_cache) ---------------------

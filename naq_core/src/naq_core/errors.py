@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "AmbiguousJobError",
     "ConfigurationError",
     "DependencyFailedError",
     "JobFailedError",
@@ -68,6 +69,11 @@ class ServerVersionError(NaqConnectionError):
 
 class JobNotFoundError(NaqError):
     """No job, result or status is known for the given id."""
+
+
+class AmbiguousJobError(NaqError):
+    """A bare job id that jobs of several queues carry; the message names the queues (give
+    ``<queue>.<job id>``, or the :class:`~naq_core.job.Job`, to choose one)."""
 
 
 class TaskNotFoundError(NaqError):

@@ -5,8 +5,10 @@ creates a stream, a consumer or a bucket: looking never changes the server.
 
 * :func:`queue_stats` reads the jobs stream's subjects (``naq.queue.<queue>.<job id>``, one
   message per job) and each queue's durable consumer (``naq-worker-<queue>``).
-* :func:`recent_jobs` reads the results bucket (``naq_results``) in one pass and adds jobs
-  still waiting in the stream, which have no record until a worker picks them up.
+* :func:`recent_jobs` reads the results bucket (``naq_results``, keys ``<queue>.<job id>``)
+  in one pass and adds jobs still waiting in the stream, which have no record until a worker
+  picks them up.
+* :func:`job_record` finds one job: its record, else its hold or its queued message.
 """
 
 from __future__ import annotations
@@ -21,24 +23,27 @@ import nats.errors
 import nats.js.errors
 from attrs import frozen
 
-from naq_core import records
+from naq_core import _deps, records
 from naq_core._jetstream.kvscan import scan
 from naq_core._jetstream.names import (
     JOBS_STREAM,
     JOBS_SUBJECTS,
     RESULTS_BUCKET,
     WORKER_CONSUMER_PREFIX,
+    job_filter,
+    job_subject,
     queue_filter,
+    queue_of_subject,
 )
-from naq_core.errors import NaqConnectionError, NaqError
+from naq_core.errors import JobNotFoundError, NaqConnectionError, NaqError
 from naq_core.heartbeat import list_workers
 from naq_core.job import Job, JobStatus
-from naq_core.results import JobRecord
+from naq_core.results import JobRecord, ResultStore, ambiguous, job_ref
 
 if TYPE_CHECKING:
     from naq_core._jetstream.connection import Connection
 
-__all__ = ["QueueStats", "job_ids", "queue_names", "queue_stats", "recent_jobs"]
+__all__ = ["QueueStats", "job_ids", "job_record", "queue_names", "queue_stats", "recent_jobs"]
 
 _CONSUMER_PREFIX = WORKER_CONSUMER_PREFIX
 _STREAM_NOT_FOUND = 10059
@@ -188,10 +193,15 @@ async def queue_stats(conn: Connection, queues: Sequence[str] | None = None) -> 
 # --- jobs ------------------------------------------------------------------------------
 
 
-def _record(conn: Connection, job_id: str, raw: bytes) -> JobRecord | None:
+def _id_of_key(key: str) -> str:
+    """The job id of a results key ``<queue>.<job id>`` (an older naq's key is the bare id)."""
+    return key.rpartition(".")[2]
+
+
+def _record(conn: Connection, key: str, raw: bytes) -> JobRecord | None:
     """A record from the bucket, or ``None`` if it cannot be read (listing goes on)."""
     try:
-        return JobRecord.from_dict(job_id, conn.serializer.loads(raw))
+        return JobRecord.from_dict(_id_of_key(key), conn.serializer.loads(raw))
     except Exception:  # a foreign or damaged value must not hide the others
         return None
 
@@ -277,8 +287,8 @@ async def recent_jobs(
     everything = await _records(conn, timeout)
     records = [r for r in everything if _matches(r, queue, statuses, function)]
     if statuses is None or JobStatus.PENDING in statuses:
-        known = {r.job_id for r in everything}
-        subjects = [s for s in await _subjects(conn, _queue_filter(queue)) if _split(s)[1] not in known]
+        known = {(r.queue, r.job_id) for r in everything}
+        subjects = [s for s in await _subjects(conn, _queue_filter(queue)) if _split(s) not in known]
         remaining = max(1.0, timeout - (time.monotonic() - started))
         try:
             async with asyncio.timeout(remaining):
@@ -295,7 +305,43 @@ async def job_ids(conn: Connection, prefix: str = "", limit: int = 200) -> list[
     ids = {s.rsplit(".", 1)[1] for s in await _subjects(conn, _queue_filter(None))}
     try:
         kv = await conn.js.key_value(RESULTS_BUCKET)
-        ids.update(entry.key for entry in await scan(kv, timeout=5))
+        ids.update(_id_of_key(entry.key) for entry in await scan(kv, timeout=5))
     except (nats.js.errors.BucketNotFoundError, nats.js.errors.NotFoundError, TimeoutError):
         pass
     return sorted(i for i in ids if i.startswith(prefix))[:limit]
+
+
+async def job_record(conn: Connection, job_id: str, *, queue: str | None = None) -> JobRecord:
+    """Everything known about job ``job_id`` of ``queue``: its record, else ``waiting`` (held
+    for its dependencies) or ``pending`` (queued, not received by a worker yet).
+
+    Without ``queue``, ``job_id`` may be ``<queue>.<job id>``; a bare id is looked up on
+    every queue and raises :class:`~naq_core.errors.AmbiguousJobError` if several hold it.
+    Raises :class:`~naq_core.errors.JobNotFoundError` if nothing is known.
+    """
+    ref = job_ref(job_id, queue)
+    if ref is None:
+        raise JobNotFoundError(f"no job {job_id!r}: not a valid job id")
+    queue, job_id = ref
+    store = ResultStore(conn)
+    record = await store.get(job_id, queue)
+    if record is not None:
+        return record
+    if await _deps.is_waiting(conn, job_id, queue):
+        held = [queue] if queue is not None else await _deps.waiting_queues(conn, job_id)
+        if len(held) > 1:
+            raise ambiguous(job_id, held)
+        return JobRecord(job_id=job_id, status=JobStatus.WAITING, queue=held[0] if held else None)
+    where = job_filter(job_id) if queue is None else job_subject(queue, job_id)
+    info = await conn.js.stream_info(JOBS_STREAM, subjects_filter=where)
+    queues = sorted({q for q in map(queue_of_subject, info.state.subjects or {}) if q is not None})
+    if len(queues) > 1:
+        raise ambiguous(job_id, queues)
+    if queues:
+        return JobRecord(job_id=job_id, status=JobStatus.PENDING, queue=queues[0])
+    # A job leaves the stream only after its record is written: one that finished (or
+    # was dead-lettered) since the first look has a record now.
+    record = await store.get(job_id, queue)
+    if record is not None:
+        return record
+    raise JobNotFoundError(f"no job {job_id!r}: unknown id, or its record expired")

@@ -8,7 +8,7 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from naq_core import _deps, job_control
+from naq_core import job_control, overview
 from naq_core._enqueue import (
     ExcSpec,
     check_retries,
@@ -23,18 +23,15 @@ from naq_core._jetstream.connection import Connection, connect
 from naq_core._jetstream.names import (
     JOBS_STREAM,
     RESULTS_BUCKET,
-    job_filter,
     queue_filter,
-    queue_of_subject,
 )
 from naq_core._log import get_logger
 from naq_core._resultwait import check_timeout, wait_for_record
 from naq_core.config import Config, load_config, validate_queue_name
-from naq_core.errors import JobNotFoundError
 from naq_core.job import Job, JobStatus, RetryStrategy, check_job_id
 from naq_core.plugins import get_hooks
 from naq_core.registry import task_name
-from naq_core.results import JobRecord, ResultStore
+from naq_core.results import JobRecord
 from naq_core.schedules import _store as schedule_store
 from naq_core.schedules.record import Schedule, recurring_schedule
 from naq_core.schedules.spec import modify_changes, seconds
@@ -203,26 +200,15 @@ class Queue:
 
     # --- inspecting -----------------------------------------------------------------------
 
-    async def job_record(self, job_id: str) -> JobRecord:
-        """Everything known about a job; raises :class:`JobNotFoundError` if nothing is."""
-        conn = await self.connection()
-        record = await ResultStore(conn).get(job_id)
-        if record is not None:
-            return record
-        if await _deps.is_waiting(conn, job_id):
-            return JobRecord(job_id=job_id, status=JobStatus.WAITING)
-        info = await conn.js.stream_info(JOBS_STREAM, subjects_filter=job_filter(job_id))
-        if info.state.subjects:
-            queue = queue_of_subject(next(iter(info.state.subjects)))
-            return JobRecord(job_id=job_id, status=JobStatus.PENDING, queue=queue)
-        # A job leaves the stream only after its record is written: one that finished (or
-        # was dead-lettered) since the first look has a record now.
-        record = await ResultStore(conn).get(job_id)
-        if record is not None:
-            return record
-        raise JobNotFoundError(f"no job {job_id!r}: unknown id, or its record expired")
+    async def job_record(self, job_id: str | Job) -> JobRecord:
+        """Everything known about a job (see :func:`naq_core.overview.job_record`: a Job or
+        ``<queue>.<job id>`` is exact, a bare id two queues hold raises
+        :class:`~naq_core.errors.AmbiguousJobError`); :class:`JobNotFoundError` if nothing is."""
+        queue = job_id.queue_name if isinstance(job_id, Job) else None
+        key = job_id.job_id if isinstance(job_id, Job) else job_id
+        return await overview.job_record(await self.connection(), key, queue=queue)
 
-    async def job_status(self, job_id: str) -> JobStatus:
+    async def job_status(self, job_id: str | Job) -> JobStatus:
         return (await self.job_record(job_id)).status
 
     async def fetch_job_result(self, job_id: str | Job, timeout: float | None = None) -> Any:
@@ -235,9 +221,10 @@ class Queue:
         core subscription while it lasts, no JetStream consumer.
         """
         timeout = check_timeout(timeout)
+        queue = job_id.queue_name if isinstance(job_id, Job) else None  # a Job is exact
         key = job_id.job_id if isinstance(job_id, Job) else job_id
         conn = await self.connection()
-        record = await wait_for_record(conn, key, timeout)
+        record = await wait_for_record(conn, key, timeout, queue=queue)
         record.raise_for_status()
         return record.result
 

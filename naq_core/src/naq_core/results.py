@@ -1,5 +1,14 @@
 """Job records in the results bucket: status, result or error, written once per change.
 
+A job is its queue and its id: its record's key is ``<queue>.<job id>``, the queue being
+the one whose subject the job's message arrived on (a worker's intake has checked that the
+envelope names the same), so a job of one queue never writes a record of another queue's
+job with the same id. A lookup that knows the queue reads that key (one get); one by bare
+id asks the server which queues hold a record of that id (one stream-info request with the
+subject filter ``$KV.naq_results.*.<job id>``) and refuses an id two queues hold with
+:class:`~naq_core.errors.AmbiguousJobError`; records of an older naq, keyed by the bare id,
+are read when no queue holds one.
+
 Workers write with a plain (fire-and-forget) publish on the bucket's subject, so the hot
 path never waits for a JetStream ack; every write carries the job's TTL (``Nats-TTL``).
 Readers wait for a terminal record with a core subscription on the record's subject
@@ -8,6 +17,7 @@ Readers wait for a terminal record with a core subscription on the record's subj
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -20,9 +30,16 @@ from attrs import field, frozen
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from naq_core import records
-from naq_core._jetstream.names import RESULTS_BUCKET, RESULTS_SUBJECT_PREFIX
+from naq_core._jetstream.names import (
+    RESULTS_BUCKET,
+    RESULTS_SUBJECT_PREFIX,
+    result_filter,
+    result_key,
+    result_subject,
+    split_job_ref,
+)
 from naq_core._log import get_logger
-from naq_core.errors import DependencyFailedError, JobFailedError, SerializationError
+from naq_core.errors import AmbiguousJobError, DependencyFailedError, JobFailedError, SerializationError
 from naq_core.job import TERMINAL_STATUSES, JobStatus
 
 if TYPE_CHECKING:
@@ -30,13 +47,25 @@ if TYPE_CHECKING:
     from naq_core.job import Job
     from naq_core.serializer import Serializer
 
-__all__ = ["RESULTS_SUBJECT_PREFIX", "JobRecord", "ResultStore", "ttl_header"]
+__all__ = ["RESULTS_SUBJECT_PREFIX", "JobRecord", "ResultStore", "ambiguous", "job_ref", "ttl_header"]
 
-_KV_PREFIX = RESULTS_SUBJECT_PREFIX
+_BAD_CHARS = frozenset(" \t\r\n.*>")
 #: Bytes of the server's ``max_payload`` left for a record's headers (``Nats-TTL``).
 _HEADROOM = 1024
 #: What is kept of an error message or a traceback too long for a record.
 _TEXT_KEPT = 8192
+
+
+def job_ref(job_id: str, queue: str | None = None) -> tuple[str | None, str] | None:
+    """``(queue, job id)`` of a lookup: ``queue`` if given, else the one a ``<queue>.<job
+    id>`` reference names (``None``: any queue). ``None`` when it cannot name a job (empty,
+    or a character no subject token has): such an id is known nowhere."""
+    ref_queue, bare = split_job_ref(job_id) if queue is None else (queue, job_id)
+    if not bare or _BAD_CHARS.intersection(bare):
+        return None
+    if ref_queue is not None and (not ref_queue or _BAD_CHARS.intersection(ref_queue)):
+        return None
+    return ref_queue, bare
 
 
 def ttl_header(seconds: float) -> str:
@@ -207,15 +236,16 @@ class ResultStore:
         ttl = ttl or job.result_ttl or self._conn.config.result_ttl
         headers = {"Nats-TTL": ttl_header(ttl)}
         data = self._fit(record, serializer)
+        subject = result_subject(job.queue_name, job.job_id)  # the job is (queue, id)
         try:
             if then is not None and not confirm:
                 # Pipelined: ``then`` (the job's ack) runs once the server stored the record.
-                await self._conn.confirmer.publish(_KV_PREFIX + job.job_id, data, headers, then)
+                await self._conn.confirmer.publish(subject, data, headers, then)
                 return
             if confirm:
-                await self._conn.js.publish(_KV_PREFIX + job.job_id, data, headers=headers)
+                await self._conn.js.publish(subject, data, headers=headers)
             else:
-                await self._conn.nc.publish(_KV_PREFIX + job.job_id, data, headers=headers)
+                await self._conn.nc.publish(subject, data, headers=headers)
         except nats.errors.MaxPayloadError:  # even cut down: the job still ends, unrecorded
             get_logger(__name__).error(
                 "record_not_written", job_id=job.job_id, status=status.value, size=len(data)
@@ -223,17 +253,44 @@ class ResultStore:
         if then is not None:
             await then()
 
-    async def get(self, job_id: str) -> JobRecord | None:
+    async def get(self, job_id: str, queue: str | None = None) -> JobRecord | None:
+        """The record of job ``job_id`` of ``queue``; without a queue, ``job_id`` may be a
+        ``<queue>.<job id>`` reference, else the one queue holding a record of that id is
+        found (:class:`AmbiguousJobError` if several do). ``None`` if there is none."""
+        ref = job_ref(job_id, queue)
+        if ref is None:
+            return None
+        queue, job_id = ref
+        if queue is not None:
+            return await self._read(result_key(queue, job_id), job_id)
+        queues = await self.queues_of(job_id)
+        if not queues:  # none keyed by queue: a record an older naq wrote, if any
+            return await self._read(job_id, job_id)
+        found = await asyncio.gather(*(self._read(result_key(q, job_id), job_id) for q in queues))
+        live = [(q, record) for q, record in zip(queues, found, strict=True) if record is not None]
+        if len(live) > 1:
+            raise ambiguous(job_id, [q for q, _ in live])
+        return live[0][1] if live else None
+
+    async def queues_of(self, job_id: str) -> list[str]:
+        """The queues whose results hold a key for ``job_id`` (one request, no values read;
+        a key deleted or purged a moment ago may still be listed)."""
+        await self._conn.bucket(RESULTS_BUCKET)
+        info = await self._conn.js.stream_info(f"KV_{RESULTS_BUCKET}", subjects_filter=result_filter(job_id))
+        start = len(RESULTS_SUBJECT_PREFIX)
+        return sorted(subject[start:].partition(".")[0] for subject in info.state.subjects or {})
+
+    async def _read(self, key: str, job_id: str) -> JobRecord | None:
         kv = await self._conn.bucket(RESULTS_BUCKET)
         try:
-            entry = await kv.get(job_id)
+            entry = await kv.get(key)
         except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):
             return None
         if entry.value is None:
             return None
         return self.decode(job_id, entry.value)
 
-    async def wait(self, job_id: str, timeout: float | None = None) -> JobRecord:
+    async def wait(self, job_id: str, timeout: float | None = None, queue: str | None = None) -> JobRecord:
         """The job's record once it is terminal (see :func:`naq_core._resultwait.wait_for_record`).
 
         No JetStream consumer is made; raises :class:`JobNotFoundError` at once for an id
@@ -241,8 +298,27 @@ class ResultStore:
         """
         from naq_core._resultwait import wait_for_record  # it builds on this module
 
-        return await wait_for_record(self._conn, job_id, timeout)
+        return await wait_for_record(self._conn, job_id, timeout, queue=queue)
 
-    async def delete(self, job_id: str) -> None:
+    async def delete(self, job_id: str, queue: str | None = None) -> None:
+        """Purge the record of ``job_id`` (of ``queue``, or the one queue holding it)."""
+        ref = job_ref(job_id, queue)
+        if ref is None:
+            return
+        queue, job_id = ref
+        if queue is None:
+            queues = await self.queues_of(job_id)
+            if len(queues) > 1:
+                raise ambiguous(job_id, queues)
+            queue = queues[0] if queues else None
         kv = await self._conn.bucket(RESULTS_BUCKET)
-        await kv.purge(job_id)
+        await kv.purge(job_id if queue is None else result_key(queue, job_id))
+
+
+def ambiguous(job_id: str, queues: list[str]) -> AmbiguousJobError:
+    """The error for a bare ``job_id`` that jobs of several ``queues`` carry."""
+    named = ", ".join(sorted(queues))
+    return AmbiguousJobError(
+        f"job id {job_id!r} is a job of several queues ({named}): name one as <queue>.{job_id} "
+        "(or pass the Job, or queue=)"
+    )

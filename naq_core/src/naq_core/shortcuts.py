@@ -112,8 +112,7 @@ async def fetch_job_result(job_id: str | Job, timeout: float | None = None, nats
 
 
 async def job_status(job_id: str | Job, nats_url: Url = None) -> JobStatus:
-    key = job_id.job_id if isinstance(job_id, Job) else job_id
-    return await (await queue(None, nats_url)).job_status(key)
+    return await (await queue(None, nats_url)).job_status(job_id)  # a Job: exact
 
 
 async def purge_queue(queue_name: str | None = None, nats_url: Url = None) -> int:

@@ -347,7 +347,8 @@ class Worker:
         """``naq job cancel``: answer only for jobs running here (others stay silent)."""
         if self._runner is None:
             return
-        answer = self._runner.request_cancel(msg.subject.rpartition(".")[2])
+        queue = msg.data.decode(errors="replace") or None  # the job's queue, if the caller named it
+        answer = self._runner.request_cancel(msg.subject.rpartition(".")[2], queue)
         if answer != "unknown" and msg.reply:
             await msg.respond(answer.encode())
 

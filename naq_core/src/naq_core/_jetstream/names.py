@@ -27,7 +27,11 @@ __all__ = [
     "kv_subject",
     "queue_filter",
     "queue_of_subject",
+    "result_filter",
+    "result_key",
+    "result_subject",
     "schedule_subject",
+    "split_job_ref",
 ]
 
 #: The work-queue stream holding every queue's jobs and every schedule message.
@@ -98,5 +102,28 @@ def kv_subject(bucket: str, key: str) -> str:
     return f"$KV.{bucket}.{key}"
 
 
-#: Records are written with a plain publish on ``$KV.naq_results.<job id>``.
+#: Records are written with a plain publish on ``$KV.naq_results.<queue>.<job id>``.
 RESULTS_SUBJECT_PREFIX = kv_subject(RESULTS_BUCKET, "")
+
+
+def result_key(queue: str, job_id: str) -> str:
+    """``<queue>.<job id>``: the key of a job's record (a job is its queue and its id)."""
+    return f"{queue}.{job_id}"
+
+
+def result_subject(queue: str, job_id: str) -> str:
+    """``$KV.naq_results.<queue>.<job id>``: where the record of that job is written."""
+    return RESULTS_SUBJECT_PREFIX + result_key(queue, job_id)
+
+
+def result_filter(job_id: str) -> str:
+    """``$KV.naq_results.*.<job id>``: the records of ``job_id`` on every queue (at most one
+    subject a queue). Records written before naq keyed them by queue are under the bare id."""
+    return f"{RESULTS_SUBJECT_PREFIX}*.{job_id}"
+
+
+def split_job_ref(ref: str) -> tuple[str | None, str]:
+    """``(queue, job id)`` of a job reference: ``<queue>.<job id>`` names one job, a bare
+    ``<job id>`` (no dot: ids and queue names never contain one) leaves the queue open."""
+    queue, dot, job_id = ref.partition(".")
+    return (queue, job_id) if dot else (None, ref)
