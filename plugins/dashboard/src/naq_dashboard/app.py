@@ -130,7 +130,8 @@ async def _home(request: Request) -> Response:
 
 
 def _wants_json(request: Request) -> bool:
-    root = request.scope.get("root_path", "")
+    # inside a Mount, root_path includes the mount ("/api/x"); app_root_path is the app's own
+    root = request.scope.get("app_root_path", request.scope.get("root_path", ""))
     path = request.url.path[len(root) :] if root else request.url.path
     return path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
 
