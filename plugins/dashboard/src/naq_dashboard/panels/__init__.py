@@ -9,6 +9,6 @@ __all__ = ["builtin_panels"]
 
 def builtin_panels() -> list[Panel]:
     """Overview, queues, jobs, schedules and workers, in navigation order."""
-    from naq_dashboard.panels import overview
+    from naq_dashboard.panels import overview, schedules, workers
 
-    return [overview.panel()]
+    return [overview.panel(), schedules.panel(), workers.panel()]
