@@ -25,7 +25,7 @@ DOCS = ROOT / "docs"
 PAGES = sorted([ROOT / "README.md", *DOCS.glob("*.md")])
 README_LINES = (
     "python -m venv .venv && . .venv/bin/activate && pip install ./naq_core ./plugins/json-serializer "
-    "./plugins/dlq-stream ./plugins/confirm-purge . && naq dev",
+    "./plugins/dlq-stream ./plugins/confirm-purge ./plugins/dashboard . && naq dev",
     "python -m pip install nox uv && python -m nox",
 )
 
