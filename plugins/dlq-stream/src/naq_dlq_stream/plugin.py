@@ -1,4 +1,5 @@
-"""The ``dlq-stream`` plugin: the ``naq_dlq`` sink and the ``naq dlq`` commands.
+"""The ``dlq-stream`` plugin: the ``naq_dlq`` sink, the ``naq dlq`` commands and the dashboard's
+"Dead letters" panel (its module, which needs Starlette, is imported only when a dashboard asks).
 
 Registered through the ``naq`` entry point ``dlq-stream``; this module is the plugin object.
 
@@ -20,11 +21,13 @@ if TYPE_CHECKING:
 
     from naq_core.config import Config
     from naq_core.deadletter import DeadLetterSink
+    from naq_core.panels import Panel
     from naq_core.worker import Worker
 
 __all__ = [
     "naq_plugin_settings",
     "naq_register_commands",
+    "naq_register_dashboard_panels",
     "naq_register_dead_letter_sinks",
     "naq_worker_stopped",
 ]
@@ -59,3 +62,11 @@ def naq_register_commands(cli: click.Group) -> None:
     from naq_dlq_stream.cli import dlq
 
     cli.add_command(dlq)
+
+
+@hookimpl
+def naq_register_dashboard_panels(register: Callable[[Panel], None], config: Config) -> None:
+    """The dashboard's "Dead letters" page (``/dead-letters``) and API (``/api/dead-letters``)."""
+    from naq_dlq_stream.panel import panel
+
+    register(panel())
