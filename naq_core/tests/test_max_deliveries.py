@@ -47,11 +47,17 @@ async def connection(url: str) -> AsyncIterator[Connection]:
         await conn.close()
 
 
-async def exhaust(conn: Connection, queue: str, payloads: list[bytes]) -> list[int]:
-    """Publish ``payloads``, take each twice without acking, then pull once more: JetStream
-    gives up on them and emits the advisories. Returns the stream sequences."""
+async def exhaust(
+    conn: Connection, queue: str, payloads: list[bytes], ids: tuple[str, ...] = ()
+) -> list[int]:
+    """Publish ``payloads`` (the first ones under ``ids``, the subject naming the job's id),
+    take each twice without acking, then pull once more: JetStream gives up on them and
+    emits the advisories. Returns the stream sequences."""
     durable = await conn.ensure_consumer(queue)
-    seqs = [(await conn.js.publish(job_subject(queue, uuid.uuid4().hex), p)).seq for p in payloads]
+    names = [*ids, *(uuid.uuid4().hex for _ in payloads[len(ids) :])]
+    seqs = [
+        (await conn.js.publish(job_subject(queue, n), p)).seq for n, p in zip(names, payloads, strict=True)
+    ]
     sub = await conn.js.pull_subscribe_bind(durable, stream=JOBS_STREAM)
     try:
         delivered = 0
@@ -78,7 +84,8 @@ async def test_jobs_and_poison_hitting_max_deliver_are_moved(nats_url: str, queu
         mover = MaxDeliveryMover(conn, DeadLetterRouter([sink], "mover-test"), fetch_timeout=1.0)
         await mover.start()
         try:
-            await exhaust(conn, queue_name, [conn.serializer.dumps(job.to_envelope()), b"\xff junk"])
+            payloads = [conn.serializer.dumps(job.to_envelope()), b"\xff junk"]
+            await exhaust(conn, queue_name, payloads, ids=(job.job_id,))
             await eventually(lambda: _true(len(sink.letters) == 2), timeout=15)
             await eventually(lambda: advisories_settled(conn))
         finally:
