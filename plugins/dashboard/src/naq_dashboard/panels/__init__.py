@@ -9,6 +9,6 @@ __all__ = ["builtin_panels"]
 
 def builtin_panels() -> list[Panel]:
     """Overview, queues, jobs, schedules and workers, in navigation order."""
-    from naq_dashboard.panels import overview, queues, schedules, workers
+    from naq_dashboard.panels import jobs, overview, queues, schedules, workers
 
-    return [overview.panel(), queues.panel(), schedules.panel(), workers.panel()]
+    return [overview.panel(), jobs.panel(), queues.panel(), schedules.panel(), workers.panel()]
