@@ -17,16 +17,16 @@ import pytest
 
 pytest.importorskip("naq_dashboard")
 
-import dlq_tasks  # noqa: E402
-from dlq_support import dlq_store, wait_for_letters  # noqa: E402
-from starlette.testclient import TestClient  # noqa: E402
+import dlq_tasks
+from dlq_support import dlq_store
+from starlette.testclient import TestClient
 
-from naq_core import DeadLetterReason, JobStatus, Queue, load_config  # noqa: E402
-from naq_core.testing import only_plugins  # noqa: E402
-from naq_core.testing.sink_contract import sample_letter  # noqa: E402
-from naq_core.testing.worker import worker_thread  # noqa: E402
-from naq_dashboard import create_app, host_of  # noqa: E402
-from naq_dlq_stream import LetterFilter  # noqa: E402
+from naq_core import DeadLetterReason, JobStatus, Queue, load_config
+from naq_core.testing import only_plugins
+from naq_core.testing.sink_contract import sample_letter
+from naq_core.testing.worker import worker_thread
+from naq_dashboard import create_app, host_of
+from naq_dlq_stream import LetterFilter
 
 T = TypeVar("T")
 BASE_URL = "http://127.0.0.1"
@@ -97,7 +97,11 @@ def test_list_filters_paging_grouping_and_letter_page(nats_url: str, queue_name:
         sample_letter(queue=queue_name, function="app:send", error_type="ValueError", last_seen=now - 7200),
         sample_letter(queue=queue_name, function="app:send", error_type="KeyError", last_seen=now - 60),
         sample_letter(
-            DeadLetterReason.POISON, queue=queue_name, function="app:bill", error_type="TypeError", last_seen=now
+            DeadLetterReason.POISON,
+            queue=queue_name,
+            function="app:bill",
+            error_type="TypeError",
+            last_seen=now,
         ),
     ]
     ids = add_letters(nats_url, letters)
@@ -106,7 +110,15 @@ def test_list_filters_paging_grouping_and_letter_page(nats_url: str, queue_name:
         answer = client.get("/api/dead-letters/", params={"queue": queue_name}).json()
         assert [row["id"] for row in answer["letters"]] == ids[::-1]  # newest first
         assert answer["total"] >= 4 and answer["next_before"] is None
-        assert set(answer["letters"][0]) >= {"id", "queue", "function", "reason", "error", "last_seen", "attempts"}
+        assert set(answer["letters"][0]) >= {
+            "id",
+            "queue",
+            "function",
+            "reason",
+            "error",
+            "last_seen",
+            "attempts",
+        }
 
         first = client.get("/api/dead-letters/", params={"queue": queue_name, "limit": 2}).json()
         assert [row["id"] for row in first["letters"]] == [ids[2], ids[1]]
@@ -126,7 +138,10 @@ def test_list_filters_paging_grouping_and_letter_page(nats_url: str, queue_name:
         assert other[0] not in found()
 
         groups = client.get("/api/dead-letters/groups", params={"queue": queue_name}).json()
-        assert groups["by_function"] == [{"function": "app:send", "count": 2}, {"function": "app:bill", "count": 1}]
+        assert groups["by_function"] == [
+            {"function": "app:send", "count": 2},
+            {"function": "app:bill", "count": 1},
+        ]
         assert {g["error_type"]: g["count"] for g in groups["by_error"]} == {
             "ValueError": 1,
             "KeyError": 1,
@@ -249,7 +264,10 @@ def test_bulk_requeue_of_letters_that_die_again_does_not_loop(nats_url: str, que
 def test_bulk_through_the_api_with_a_filter(nats_url: str, queue_name: str) -> None:
     ids = add_letters(
         nats_url,
-        [sample_letter(queue=queue_name, function="app:a"), sample_letter(queue=queue_name, function="app:b")],
+        [
+            sample_letter(queue=queue_name, function="app:a"),
+            sample_letter(queue=queue_name, function="app:b"),
+        ],
     )
     with panel_client(nats_url) as client:
         answer = post_json(
@@ -269,9 +287,11 @@ def test_read_only_hides_and_refuses_the_actions(nats_url: str, queue_name: str)
     with panel_client(nats_url, read_only=True) as client:
         page = client.get("/dead-letters/", params={"queue": queue_name}).text
         assert f'data-letter-id="{ident}"' in page
-        assert "data-test=\"requeue-" not in page and "all that match" not in page
+        assert 'data-test="requeue-' not in page and "all that match" not in page
         assert post(client, "/dead-letters/requeue", {"letter": ident}).status_code == 403
-        assert post(client, "/dead-letters/bulk", {"action": "delete", "queue": queue_name}).status_code == 403
+        assert (
+            post(client, "/dead-letters/bulk", {"action": "delete", "queue": queue_name}).status_code == 403
+        )
         assert post_json(client, "/api/dead-letters/delete", {"ids": [ident]}).status_code == 403
         assert [i for _, i in letter_ids(nats_url, queue_name)] == [ident]
 
