@@ -14,6 +14,15 @@ A panel's handlers reach the dashboard through :func:`panel_host`, which returns
 :class:`PanelHost` of the app serving the request (its NATS connection, its configuration,
 its renderer). So a plugin's panel works in any dashboard that implements the protocol and
 never imports the dashboard package.
+
+Templates a host provides to every panel: ``base.html``, the layout, which a panel's page
+extends (``{% extends "base.html" %}``), filling ``{% block content %}`` and passing
+``active`` (the panel's name) and ``page_title``; and ``_macros.html``, which a panel may
+import (``action(url, label, csrf_token, fields=..., danger=..., confirm=...)``: a POST
+form carrying the form token; ``status(value)``). In every page's context: ``read_only``,
+``csrf_token``, ``url_for`` and the filters ``timestamp``, ``ago``, ``duration``, ``size``,
+``count``. An element with ``data-live`` and an ``id`` is re-read when the streams named
+in its ``data-topics`` change.
 """
 
 from __future__ import annotations
