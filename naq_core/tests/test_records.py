@@ -61,6 +61,7 @@ HEARTBEAT: dict[str, Any] = {
     "state": "busy",
     "active_jobs": 1,
     "last_heartbeat": 1700000005.0,
+    "history": {"emails": [[28333333, 9, 1]]},
 }
 
 
@@ -112,6 +113,7 @@ def test_a_heartbeat_reads_back_and_writes_the_same_dict() -> None:
     info = WorkerInfo.from_dict(HEARTBEAT)
     assert info.queues == ("emails", "reports")
     assert info.current_jobs == ("j2",)
+    assert info.history == {"emails": ((28333333, 9, 1),)}
     assert info.to_dict() == HEARTBEAT
 
 
