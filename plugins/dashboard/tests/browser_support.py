@@ -23,7 +23,15 @@ import pytest
 from naq_core.server import free_port
 from naq_core.testing.process import ChildProcess, ChildProcesses, naq_argv, naq_env
 
-__all__ = ["CHROMIUM_ARGS", "DashboardProcess", "browser", "chromium_path", "dashboard_process", "page"]
+__all__ = [
+    "CHROMIUM_ARGS",
+    "DashboardProcess",
+    "browser",
+    "chromium_path",
+    "dashboard_process",
+    "page",
+    "watched",
+]
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -75,14 +83,19 @@ def browser() -> Iterator[Any]:
 def page(browser: Any) -> Iterator[Any]:
     """A fresh page (own context: no cookies or cache shared between tests); console errors kept."""
     context = browser.new_context(viewport={"width": 1280, "height": 860})
-    tab = context.new_page()
-    tab.set_default_timeout(20_000)
-    tab.console_errors = []
-    tab.on("console", lambda msg: msg.type == "error" and tab.console_errors.append(msg.text))
+    tab = watched(context.new_page())
     try:
         yield tab
     finally:
         context.close()
+
+
+def watched(tab: Any) -> Any:
+    """``tab`` with a 20 s default wait and its console errors kept in ``tab.console_errors``."""
+    tab.set_default_timeout(20_000)
+    tab.console_errors = []
+    tab.on("console", lambda msg: msg.type == "error" and tab.console_errors.append(msg.text))
+    return tab
 
 
 class DashboardProcess:

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import DashboardProcess
+from browser_support import DashboardProcess, watched
 from dashboard_support import run
 
 from naq_core import Queue
+from naq_core.testing.worker import worker_thread
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -61,3 +62,66 @@ def screenshot_dir(tmp_path: Path) -> Path:
     target = Path(os.environ.get("NAQ_SCREENSHOTS") or tmp_path / "screenshots")
     target.mkdir(parents=True, exist_ok=True)
     return target
+
+
+def test_a_dead_letter_appears_live_is_requeued_and_completes(
+    nats_url: str, dashboard_process: DashboardProcess, page: Any, tmp_path: Path
+) -> None:
+    queue = f"dead-{uuid.uuid4().hex[:8]}"
+    marker = tmp_path / "failed-once"
+    with worker_thread(nats_url, queue, tasks=("browser_tasks",)):
+        page.goto(f"{dashboard_process.url}/dead-letters/?queue={queue}")
+        page.wait_for_selector("#dlq-letters")
+        page.evaluate("window.__naqLoaded = true")
+        job_id = _enqueue(nats_url, queue, "browser_tasks:fails_once", str(marker), max_retries=0)
+        row = page.wait_for_selector("tr[data-letter-id]")  # arrives without a reload
+        assert page.evaluate("window.__naqLoaded === true"), "the page reloaded instead of updating"
+        assert "fails_once" in row.inner_text()
+        letter_id = row.get_attribute("data-letter-id")
+
+        job_page = watched(page.context.new_page())
+        job_page.goto(f"{dashboard_process.url}/jobs/{job_id}")
+        job_page.wait_for_selector("#job-state .status-failed")
+        job_page.evaluate("window.__naqLoaded = true")
+
+        page.click(f"[data-test='requeue-{letter_id}']")
+        page.wait_for_selector(".flash")
+        job_page.wait_for_selector("#job-state .status-completed")  # live, in the other tab
+        assert job_page.evaluate("window.__naqLoaded === true")
+        assert "second attempt worked" in job_page.inner_text("main")
+    assert page.console_errors == [] and job_page.console_errors == []
+
+
+def test_screenshots_of_every_panel(
+    nats_url: str, dashboard_process: DashboardProcess, page: Any, tmp_path: Path
+) -> None:
+    queue = "emails"
+    target = screenshot_dir(tmp_path)
+    with worker_thread(nats_url, queue, tasks=("browser_tasks",)):
+        done = [_enqueue(nats_url, queue, "browser_tasks:add", i, i) for i in range(5)]
+        _enqueue(nats_url, queue, "browser_tasks:fails_once", str(tmp_path / "m"), max_retries=0)
+        run(_schedule(nats_url, queue))
+        page.goto(f"{dashboard_process.url}/jobs/{done[0]}")
+        page.wait_for_selector("#job-state .status-completed")
+        page.screenshot(path=str(target / "job.png"), full_page=True)
+        names = page.eval_on_selector_all("header nav a", "links => links.map(a => a.getAttribute('href'))")
+        assert len(names) >= 6, names
+        for href in names:
+            page.goto(href)
+            name = href.rstrip("/").rsplit("/", 1)[-1]
+            page.wait_for_selector("h1")
+            page.screenshot(path=str(target / f"{name}.png"), full_page=True)
+            assert (target / f"{name}.png").stat().st_size > 5_000
+    assert page.console_errors == []
+
+
+async def _schedule(nats_url: str, queue: str) -> None:
+    async with Queue(queue, nats_url) as q:
+        await q.schedule(
+            "browser_tasks:add",
+            1,
+            2,
+            cron="*/5 * * * *",
+            tz="Europe/Paris",
+            name=f"report-{uuid.uuid4().hex[:6]}",
+        )
