@@ -43,6 +43,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 _START_TIMEOUT = 30.0
+# Read at import: the tests' autouse fixture clears every NAQ_* variable before each test.
+_REQUIRED = os.environ.get("NAQ_REQUIRE_BROWSER") == "1"
+_CHROMIUM = os.environ.get("NAQ_CHROMIUM")
 #: The plugins the dashboard child loads (entry-point name -> module).
 PLUGINS = {
     "json": "naq_json_serializer",
@@ -53,9 +56,8 @@ PLUGINS = {
 
 def chromium_path() -> str | None:
     """The Chromium binary to drive, if there is one."""
-    configured = os.environ.get("NAQ_CHROMIUM")
-    if configured:
-        return configured
+    if _CHROMIUM:
+        return _CHROMIUM
     for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
         if candidate and os.path.exists(candidate):
             return candidate
@@ -67,7 +69,7 @@ def browser() -> Iterator[Any]:
     """One headless Chromium for the session."""
     binary = chromium_path()
     if binary is None:
-        if os.environ.get("NAQ_REQUIRE_BROWSER") == "1":
+        if _REQUIRED:
             pytest.fail("NAQ_REQUIRE_BROWSER=1 but no chromium binary (apt-get install chromium)")
         pytest.skip("no chromium binary (apt-get install chromium to run the browser tests)")
     sync_api = pytest.importorskip("playwright.sync_api")

@@ -21,6 +21,9 @@ from naq_core.testing.worker import worker_thread
 
 pytestmark = pytest.mark.timeout(180)
 
+#: Read at import: the tests' autouse fixture clears every NAQ_* variable before each test.
+_SCREENSHOTS = os.environ.get("NAQ_SCREENSHOTS")
+
 
 def _enqueue(nats_url: str, queue: str, function: str, *args: Any, **options: Any) -> str:
     async def go() -> str:
@@ -59,7 +62,7 @@ def test_reconnecting_shows_while_the_dashboard_restarts(
 
 def screenshot_dir(tmp_path: Path) -> Path:
     """Where the panel screenshots go (``NAQ_SCREENSHOTS``, else the test's directory)."""
-    target = Path(os.environ.get("NAQ_SCREENSHOTS") or tmp_path / "screenshots")
+    target = Path(_SCREENSHOTS or tmp_path / "screenshots").absolute()
     target.mkdir(parents=True, exist_ok=True)
     return target
 
