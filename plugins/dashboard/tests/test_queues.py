@@ -213,8 +213,8 @@ def test_a_big_stream_skips_discovery_says_so_and_requests_do_not_grow(fresh_nat
     run(enqueue_many(url, "served", DISCOVERY_SUBJECTS))
     run(enqueue_many(url, "orphan", 5))
     large, names = run(board_requests(url))
-    assert names == ["served"]  # the consumer-less queue is not looked for any more
-    assert large == small - 1  # and the subject map is not read
+    assert names == ["served"]  # a consumer-less queue after the oldest job is not found any more
+    assert large == small  # the subject map is not read: the oldest job is
     with dashboard_client(config_for(url)) as client:
         assert "The list may be incomplete" in client.get("/overview/").text
         assert "The list may be incomplete" in client.get("/queues/").text
@@ -224,3 +224,20 @@ def test_a_big_stream_skips_discovery_says_so_and_requests_do_not_grow(fresh_nat
         assert "At most" in client.get("/queues/orphan/purge").text
         served = client.get("/api/queues/served").json()
         assert served["pending"] == 10 + DISCOVERY_SUBJECTS and served["estimate"] is False
+
+
+def test_in_a_big_stream_the_queue_of_the_oldest_job_is_found_without_a_consumer(
+    fresh_nats_server: Any,
+) -> None:
+    from naq_dashboard.queue_state import DISCOVERY_SUBJECTS
+
+    url = fresh_nats_server.url
+    run(enqueue_many(url, "orphan", 5))
+    run(enqueue_many(url, "served", DISCOVERY_SUBJECTS))
+    run(make_consumer(url, "served"))
+    with dashboard_client(config_for(url)) as client:
+        answer = client.get("/api/queues").json()
+        assert answer["complete"] is False
+        orphan = next(q for q in answer["queues"] if q["queue"] == "orphan")
+        assert (orphan["pending"], orphan["estimate"], orphan["waiting_without_worker"]) == (5, True, True)
+        assert "≤ 5" in row(client.get("/overview/").text, "orphan")

@@ -8,8 +8,10 @@ The number of NATS requests does not grow with the number of jobs:
 * one ``STREAM.INFO`` of the jobs stream (how many messages and subjects it holds);
 * queues that have waiting jobs but never had a worker have no consumer: they are found in
   the stream's per-subject map, read (one request) only while the stream holds at most
-  :data:`DISCOVERY_SUBJECTS` subjects (one per job). Above that they are not looked for, and
-  :attr:`Board.complete` is ``False`` so the page says the list may be incomplete;
+  :data:`DISCOVERY_SUBJECTS` subjects (one per job). Above that, the one request reads the
+  oldest job instead (its queue is listed, with an upper bound of its jobs, if it has no
+  consumer), and :attr:`Board.complete` is ``False`` so the page says the list may be
+  incomplete;
 * one ``STREAM.MSG.GET`` per queue: the first message of the queue after its consumer's
   ack floor, whose timestamp is when the oldest waiting job was enqueued;
 * the heartbeat bucket (one watch, grows with workers) and ``STREAM.INFO`` of the dead-letter
@@ -178,22 +180,31 @@ async def _consumers(req: Requests) -> dict[str, dict[str, Any]]:
             return found
 
 
-async def _consumerless(req: Requests) -> tuple[dict[str, int], bool]:
-    """Jobs per queue from the per-subject map, only when it is small; and whether it was read."""
+async def _consumerless(req: Requests) -> tuple[dict[str, int], bool, str | None]:
+    """Jobs per queue from the per-subject map while it is small (and ``True``: complete).
+
+    Past :data:`DISCOVERY_SUBJECTS`, the map is not read (``False``); the one request goes
+    to the oldest job instead, whose queue is returned (the queue that has waited longest:
+    the one most likely to lack a worker).
+    """
     info = await req.api(f"STREAM.INFO.{JOBS_STREAM}")
     if _error(info):
-        return {}, True
-    if int((info.get("state") or {}).get("num_subjects", 0)) > DISCOVERY_SUBJECTS:
-        return {}, False
+        return {}, True, None
+    state = info.get("state") or {}
+    if int(state.get("num_subjects", 0)) > DISCOVERY_SUBJECTS:
+        first = {"seq": max(1, int(state.get("first_seq", 1))), "next_by_subj": queue_filter("*")}
+        oldest = await req.api(f"STREAM.MSG.GET.{JOBS_STREAM}", first)
+        subject = None if _error(oldest) else str((oldest.get("message") or {}).get("subject", ""))
+        return {}, False, queue_of_subject(subject) if subject else None
     data = await req.api(f"STREAM.INFO.{JOBS_STREAM}", {"subjects_filter": queue_filter("*")})
     if _error(data):
-        return {}, True
+        return {}, True, None
     counts: dict[str, int] = {}
     for subject, number in ((data.get("state") or {}).get("subjects") or {}).items():
         queue = queue_of_subject(subject)
         if queue is not None:
             counts[queue] = counts.get(queue, 0) + int(number)
-    return counts, True
+    return counts, True, None
 
 
 def _unix(rfc3339: str) -> float | None:
@@ -261,7 +272,11 @@ async def read_board(conn: Connection, req: Requests | None = None) -> Board:
     """Every queue (consumers, plus consumer-less queues while the stream is small), by name."""
     req = req or Requests(conn)
     consumers = await _consumers(req)
-    stored, complete = await _consumerless(req)
+    stored, complete, oldest_queue = await _consumerless(req)
+    estimated: set[str] = set()
+    if oldest_queue is not None and oldest_queue not in consumers:
+        stored[oldest_queue] = await _span(req, oldest_queue)
+        estimated.add(oldest_queue)
     workers = await list_workers(conn)
     req.count += 1  # the heartbeat bucket's watch
     serving = _serving(workers)
@@ -270,7 +285,7 @@ async def read_board(conn: Connection, req: Requests | None = None) -> Board:
         *(_state(req, name, consumers.get(name), stored.get(name, 0), serving) for name in names)
     )
     return Board(
-        queues=list(queues),
+        queues=[evolve(q, estimate=True) if q.queue in estimated else q for q in queues],
         complete=complete,
         workers=workers,
         dead_letters=await _dead_letters(req),
@@ -285,7 +300,7 @@ async def read_queue(conn: Connection, queue: str, req: Requests | None = None) 
     info = None if "error" in data else data
     stored, estimate = 0, False
     if info is None:
-        counts, complete = await _consumerless(req)
+        counts, complete, _ = await _consumerless(req)
         stored = counts.get(queue, 0)
         if not complete:
             stored, estimate = await _span(req, queue), True
