@@ -125,6 +125,19 @@ def test_a_failing_redactor_hides_every_argument(nats_url: str, queue_name: str)
         assert "visible" not in shown and "t0ken" not in shown
 
 
+def test_long_arguments_are_cut_and_other_panels_sections_are_included(
+    nats_url: str, queue_name: str
+) -> None:
+    import example_panel_pkg
+
+    get_hooks().pm.register(example_panel_pkg, name="example-panel")
+    job = run(_enqueue(nats_url, queue_name, "jobs_tasks:echo", "x" * 10_000))
+    with dashboard_client(config_for(nats_url)) as client:
+        html = client.get(f"/jobs/{_ref(job)}").text
+        assert len(_arguments(html)) < 4096 + 100 and "(cut: longer than shown)" in html
+        assert "<h2>Hello plugin</h2><p>This job ran jobs_tasks:echo.</p>" in html
+
+
 def test_the_list_filters_and_pages_newest_first_by_cursor(nats_url: str, queue_name: str) -> None:
     async def enqueue_all() -> list[Job]:
         async with Queue(queue_name, nats_url) as q:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from attrs import evolve
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -130,7 +131,8 @@ async def job(request: Request) -> Response:
             "active": "jobs",
             "page_title": f"Job {record.job_id}",
             "view": view,
-            "record": record,
+            # what other panels' job sections get: the record, completed from the message
+            "record": evolve(record, function=view.function, enqueued_at=view.enqueued_at),
             "job_sections": host.job_sections,
         },
     )
