@@ -13,6 +13,7 @@ _DLQ_TESTS = Path(__file__).resolve().parents[2] / "dlq-stream" / "tests"
 sys.path.insert(0, str(_DLQ_TESTS))  # test_dlq_panel, dlq_support, dlq_tasks (run by the workers)
 
 from test_dlq_panel import (  # noqa: E402
+    test_a_letters_arguments_are_shown_redacted,
     test_a_new_letter_shows_in_the_live_region,
     test_bulk_requeue_of_letters_that_die_again_does_not_loop,
     test_bulk_through_the_api_with_a_filter,
@@ -25,6 +26,7 @@ from test_dlq_panel import (  # noqa: E402
 )
 
 __all__ = [
+    "test_a_letters_arguments_are_shown_redacted",
     "test_a_new_letter_shows_in_the_live_region",
     "test_bulk_requeue_of_letters_that_die_again_does_not_loop",
     "test_bulk_through_the_api_with_a_filter",

@@ -320,3 +320,28 @@ def test_the_plugin_never_imports_the_dashboard() -> None:
         assert "naq_dashboard" not in text, source.name
         if source.name != "panel.py":
             assert "starlette" not in text.replace("Starlette", ""), source.name
+
+
+def test_a_letters_arguments_are_shown_redacted(nats_url: str, queue_name: str) -> None:
+    from naq_core import Job
+
+    async def add() -> list[str]:
+        async with dlq_store(nats_url) as store:
+            job = Job(
+                function="app:login", kwargs={"user": "bob", "password": "hunter2"}, queue_name=queue_name
+            )
+            payload = store.conn.serializer.dumps(job.to_envelope())
+            junk = sample_letter(queue=queue_name, payload=b"api_key=plain-bytes")
+            return [
+                await store.add(sample_letter(queue=queue_name, job_id=job.job_id, payload=payload)),
+                await store.add(junk),
+            ]
+
+    job_letter, raw_letter = run(add())
+    with panel_client(nats_url) as client:
+        page = client.get(f"/dead-letters/letters/{job_letter}").text
+        assert "app:login" in page and "bob" in page and "hunter2" not in page
+        api = client.get(f"/api/dead-letters/{job_letter}").json()
+        assert api["payload_redacted"] is True and "hunter2" not in api["payload_preview"]
+        raw = client.get(f"/api/dead-letters/{raw_letter}").json()  # not a job: the bytes, size-capped
+        assert raw["payload_redacted"] is False and raw["payload_preview"] == "api_key=plain-bytes"

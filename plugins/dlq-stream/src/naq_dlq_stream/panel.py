@@ -13,7 +13,7 @@ that match" starts a :mod:`naq_dlq_stream.bulk` action in the background.
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
@@ -22,13 +22,19 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from naq_core.deadletter import DeadLetterReason
+from naq_core.job import Job
+from naq_core.masking import mask_secrets
 from naq_core.panels import Panel, panel_host
+from naq_core.plugins import get_hooks
 from naq_dlq_stream._codec import StoredLetter
 from naq_dlq_stream.browse import GROUP_WINDOW, group_letters, read_page
 from naq_dlq_stream.bulk import SNAPSHOT_CAP, Action, bulk_actions
 from naq_dlq_stream.filters import LetterFilter
 from naq_dlq_stream.panel_params import filter_from, filter_values, ids_from, int_value
 from naq_dlq_stream.store import DeadLetterNotFoundError, DeadLetterStore
+
+if TYPE_CHECKING:
+    from naq_core.jetstream import Connection
 
 __all__ = ["NAME", "PREVIEW", "panel"]
 
@@ -47,6 +53,26 @@ def _preview(payload: bytes) -> str:
         text = repr(payload[: PREVIEW // 2])
         return text + (" …" if len(payload) > PREVIEW // 2 else "")
     return text[:PREVIEW] + (" …" if len(text) > PREVIEW or len(payload) > PREVIEW * 4 else "")
+
+
+def _payload_view(conn: Connection, stored: StoredLetter) -> tuple[str, bool]:
+    """What a letter's page shows of its payload: ``(text, redacted)``.
+
+    A payload that decodes as a job shows its function and arguments as the job page does:
+    through the ``naq_redact_arguments`` hook, then secret-looking keys masked. Anything
+    else (a poison message, another serializer's bytes) shows a preview of the raw bytes.
+    """
+    payload = stored.letter.payload
+    try:
+        job = Job.from_envelope(conn.serializer.loads(payload))
+    except Exception:  # not a job this dashboard can read: the bytes, size-capped
+        return _preview(payload), False
+    args, kwargs = get_hooks().redact_arguments(
+        function=job.function, args=list(job.args), kwargs=dict(job.kwargs)
+    )
+    shown = mask_secrets({"function": job.function, "args": args, "kwargs": kwargs})
+    text = json.dumps(shown, indent=2, ensure_ascii=False, default=repr)
+    return text[:PREVIEW] + (" …" if len(text) > PREVIEW else ""), True
 
 
 def _letter_row(stored: StoredLetter) -> dict[str, Any]:
@@ -109,11 +135,12 @@ async def letter(request: Request) -> Response:
     """One letter: every field, the traceback and a payload preview."""
     host = panel_host(request)
     ident = ids_from([request.path_params["letter_id"]])[0]
-    store = DeadLetterStore(await host.connection())
+    conn = await host.connection()
     try:
-        stored = await store.get(ident)
+        stored = await DeadLetterStore(conn).get(ident)
     except DeadLetterNotFoundError as exc:
         raise HTTPException(404, str(exc)) from None
+    preview, redacted = _payload_view(conn, stored)
     response: Response = host.render(
         request,
         f"{NAME}/letter.html",
@@ -121,7 +148,8 @@ async def letter(request: Request) -> Response:
             "active": NAME,
             "page_title": f"Dead letter {stored.id}",
             "stored": stored,
-            "preview": _preview(stored.letter.payload),
+            "preview": preview,
+            "redacted": redacted,
             "preview_limit": PREVIEW,
         },
     )
@@ -225,13 +253,13 @@ async def api_groups(request: Request) -> Response:
 
 async def api_letter(request: Request) -> Response:
     ident = ids_from([request.path_params["letter_id"]])[0]
-    store = DeadLetterStore(await panel_host(request).connection())
+    conn = await panel_host(request).connection()
     try:
-        stored = await store.get(ident)
+        stored = await DeadLetterStore(conn).get(ident)
     except DeadLetterNotFoundError as exc:
         raise HTTPException(404, str(exc)) from None
     data = stored.to_dict()
-    data["payload_preview"] = _preview(stored.letter.payload)
+    data["payload_preview"], data["payload_redacted"] = _payload_view(conn, stored)
     return JSONResponse(data)
 
 
