@@ -236,6 +236,7 @@ def test_an_unknown_id_is_a_plain_404_page(nats_url: str) -> None:
         assert page.status_code == 404
         assert f"no job with id {missing}" in page.text and "Traceback" not in page.text
         assert client.get("/jobs/", params={"id": missing}).status_code == 404
+        assert client.get("/jobs/", params={"id": "a/b"}).status_code == 404
         api = client.get(f"/api/jobs/{missing}")
         assert api.status_code == 404 and api.json() == {"error": f"no job with id {missing}"}
         assert post(client, f"/jobs/{missing}/cancel").status_code == 404

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import nats.js.errors
 from attrs import evolve
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -62,7 +63,7 @@ async def _find(request: Request, ref: str) -> JobRecord | None:
     conn = await host_of(request.app).connection()
     try:
         return await job_record(conn, ref)
-    except JobNotFoundError:
+    except (JobNotFoundError, nats.js.errors.NotFoundError):  # (no jobs stream yet: no job)
         return None
 
 
@@ -98,6 +99,8 @@ async def page(request: Request) -> Response:
     host = host_of(request.app)
     ref = pages.text_param(request, "id")
     if ref is not None:
+        if "/" in ref:  # no job id holds one (and it would leave the job page's path)
+            return _not_found(request, ref, api=False)
         return RedirectResponse(str(request.url_for("jobs:job", job_id=ref)), status_code=303)
     filters = _filters(request)
     records, waiting = await _listing(request, filters)
@@ -144,7 +147,7 @@ async def cancel(request: Request) -> Response:
     conn = await host_of(request.app).connection()
     try:
         await cancel_job(conn, ref)
-    except JobNotFoundError:
+    except (JobNotFoundError, nats.js.errors.NotFoundError):
         return _not_found(request, ref, api=False)
     return pages.redirect(request, "jobs:job", f"job {ref} cancelled", job_id=ref)
 
@@ -216,7 +219,7 @@ async def api_cancel(request: Request) -> Response:
     ref = _ref(request)
     try:
         status = await cancel_job(await host_of(request.app).connection(), ref)
-    except JobNotFoundError:
+    except (JobNotFoundError, nats.js.errors.NotFoundError):
         return _not_found(request, ref, api=True)
     return pages.json_response({"job": ref, "status": status.value})
 
