@@ -201,10 +201,11 @@ async def read_page(
             cut = True
             break
         examined += read
-        matched.extend(reversed([s for s in letters if where.matches(s.letter)]))
+        hits = [s for s in letters if where.matches(s.letter)]
+        matched.extend(reversed(hits))
         covered = lo
-        if not letters:
-            window = min(_MAX_WINDOW, window * 2)  # a gap: look further back at once
+        if not hits:
+            window = min(_MAX_WINDOW, window * 2)  # a gap or rare matches: look further back at once
         hi = lo - 1
         if used >= requests and hi >= floor and len(matched) <= limit:
             cut = True
