@@ -162,6 +162,7 @@ def test_list_filters_paging_grouping_and_letter_page(nats_url: str, queue_name:
         detail = client.get(f"/dead-letters/letters/{ids[0]}")
         assert detail.status_code == 200
         assert "Traceback" in detail.text and "ValueError" in detail.text and "Payload" in detail.text
+        assert f'href="http://127.0.0.1/jobs/{ids[0]}"' in detail.text  # the Jobs panel's job page
         api = client.get(f"/api/dead-letters/{ids[0]}").json()
         assert api["id"] == ids[0] and api["traceback"] and api["payload_preview"]
         assert client.get("/dead-letters/letters/nope").status_code == 404
