@@ -156,3 +156,22 @@ def test_naq_job_show_finds_a_job_by_its_bare_id_and_by_queue_and_id(
             assert shown.exit_code == 0, shown.output
             record = json.loads(shown.stdout)
             assert (record["job_id"], record["queue"], record["result"]) == (job_id, queue_name, 42)
+
+
+async def test_a_bare_id_finished_on_one_queue_and_queued_on_another_is_refused(
+    nats_url: str, queue_name: str
+) -> None:
+    idle = queue_name + "-idle"  # no worker: its job stays queued
+    async with Queue(queue_name, nats_url) as q, Queue(idle, nats_url) as i:
+        async with running_worker(nats_url, queue_name):
+            done = await q.enqueue(worker_tasks.add, 1, 2, job_id=f"both-{uuid.uuid4().hex[:8]}")
+            assert await q.fetch_job_result(done, timeout=10) == 3
+        queued = await i.enqueue(worker_tasks.add, 5, 5, job_id=done.job_id)
+        for lookup in (q.job_record(done.job_id), q.cancel_job(done.job_id), q.fetch_job_result(done.job_id)):
+            with pytest.raises(AmbiguousJobError):
+                await lookup
+        assert await i.job_status(queued) is JobStatus.PENDING  # the refused cancel took nothing
+        assert await i.cancel_job(f"{idle}.{done.job_id}") is JobStatus.CANCELLED
+        assert await i.job_status(queued) is JobStatus.CANCELLED
+        assert (await q.job_record(done)).result == 3  # the other queue's job is unchanged
+        assert await i.count() == 0

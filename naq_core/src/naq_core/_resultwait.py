@@ -178,19 +178,20 @@ async def wait_for_record(
     waiting = asyncio.timeout_at(deadline)
     try:
         record = await store.get(job_id, queue)  # a finished job answers even with timeout=0
+        exists, bare = record is not None, queue is None
+        if bare:  # a bare id: the one queue that knows it, whatever it is
+            queues = await job_queues(conn, job_id)
+            if record is not None and record.queue is not None:
+                queues.add(record.queue)
+            if len(queues) > 1:
+                raise ambiguous(job_id, sorted(queues))
+            queue = next(iter(queues), None)
+            exists = queue is not None
         if record is not None and record.finished:
             return record
         async with waiting:
-            if queue is None:  # a bare id: the one queue that knows it, whatever it is
-                queues = await job_queues(conn, job_id)
-                if record is not None and record.queue is not None:
-                    queues.add(record.queue)
-                if len(queues) > 1:
-                    raise ambiguous(job_id, sorted(queues))
-                queue = next(iter(queues), None)
-                exists = queue is not None
-            else:
-                exists = record is not None or await job_exists(conn, job_id, queue)
+            if not exists and not bare:  # (a bare id's places were all looked at above)
+                exists = await job_exists(conn, job_id, queue)
             if not exists:
                 record = await _found_late(store, job_id, queue, inbox)
                 queue = queue or (record.queue if record is not None else None)

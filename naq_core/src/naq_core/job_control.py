@@ -49,13 +49,13 @@ async def _find(conn: Connection, job_id: str, queue: str | None) -> tuple[str |
         raise JobNotFoundError(f"no job {job_id!r}: not a valid job id")
     queue, job_id = ref
     record = await ResultStore(conn).get(job_id, queue)
-    if queue is None and record is not None:
-        queue = record.queue
-    if queue is None:
-        queues = sorted(await job_queues(conn, job_id))
+    if queue is None:  # a bare id: the one queue that knows it (a record, queued, held)
+        queues = await job_queues(conn, job_id)
+        if record is not None and record.queue is not None:
+            queues.add(record.queue)
         if len(queues) > 1:
-            raise ambiguous(job_id, queues)
-        queue = queues[0] if queues else None
+            raise ambiguous(job_id, sorted(queues))
+        queue = next(iter(queues), None)
     return queue, job_id, record
 
 

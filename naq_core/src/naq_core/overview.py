@@ -35,6 +35,7 @@ from naq_core._jetstream.names import (
     queue_filter,
     queue_of_subject,
 )
+from naq_core._resultwait import job_queues
 from naq_core.errors import JobNotFoundError, NaqConnectionError, NaqError
 from naq_core.heartbeat import list_workers
 from naq_core.job import Job, JobStatus
@@ -325,6 +326,11 @@ async def job_record(conn: Connection, job_id: str, *, queue: str | None = None)
     queue, job_id = ref
     store = ResultStore(conn)
     record = await store.get(job_id, queue)
+    if record is not None and queue is None and record.queue is not None:
+        # a bare id: no other queue may hold the id in a queue, a hold or a schedule
+        others = await job_queues(conn, job_id) - {record.queue}
+        if others:
+            raise ambiguous(job_id, [record.queue, *others])
     if record is not None:
         return record
     if await _deps.is_waiting(conn, job_id, queue):
