@@ -18,7 +18,15 @@ if TYPE_CHECKING:
     from nats.js.client import JetStreamContext
     from nats.js.kv import KeyValue
 
-__all__ = ["kv_bucket", "kv_jetstream", "kv_stream", "subscriptions", "term_with_reason", "watcher_consumer"]
+__all__ = [
+    "kv_bucket",
+    "kv_jetstream",
+    "kv_reads_from_leader",
+    "kv_stream",
+    "subscriptions",
+    "term_with_reason",
+    "watcher_consumer",
+]
 
 
 async def term_with_reason(msg: Msg, reason: str) -> None:
@@ -44,6 +52,19 @@ def kv_stream(kv: KeyValue) -> str:
     """The name of a bucket's stream, ``KV_<bucket>`` (nats-py 2.16.0: ``KeyValue._stream``)."""
     stream: str = kv._stream
     return stream
+
+
+def kv_reads_from_leader(kv: KeyValue) -> KeyValue:
+    """Make ``kv.get`` ask the stream's leader (``$JS.API.STREAM.MSG.GET``), not any replica.
+
+    naq's buckets allow direct gets (the dashboard pages through them with batch direct
+    gets), and nats-py then sends every ``get`` as a direct get, which a follower of a
+    replicated stream may answer with a value that is not the newest yet. naq's own reads
+    (a job's record, a dependency's status) must see the newest. nats-py 2.16.0:
+    ``KeyValue._direct`` chooses between the two.
+    """
+    kv._direct = False
+    return kv
 
 
 def kv_bucket(kv: KeyValue) -> str:

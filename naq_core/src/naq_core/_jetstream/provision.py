@@ -32,6 +32,7 @@ from naq_core._jetstream.names import (
     SCHEDULE_SUBJECTS,
     queue_filter,
 )
+from naq_core._jetstream.natspy import kv_reads_from_leader
 from naq_core.errors import ConfigurationError, NaqConnectionError
 
 __all__ = [
@@ -85,6 +86,8 @@ async def ensure_jobs_stream(
                     duplicate_window=120.0,
                     allow_msg_schedules=server_version >= (2, 12, 0) or None,
                     allow_msg_ttl=True,
+                    # Readers page through waiting jobs with batch direct gets, never a consumer.
+                    allow_direct=True,
                 )
             ),
             where=where,
@@ -152,17 +155,21 @@ async def ensure_worker_consumer(
 async def ensure_bucket(
     js: JetStreamContext, name: str, *, history: int = 1, replicas: int, where: str = "NATS"
 ) -> KeyValue:
-    """The key-value bucket ``name``, created with ``history`` and ``replicas`` if missing."""
+    """The key-value bucket ``name``, created with ``history`` and ``replicas`` if missing.
+
+    Buckets allow direct gets (listings page through them in batches without a consumer);
+    the handle returned still reads from the leader (:func:`kv_reads_from_leader`).
+    """
     try:
-        return await js.key_value(name)
+        return kv_reads_from_leader(await js.key_value(name))
     except (nats.js.errors.BucketNotFoundError, nats.js.errors.NotFoundError):
         kv = await create_if_missing(
-            js.create_key_value(KeyValueConfig(bucket=name, history=history, replicas=replicas)),
+            js.create_key_value(KeyValueConfig(bucket=name, history=history, replicas=replicas, direct=True)),
             where=where,
         )
         if kv is None:  # created concurrently: open the one that won
             kv = await js.key_value(name)
-        result: KeyValue = kv
+        result: KeyValue = kv_reads_from_leader(kv)
         return result
 
 
