@@ -28,7 +28,7 @@ in its ``data-topics`` change.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from attrs import field, frozen, validators
@@ -99,6 +99,14 @@ class PanelHost(Protocol):
 
     async def connection(self) -> Connection:
         """The dashboard's shared NATS connection (opened on first use, never closed by a panel)."""
+        ...
+
+    def on_close(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Await ``callback`` when the dashboard shuts down, before its connection closes.
+
+        A panel that starts background work (a bulk action, a cache refresher) registers its
+        stop here; a failing callback is logged and does not keep the others from running.
+        """
         ...
 
     def render(self, request: Any, template: str, context: dict[str, Any], status_code: int = 200) -> Any:

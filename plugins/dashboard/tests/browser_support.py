@@ -64,9 +64,13 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the session."""
+    """One headless Chromium per test module.
+
+    Not per session: Playwright's sync API keeps an event loop running on the test thread
+    while it is open, and later tests that call ``asyncio.run`` would fail.
+    """
     binary = chromium_path()
     if binary is None:
         if _REQUIRED:

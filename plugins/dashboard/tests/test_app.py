@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dashboard_support import config_for, dashboard_client
 
+from naq_dashboard import host_of
+
 
 def test_home_redirects_to_the_first_panel_and_it_renders(nats_url: str) -> None:
     with dashboard_client(config_for(nats_url)) as client:
@@ -51,3 +53,22 @@ def test_two_apps_live_side_by_side(nats_url: str) -> None:
         assert one.app is not two.app
         assert "· naq</title>" in one.get("/overview/").text
         assert "· second</title>" in two.get("/overview/").text
+
+
+def test_close_callbacks_run_at_shutdown_even_after_one_fails(nats_url: str) -> None:
+    ran: list[str] = []
+
+    async def failing() -> None:
+        ran.append("failing")
+        raise RuntimeError("a panel's stop failed")
+
+    async def second() -> None:
+        ran.append("second")
+
+    with dashboard_client(config_for(nats_url)) as client:
+        host = host_of(client.app)  # type: ignore[arg-type]
+        host.on_close(failing)
+        host.on_close(second)
+        assert client.get("/healthz").status_code == 200
+        assert ran == []
+    assert ran == ["failing", "second"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +67,7 @@ class DashboardHost:
         self.live = LiveHub(self)
         self._conn: Connection | None = None
         self._lock = asyncio.Lock()
+        self._on_close: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def nats_url(self) -> str:
@@ -108,9 +109,19 @@ class DashboardHost:
         finally:
             await self.close()
 
+    def on_close(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Await ``callback`` at shutdown, before the connection closes (panels' background work)."""
+        self._on_close.append(callback)
+
     async def close(self) -> None:
-        """Stop the live watcher and close the connection (idempotent)."""
+        """Stop the live watcher and the panels' background work, close the connection (idempotent)."""
         await self.live.close()
+        callbacks, self._on_close = self._on_close, []
+        for callback in callbacks:
+            try:
+                await callback()
+            except Exception:
+                _log.warning("a dashboard panel's close callback failed", exc_info=True)
         conn, self._conn = self._conn, None
         if conn is not None:
             try:

@@ -25,6 +25,7 @@ import nats.js.errors
 from attrs import define, field
 
 from naq_core.logconfig import get_logger
+from naq_core.panels import PanelHost
 from naq_dlq_stream._codec import DLQ_STREAM, decode
 from naq_dlq_stream.browse import snapshot, stream_state
 from naq_dlq_stream.filters import LetterFilter
@@ -174,7 +175,7 @@ class BulkActions:
                 return
         else:
             # By sequence, not by id: the letter in the snapshot, never a later one of the same job.
-            await store._requeue_one(stored)
+            await store.requeue_stored(stored)
         task.done += 1
 
     async def aclose(self) -> None:
@@ -187,10 +188,15 @@ class BulkActions:
                 await runner
 
 
-def bulk_actions(state: Any) -> BulkActions:
-    """The :class:`BulkActions` kept on ``state`` (an app's ``app.state``), made on first use."""
+def bulk_actions(state: Any, host: PanelHost | None = None) -> BulkActions:
+    """The :class:`BulkActions` kept on ``state`` (an app's ``app.state``), made on first use.
+
+    ``host``: the dashboard serving the app; the actions are stopped when it shuts down.
+    """
     actions = getattr(state, STATE_KEY, None)
     if not isinstance(actions, BulkActions):
         actions = BulkActions()
         setattr(state, STATE_KEY, actions)
+        if host is not None:
+            host.on_close(actions.aclose)
     return actions

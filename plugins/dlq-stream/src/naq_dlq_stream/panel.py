@@ -105,7 +105,7 @@ async def page(request: Request) -> Response:
     # A live refresh swaps only the data-live regions: the groups are not one of them.
     groups = None if request.headers.get("X-NAQ-Live") else await group_letters(conn, where)
     values = filter_values(query)
-    tasks = [t for t in bulk_actions(request.app.state).tasks.values() if t.active]
+    tasks = [t for t in bulk_actions(request.app.state, panel_host(request)).tasks.values() if t.active]
     base = str(request.url_for(f"{NAME}:page"))
     keep = {**values, **({"limit": str(limit)} if limit != 50 else {})}
     response: Response = host.render(
@@ -194,7 +194,7 @@ async def bulk(request: Request) -> Response:
     if action not in ("requeue", "delete"):
         raise HTTPException(400, "action must be requeue or delete")
     where = filter_from(form)
-    task = await bulk_actions(request.app.state).start(
+    task = await bulk_actions(request.app.state, panel_host(request)).start(
         await panel_host(request).connection(), cast(Action, action), where
     )
     message = f"Started: {action} all that match ({where.describe()})"
@@ -204,7 +204,7 @@ async def bulk(request: Request) -> Response:
 async def task_page(request: Request) -> Response:
     """Progress of one bulk action (a live region)."""
     host = panel_host(request)
-    task = bulk_actions(request.app.state).get(request.path_params["task_id"])
+    task = bulk_actions(request.app.state, panel_host(request)).get(request.path_params["task_id"])
     if task is None:
         raise HTTPException(404, "no such bulk action in this dashboard (finished ones are kept for a while)")
     response: Response = host.render(
@@ -288,7 +288,9 @@ async def _api_act(request: Request, action: Action) -> Response:
     if not isinstance(spec, dict):
         raise HTTPException(400, 'give "ids": [...] or "filter": {...} ({} for every letter)')
     where: LetterFilter = filter_from(spec)
-    task = await bulk_actions(request.app.state).start(await panel_host(request).connection(), action, where)
+    task = await bulk_actions(request.app.state, panel_host(request)).start(
+        await panel_host(request).connection(), action, where
+    )
     answer = task.to_dict()
     answer["url"] = str(request.url_for(f"api-{NAME}:task", task_id=task.id))
     return JSONResponse(answer, status_code=202)
@@ -303,7 +305,7 @@ async def api_delete(request: Request) -> Response:
 
 
 async def api_task(request: Request) -> Response:
-    task = bulk_actions(request.app.state).get(request.path_params["task_id"])
+    task = bulk_actions(request.app.state, panel_host(request)).get(request.path_params["task_id"])
     if task is None:
         raise HTTPException(404, "no such bulk action in this dashboard")
     return JSONResponse(task.to_dict())

@@ -258,7 +258,7 @@ class DeadLetterStore:
         """
         items = await self.list(target) if isinstance(target, LetterFilter) else await self._resolve(target)
         for stored in items:
-            await self._requeue_one(stored)
+            await self.requeue_stored(stored)
         return items
 
     async def _requeued_before(self, stream: str, seq: int, subject: str) -> bool:
@@ -270,7 +270,11 @@ class DeadLetterStore:
             return True
         return first.subject == subject
 
-    async def _requeue_one(self, stored: StoredLetter) -> None:
+    async def requeue_stored(self, stored: StoredLetter) -> None:
+        """Requeue exactly this stored letter (the one read, by its sequence), then delete it.
+
+        Deduplicated per stored letter, so repeating a requeue cut short stores the job once.
+        """
         if stored.payload_truncated is not None:
             raise NaqError(
                 f"dead letter {stored.id} keeps only part of its payload ({stored.payload_truncated} bytes "
