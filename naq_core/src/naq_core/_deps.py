@@ -59,6 +59,7 @@ __all__ = [
     "queues_knowing",
     "resolve",
     "wait_key",
+    "waiting_on",
     "waiting_queues",
 ]
 
@@ -244,6 +245,21 @@ async def cancel(conn: Connection, job_id: str, queue: str) -> bool:
             _, _, _, dependent_queue, dependent = key.split(".")
             todo.extend(await resolve(conn, dependent, dependent_queue))
     return True
+
+
+async def waiting_on(conn: Connection, queue: str, job_id: str, limit: int = 1000) -> list[str]:
+    """``<queue>.<job id>`` of the jobs held until job ``(queue, job_id)`` ends (at most ``limit``).
+
+    Reads only this job's markers (``on.<queue>.<job>.*.*``, one short-lived consumer,
+    deleted after). A dependent that was released or failed already is not listed: its
+    marker is gone; its own record names its dependencies.
+    """
+    try:
+        kv = await conn.js.key_value(DEPS_BUCKET)
+    except (nats.js.errors.BucketNotFoundError, nats.js.errors.NotFoundError):
+        return []
+    keys = await _keys(kv, f"on.{result_key(queue, job_id)}.*.*")
+    return sorted(".".join(key.split(".")[3:]) for key in keys)[:limit]
 
 
 async def _keys(kv: KeyValue, pattern: str) -> list[str]:

@@ -44,7 +44,7 @@ from naq_core.results import JobRecord, ResultStore, ambiguous, job_ref
 if TYPE_CHECKING:
     from naq_core._jetstream.connection import Connection
 
-__all__ = ["QueueStats", "job_ids", "job_record", "queue_names", "queue_stats", "recent_jobs"]
+__all__ = ["QueueStats", "dependents", "job_ids", "job_record", "queue_names", "queue_stats", "recent_jobs"]
 
 _CONSUMER_PREFIX = WORKER_CONSUMER_PREFIX
 _STREAM_NOT_FOUND = 10059
@@ -351,3 +351,23 @@ async def job_record(conn: Connection, job_id: str, *, queue: str | None = None)
     if record is not None:
         return record
     raise JobNotFoundError(f"no job {job_id!r}: unknown id, or its record expired")
+
+
+async def dependents(
+    conn: Connection, job_id: str, *, queue: str | None = None, limit: int = 1000
+) -> list[str]:
+    """The jobs still held until this one ends, as ``<queue>.<job id>`` (at most ``limit``).
+
+    ``job_id`` and ``queue`` as for :func:`job_record` (a bare id is looked up first). A
+    dependent already released or failed is not listed; its own record names what it
+    depended on.
+    """
+    ref = job_ref(job_id, queue)
+    if ref is None:
+        raise JobNotFoundError(f"no job {job_id!r}: not a valid job id")
+    found_queue, bare = ref
+    if found_queue is None:
+        found_queue = (await job_record(conn, bare)).queue
+        if found_queue is None:
+            return []
+    return await _deps.waiting_on(conn, found_queue, bare, limit)

@@ -283,3 +283,15 @@ def test_the_list_makes_as_many_nats_requests_with_50_or_2000_records(nats_url: 
         older = requests_of(f"/jobs/?queue={large}&{nothing}&before={cursor}")
         assert many == older  # a full window costs the same wherever it starts
         assert few <= many <= 2 + 1 + 12  # waiting list, stream info, at most 12 batch gets
+
+
+def test_the_job_page_lists_the_jobs_held_for_it(nats_url: str, queue_name: str) -> None:
+    first = run(_enqueue(nats_url, queue_name, "jobs_tasks:add", 1, 2))  # no worker: stays pending
+    second = run(_enqueue(nats_url, queue_name, "jobs_tasks:add", 3, 4, depends_on=[first]))
+    with dashboard_client(config_for(nats_url)) as client:
+        page = client.get(f"/jobs/{_ref(first)}")
+        assert page.status_code == 200
+        assert f">{_ref(second)}</a>" in page.text
+        assert client.get(f"/api/jobs/{_ref(first)}").json()["dependents"] == [_ref(second)]
+        alone = client.get(f"/api/jobs/{_ref(second)}").json()
+        assert alone["dependents"] == []

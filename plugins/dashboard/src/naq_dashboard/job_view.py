@@ -20,6 +20,7 @@ from naq_core.jetstream import Connection
 from naq_core.job import TERMINAL_STATUSES, Job, JobStatus
 from naq_core.job_listing import queued_job
 from naq_core.masking import mask_secrets
+from naq_core.overview import dependents
 from naq_core.results import JobRecord
 
 __all__ = ["MAX_ARGUMENTS", "MAX_RESULT", "JobView", "job_view", "render_value"]
@@ -60,6 +61,8 @@ class JobView:
     result: str | None
     result_cut: bool
     depends_on: tuple[str, ...] | None
+    #: Jobs still held until this one ends (``<queue>.<job id>``); released ones are not listed.
+    dependents: tuple[str, ...]
     wait_time: float | None
     run_time: float | None
     can_cancel: bool
@@ -80,6 +83,7 @@ class JobView:
             "result": self.result,
             "result_cut": self.result_cut,
             "depends_on": list(self.depends_on) if self.depends_on is not None else None,
+            "dependents": list(self.dependents),
             "wait_time": self.wait_time,
             "run_time": self.run_time,
             "can_cancel": self.can_cancel,
@@ -133,6 +137,7 @@ async def job_view(conn: Connection, record: JobRecord) -> JobView:
         result=result,
         result_cut=result_cut,
         depends_on=job.depends_on if job is not None else None,
+        dependents=tuple(await dependents(conn, record.job_id, queue=record.queue)) if record.queue else (),
         wait_time=started - enqueued if started and enqueued else None,
         run_time=finished - started if finished and started else None,
         can_cancel=record.status in _CANCELLABLE,
