@@ -22,7 +22,7 @@ from naq_core.plugins import new_plugin_manager
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
-PAGES = sorted([ROOT / "README.md", *DOCS.glob("*.md")])
+PAGES = sorted([ROOT / "README.md", *DOCS.glob("*.md"), *DOCS.glob("dashboard/*.md")])
 README_LINES = (
     "python -m venv .venv && . .venv/bin/activate && pip install ./naq_core ./plugins/json-serializer "
     "./plugins/dlq-stream ./plugins/confirm-purge ./plugins/dashboard . && naq dev",

@@ -8,6 +8,7 @@ made that way); otherwise they go to the test's temporary directory.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ def test_reconnecting_shows_while_the_dashboard_restarts(
 ) -> None:
     page.goto(f"{dashboard_process.url}/overview/")
     status = page.locator("#live-status")
-    page.wait_for_function("document.body.getAttribute('data-events') !== null")
+    page.wait_for_selector("body[data-events]")
     dashboard_process.stop()
     status.wait_for(state="visible")
     assert "reconnecting" in status.inner_text()
@@ -101,15 +102,20 @@ def test_screenshots_of_every_panel(
     queue = "emails"
     target = screenshot_dir(tmp_path)
     with worker_thread(nats_url, queue, tasks=("browser_tasks",)):
-        done = [_enqueue(nats_url, queue, "browser_tasks:add", i, i) for i in range(5)]
+        done = [_enqueue(nats_url, queue, "browser_tasks:add", i, i) for i in range(12)]
         _enqueue(nats_url, queue, "browser_tasks:fails_once", str(tmp_path / "m"), max_retries=0)
+        _enqueue(nats_url, "reports", "browser_tasks:add", 1, 1)  # a queue with no worker
         run(_schedule(nats_url, queue))
+        page.goto(f"{dashboard_process.url}/overview/")
+        # the chart fills in when the worker's next heartbeat carries its counts (live update)
+        chart = page.locator("#overview-chart").filter(has_text=re.compile(r"[1-9][0-9]* completed"))
+        chart.wait_for()
         page.goto(f"{dashboard_process.url}/jobs/{done[0]}")
         page.wait_for_selector("#job-state .status-completed")
         page.screenshot(path=str(target / "job.png"), full_page=True)
-        names = page.eval_on_selector_all("header nav a", "links => links.map(a => a.getAttribute('href'))")
-        assert len(names) >= 6, names
-        for href in names:
+        hrefs = page.eval_on_selector_all("header nav a", "links => links.map(a => a.getAttribute('href'))")
+        assert len(hrefs) >= 6, hrefs
+        for href in hrefs:
             page.goto(href)
             name = href.rstrip("/").rsplit("/", 1)[-1]
             page.wait_for_selector("h1")
