@@ -279,6 +279,28 @@ def test_confirm_destructive_defaults_to_yes_and_a_refusal_wins() -> None:
     assert hooks_with(Refuses()).confirm_destructive(**{**args, "force": True}) is True
 
 
+@exercises("naq_redact_arguments")
+def test_redact_arguments_first_answer_wins_and_a_failure_hides_everything() -> None:
+    class Hides:
+        @hookimpl
+        def naq_redact_arguments(self, function: str | None, args: list[Any], kwargs: dict[str, Any]) -> Any:
+            if function != "billing:charge":
+                return None
+            return ["<card>" for _ in args], {k: "<hidden>" for k in kwargs}
+
+    class Fails:
+        @hookimpl
+        def naq_redact_arguments(self, function: str | None) -> Any:
+            raise RuntimeError("redactor bug")
+
+    call: dict[str, Any] = {"function": "billing:charge", "args": ["4111"], "kwargs": {"cvc": "123"}}
+    assert hooks_with().redact_arguments(**call) == (["4111"], {"cvc": "123"})
+    assert hooks_with(Hides()).redact_arguments(**call) == (["<card>"], {"cvc": "<hidden>"})
+    other = {**call, "function": "mail:send"}
+    assert hooks_with(Hides()).redact_arguments(**other) == (["4111"], {"cvc": "123"})
+    assert hooks_with(Fails()).redact_arguments(**call) == (["<hidden: redactor failed>"], {})
+
+
 # --- lifecycle: a real Queue and Worker --------------------------------------------------------
 
 
