@@ -134,6 +134,44 @@ class RawBench:
         await self._purge()
         return n / elapsed
 
+    async def latency(self, samples: int, warmup: int = 20, gap: float = 0.005) -> list[float]:
+        """Publish-to-receipt delays (ms) of single messages to an idle pull consumer.
+
+        A ``fetch(1)`` is waiting on the server when each message is published, as a naq
+        worker's pull request is when it is idle.
+        """
+        queue = _queue()
+        durable = f"lat-{queue}"
+        config = ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=30.0, max_waiting=512)
+        sub = await self.js.pull_subscribe(
+            f"bench.queue.{queue}.*", durable=durable, stream=RAW_STREAM, config=config
+        )
+
+        async def receive() -> float:
+            msgs = await sub.fetch(1, timeout=10.0)
+            received = time.perf_counter()
+            await msgs[0].ack()
+            return received
+
+        delays: list[float] = []
+        try:
+            for i in range(warmup + samples):
+                waiting = asyncio.ensure_future(receive())
+                await asyncio.sleep(gap)  # the pull request reaches the server
+                msg_id = os.urandom(16).hex()
+                sent = time.perf_counter()
+                await self.js.publish(
+                    f"bench.queue.{queue}.{msg_id}", self.payload, headers=self._headers(msg_id)
+                )
+                received = await waiting
+                if i >= warmup:
+                    delays.append((received - sent) * 1000.0)
+        finally:
+            await sub.unsubscribe()
+            await self.js.delete_consumer(RAW_STREAM, durable)
+            await self._purge()
+        return delays
+
 
 def _queue() -> str:
     return f"q{uuid.uuid4().hex[:10]}"

@@ -76,9 +76,14 @@ TARGETS: tuple[Target, ...] = (
         "naq_enqueue_many",
         "raw_publish_async",
     ),
-    Target("drain_ratio", "Worker drain / fetch(100)+ack", 0.5, True, "naq_drain", "raw_fetch_ack"),
-    Target("latency_p50", "idle enqueue-to-start p50", 1.0, False, "latency_p50_ms"),
-    Target("latency_p99", "idle enqueue-to-start p99", 2.0, False, "latency_p99_ms"),
+    Target("drain_ratio", "in-process drain / fetch(100)+ack", 0.5, True, "naq_drain", "raw_fetch_ack"),
+    Target("cli_drain_ratio", "`naq worker` drain / fetch(100)+ack", 0.6, True, "cli_drain", "raw_fetch_ack"),
+    Target("cli_scale_ratio", "`naq worker` x2 / x1", 1.7, True, "cli_drain_2", "cli_drain"),
+    Target("cli_sync_ratio", "`naq worker` sync / async", 0.6, True, "cli_drain_sync", "cli_drain"),
+    Target("latency_p50", "in-process idle enqueue-to-start p50", 1.0, False, "latency_p50_ms"),
+    Target("latency_p99", "in-process idle enqueue-to-start p99", 2.0, False, "latency_p99_ms"),
+    Target("cli_latency_p50", "`naq worker` idle enqueue-to-start p50", 1.0, False, "cli_latency_p50_ms"),
+    Target("cli_latency_p99", "`naq worker` idle enqueue-to-start p99", 2.0, False, "cli_latency_p99_ms"),
 )
 
 
