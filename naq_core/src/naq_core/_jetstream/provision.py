@@ -7,7 +7,10 @@ calls these once per connection and remembers what exists.
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import nats.errors
 import nats.js.errors
@@ -43,12 +46,18 @@ __all__ = [
     "ensure_bucket",
     "ensure_jobs_stream",
     "ensure_worker_consumer",
+    "wait_for_leader",
 ]
 
 #: How long captured MAX_DELIVERIES advisories are kept.
 ADVISORY_MAX_AGE = 7 * 24 * 3600.0
 #: JetStream error codes for "stream/consumer name already in use".
 _ALREADY_IN_USE = (10058, 10148)
+#: How long a replicated stream just made (by us or a racing process) may take to elect
+#: its leader before naq gives up, and how often it asks meanwhile.
+LEADER_TIMEOUT = 15.0
+_LEADER_POLL = 0.05
+_T = TypeVar("_T")
 
 
 async def create_if_missing(awaitable: Any, *, where: str = "NATS") -> Any:
@@ -68,12 +77,56 @@ async def create_if_missing(awaitable: Any, *, where: str = "NATS") -> Any:
         ) from None
 
 
+async def wait_for_leader(js: JetStreamContext, stream: str, *, replicas: int, where: str = "NATS") -> None:
+    """Return once replicated ``stream`` has a leader (at once for ``replicas`` 1).
+
+    On a fresh cluster a stream that another process created a moment ago ("already in
+    use") exists before it has a leader; a publish to it then gets "no responders" (nats-py
+    ``NoStreamResponseError``). Waiting here, once per connection, keeps that out of every
+    caller. Raises :class:`NaqConnectionError` after :data:`LEADER_TIMEOUT` seconds.
+    """
+    if replicas <= 1:
+        return
+    deadline = time.monotonic() + LEADER_TIMEOUT
+    while True:
+        try:
+            info = await js.stream_info(stream)
+            if info.cluster is None or info.cluster.leader:
+                return
+        except nats.js.errors.NotFoundError:
+            raise
+        except (nats.errors.Error, TimeoutError):  # the stream info itself needs a leader
+            pass
+        if time.monotonic() >= deadline:
+            raise NaqConnectionError(
+                f"stream {stream} on {where} has no leader after {LEADER_TIMEOUT:g}s "
+                f"(are most of its {replicas} servers up?)"
+            )
+        await asyncio.sleep(_LEADER_POLL)
+
+
+async def _opening(
+    js: JetStreamContext, stream: str, call: Callable[[], Awaitable[_T]], *, replicas: int, where: str
+) -> _T:
+    """``call()`` (which reads ``stream``'s info); if it times out or finds no leader on a
+    replicated stream (one made a moment ago elsewhere), wait for the leader and call again."""
+    try:
+        return await call()
+    except (nats.errors.TimeoutError, nats.js.errors.ServiceUnavailableError):
+        if replicas <= 1:
+            raise
+    await wait_for_leader(js, stream, replicas=replicas, where=where)
+    return await call()
+
+
 async def ensure_jobs_stream(
     js: JetStreamContext, *, replicas: int, server_version: tuple[int, int, int], where: str = "NATS"
 ) -> None:
     """The ``naq_jobs`` work-queue stream; refuses a stream of that name made by someone else."""
     try:
-        info = await js.stream_info(JOBS_STREAM)
+        info = await _opening(
+            js, JOBS_STREAM, lambda: js.stream_info(JOBS_STREAM), replicas=replicas, where=where
+        )
     except nats.js.errors.NotFoundError:
         await create_if_missing(
             js.add_stream(
@@ -92,7 +145,10 @@ async def ensure_jobs_stream(
             ),
             where=where,
         )
+        await wait_for_leader(js, JOBS_STREAM, replicas=replicas, where=where)
         return
+    if info.cluster is not None and not info.cluster.leader:
+        await wait_for_leader(js, JOBS_STREAM, replicas=replicas, where=where)
     subjects = set(info.config.subjects or ())
     if JOBS_SUBJECTS not in subjects:
         raise ConfigurationError(
@@ -160,8 +216,9 @@ async def ensure_bucket(
     Buckets allow direct gets (listings page through them in batches without a consumer);
     the handle returned still reads from the leader (:func:`kv_reads_from_leader`).
     """
+    stream = f"KV_{name}"
     try:
-        return kv_reads_from_leader(await js.key_value(name))
+        kv = await _opening(js, stream, lambda: js.key_value(name), replicas=replicas, where=where)
     except (nats.js.errors.BucketNotFoundError, nats.js.errors.NotFoundError):
         kv = await create_if_missing(
             js.create_key_value(KeyValueConfig(bucket=name, history=history, replicas=replicas, direct=True)),
@@ -169,8 +226,10 @@ async def ensure_bucket(
         )
         if kv is None:  # created concurrently: open the one that won
             kv = await js.key_value(name)
-        result: KeyValue = kv_reads_from_leader(kv)
-        return result
+    # Found or made a moment ago by a racing process, it may not have its leader yet.
+    await wait_for_leader(js, stream, replicas=replicas, where=where)
+    result: KeyValue = kv_reads_from_leader(kv)
+    return result
 
 
 async def ensure_advisory_stream(js: JetStreamContext, *, replicas: int) -> None:

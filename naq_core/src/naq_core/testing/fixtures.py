@@ -18,9 +18,17 @@ from pathlib import Path
 import pytest
 
 from naq_core.server import EmbeddedServer, free_port
+from naq_core.testing.cluster import NatsCluster
 from naq_core.testing.process import ChildProcesses
 
-__all__ = ["child_processes", "fresh_nats_server", "nats_server", "nats_url", "start_test_server"]
+__all__ = [
+    "child_processes",
+    "fresh_nats_server",
+    "nats_cluster",
+    "nats_server",
+    "nats_url",
+    "start_test_server",
+]
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
@@ -78,6 +86,14 @@ def fresh_nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embe
     """A private server for one test (free to stop and restart it); stopped afterwards."""
     with _running_server(tmp_path_factory.mktemp("fresh-nats-server")) as server:
         yield server
+
+
+@pytest.fixture
+def nats_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsCluster]:
+    """A fresh 3-node JetStream cluster on loopback for one test (``.urls`` for ``nats_url``,
+    ``.kill(name)`` / ``.restart(name)`` by pid); every node stopped afterwards."""
+    with NatsCluster(directory=tmp_path_factory.mktemp("nats-cluster")) as cluster:
+        yield cluster
 
 
 @pytest.fixture

@@ -1,0 +1,122 @@
+"""Tasks and helpers of the cluster chaos cases (tests/chaos/test_cluster.py).
+
+The workers run in the test's process (it is the servers that are killed), so the task
+records each run in :data:`RUNS` here: ``job key -> monotonic times it ran``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections import defaultdict
+
+import nats
+from nats.js import JetStreamContext
+
+from naq_core.queue import Queue
+from naq_core.testing.cluster import NatsCluster, bucket_leader, consumer_leader, stream_leader
+
+__all__ = [
+    "RUNS",
+    "Outcome",
+    "leader_of",
+    "missing_records",
+    "move_leaders_to",
+    "record",
+    "resume_time",
+]
+
+#: ``key -> [monotonic time of each run]`` (the task appends; tests clear it).
+RUNS: defaultdict[str, list[float]] = defaultdict(list)
+
+
+def record(key: str) -> str:
+    """The chaos task: note that ``key`` ran, return it (stored as the job's result)."""
+    RUNS[key].append(time.monotonic())
+    return key
+
+
+async def leader_of(js: JetStreamContext, target: str, queue: str) -> str | None:
+    """The server leading ``target``: ``jobs`` (stream), ``consumer`` or ``results`` (bucket)."""
+    try:
+        if target == "jobs":
+            return await stream_leader(js, "naq_jobs")
+        if target == "consumer":
+            return await consumer_leader(js, "naq_jobs", f"naq-worker-{queue}")
+        return await bucket_leader(js, "naq_results")
+    except (nats.errors.Error, TimeoutError):
+        return None  # between leaders
+
+
+async def move_leaders_to(cluster: NatsCluster, node: str, queue: str, *, attempts: int = 40) -> None:
+    """Step the jobs stream's, the worker consumer's and the results bucket's leaders down
+    until all three are on ``node`` (stepdown with a preferred placement), bounded."""
+    nc = await nats.connect(cluster.url_list)
+    try:
+        js = nc.jetstream()
+        subjects = {
+            "jobs": "$JS.API.STREAM.LEADER.STEPDOWN.naq_jobs",
+            "consumer": f"$JS.API.CONSUMER.LEADER.STEPDOWN.naq_jobs.naq-worker-{queue}",
+            "results": "$JS.API.STREAM.LEADER.STEPDOWN.KV_naq_results",
+        }
+        body = (f'{{"placement": {{"preferred": "{node}"}}}}').encode()
+        for _ in range(attempts):
+            placed = [t for t in subjects if await leader_of(js, t, queue) == node]
+            if len(placed) == len(subjects):
+                return
+            for target in subjects.keys() - set(placed):
+                try:
+                    await nc.request(subjects[target], body, timeout=2.0)
+                except (nats.errors.Error, TimeoutError):
+                    pass
+            await asyncio.sleep(0.5)
+        raise AssertionError(f"could not move every leader to {node}")
+    finally:
+        await nc.close()
+
+
+async def missing_records(queue: Queue, jobs: dict[str, str], *, chunk: int = 200) -> list[str]:
+    """The keys (of ``jobs``: job id -> key) whose job record is not readable as completed
+    with the key as its result."""
+    missing: list[str] = []
+
+    async def check(job_id: str, key: str) -> None:
+        try:
+            rec = await queue.job_record(job_id)
+        except Exception:
+            missing.append(key)
+            return
+        if rec.status.value != "completed" or rec.result != key:
+            missing.append(key)
+
+    items = list(jobs.items())
+    for start in range(0, len(items), chunk):
+        await asyncio.gather(*(check(j, k) for j, k in items[start : start + chunk]))
+    return missing
+
+
+def resume_time(since: float) -> float:
+    """The longest pause between job runs after ``since`` (monotonic): how long the work
+    stopped because of the fault."""
+    times = sorted(t for runs in RUNS.values() for t in runs if t >= since)
+    points = [since, *times]
+    return max((b - a for a, b in itertools.pairwise(points)), default=0.0)
+
+
+class Outcome:
+    """N, lost, duplicates, results lost and time to resume of one case (printed for the report)."""
+
+    def __init__(self, case: str, keys: list[str]) -> None:
+        self.case = case
+        self.n = len(keys)
+        self.lost = [k for k in keys if not RUNS.get(k)]
+        self.duplicates = sum(len(RUNS[k]) - 1 for k in keys if RUNS.get(k))
+        self.results_lost: list[str] = []
+        self.resume = 0.0
+
+    def line(self) -> str:
+        return (
+            f"cluster chaos {self.case}: N={self.n} lost={len(self.lost)} duplicates={self.duplicates} "
+            f"results_lost={len(self.results_lost)} resume={self.resume:.2f}s"
+        )
