@@ -6,15 +6,15 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import nats.errors
 import nats.js.errors
 from attrs import evolve
 
 from naq_core import _deps
 from naq_core._jetstream.connection import Connection
 from naq_core._jetstream.names import JOBS_STREAM, job_subject
+from naq_core._jetstream.publish import Message
 from naq_core._log import get_logger
-from naq_core.errors import NaqConnectionError, PayloadTooLargeError, SerializationError
+from naq_core.errors import PayloadTooLargeError, SerializationError
 from naq_core.job import Job
 from naq_core.results import ResultStore
 from naq_core.serializer import SERIALIZER_HEADER
@@ -97,31 +97,26 @@ def dedup_id(queue: str, job_id: str) -> str:
     return f"{queue}/{job_id}"
 
 
-def headers_for(conn: Connection, job: Job) -> dict[str, str] | None:
-    # Headers cost every worker a parse per message: send them only when they matter.
-    # A caller-given id is an idempotency key (Nats-Msg-Id deduplicates for 2 minutes).
-    if job.dedupe:
-        return {"Nats-Msg-Id": dedup_id(job.queue_name, job.job_id), SERIALIZER_HEADER: conn.serializer.name}
-    if conn.serializer.name != "json":  # a json worker names the mismatch (json sends none)
-        return {SERIALIZER_HEADER: conn.serializer.name}
-    return None
+def headers_for(conn: Connection, job: Job) -> dict[str, str]:
+    # Every job carries its dedup id, a chosen one or a generated one: a publish sent again
+    # after a lost ack (or re-sent after a reconnect) is stored once (the server's duplicate
+    # window is two minutes). The header costs no round trip; a worker parses it.
+    headers = {"Nats-Msg-Id": dedup_id(job.queue_name, job.job_id)}
+    if job.dedupe or conn.serializer.name != "json":  # a json worker names the mismatch
+        headers[SERIALIZER_HEADER] = conn.serializer.name
+    return headers
 
 
 async def publish_one(
     conn: Connection, subject: str, data: bytes, headers: dict[str, str] | None
-) -> dict[str, Any]:
-    """One awaited JetStream publish; the server's ack (``seq``, ``duplicate``) is returned."""
-    try:
-        reply = await conn.nc.request(subject, data, timeout=10, headers=headers)
-    except nats.errors.NoRespondersError:
-        raise NaqConnectionError(f"no JetStream stream stores {subject}; was the stream deleted?") from None
-    except nats.errors.TimeoutError:
-        raise NaqConnectionError(f"NATS did not confirm {subject} within 10 s") from None
-    ack: dict[str, Any] = json.loads(reply.data)
-    if "error" in ack:
-        error = ack["error"]
-        raise NaqConnectionError(f"NATS refused the job: {error.get('description', error)}")
-    return ack
+) -> tuple[dict[str, Any], bool]:
+    """One awaited JetStream publish, sent again after a reconnect (see _jetstream.publish).
+
+    Returns the server's ack (``seq``, ``duplicate``) and whether the message was sent more
+    than once (then a ``duplicate`` ack may answer our own first send).
+    """
+    reply, resent = await conn.pipeline.request(subject, data, headers)
+    return json.loads(reply), resent
 
 
 async def publish_job(
@@ -130,14 +125,21 @@ async def publish_job(
     """Publish ``job``; ``job`` with ``duplicate=True`` when this queue already held its id.
 
     The server answers a repeated ``Nats-Msg-Id`` with the sequence of the first message.
-    It is a real duplicate only when that message is this job's (same subject), or is gone
-    and this job's record names this queue. Otherwise someone else published the id first
-    (a header is free text, any queue): the job is stored anyway, without the dedup id.
+    For a generated id that first message can only be our own (sent again after a lost
+    ack). For a chosen id it is a real duplicate only when that message is this job's (same
+    subject), or is gone and this job's record names this queue. Otherwise someone else
+    published the id first (a header is free text, any queue): the job is stored anyway,
+    without the dedup id. When our publish had to be sent again, a stored message equal to
+    ours (or, once taken by a worker, a record with our ``enqueued_at``) is our own first
+    send whose ack was lost: not a duplicate.
     """
-    ack = await publish_one(conn, subject, data, headers)
-    if not ack.get("duplicate"):
+    ack, resent = await publish_one(conn, subject, data, headers)
+    if not ack.get("duplicate") or not job.dedupe:
         return job
-    if await _holds(conn, int(ack.get("seq", 0)), subject, job):
+    seq = int(ack.get("seq", 0))
+    if resent and await _ours(conn, seq, subject, data, job):
+        return job
+    if await _holds(conn, seq, subject, job):
         return evolve(job, duplicate=True)
     get_logger(__name__).warning("job_dedup_id_taken", job_id=job.job_id, queue=job.queue_name)
     kept = {k: v for k, v in (headers or {}).items() if k != "Nats-Msg-Id"}
@@ -165,7 +167,7 @@ async def enqueue_many(conn: Connection, queue: str, jobs: list[Job]) -> list[Jo
     size is checked before any publish. ``jobs`` come back in order, each chosen id already
     held with ``duplicate=True``; ``naq_job_enqueued`` is called for each new one."""
     encoded = [(job, encode(conn, job)) for job in jobs]  # every size checked before any publish
-    batch: list[tuple[str, bytes, dict[str, str] | None]] = []
+    batch: list[Message] = []
     for index, (job, data) in enumerate(encoded):
         headers = headers_for(conn, job)
         subject = job_subject(queue, job.job_id)
@@ -175,13 +177,23 @@ async def enqueue_many(conn: Connection, queue: str, jobs: list[Job]) -> list[Jo
             jobs[index] = await publish_job(conn, job, subject, data, headers)
         else:
             batch.append((subject, data, headers))
-    if batch:
-        await conn.pipeline.publish(batch)
+    await conn.pipeline.publish(batch)  # re-sends after a reconnect what was not acknowledged
     if conn.hooks.lifecycle_active()[0]:
         for job in jobs:
             if not job.duplicate:
                 await conn.hooks.job_enqueued(job=job)
     return jobs
+
+
+async def _ours(conn: Connection, seq: int, subject: str, data: bytes, job: Job) -> bool:
+    """Whether the message at ``seq`` is our own earlier send of ``job`` (its ack was lost)."""
+    try:
+        first = await conn.js.get_msg(JOBS_STREAM, seq)
+    except nats.js.errors.NotFoundError:  # taken by a worker already: its record tells
+        record = await ResultStore(conn).get(job.job_id, job.queue_name)
+        # no record yet: a worker has just taken it; within seconds of our send, ours
+        return record is None or (record.queue == job.queue_name and record.enqueued_at == job.enqueued_at)
+    return first.subject == subject and first.data == data
 
 
 async def _holds(conn: Connection, seq: int, subject: str, job: Job) -> bool:

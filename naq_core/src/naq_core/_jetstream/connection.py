@@ -262,9 +262,10 @@ class Connection:
 
     @property
     def pipeline(self) -> AckPipeline:
-        """Batched publishing with acks counted together (``enqueue_many``)."""
+        """Publishing with acks counted together, re-sent after a reconnect (every enqueue)."""
         if self._pipeline is None:
             self._pipeline = AckPipeline(self.nc)
+            self.on_reconnect(self._pipeline.reconnected)  # re-sends what was not acknowledged
         return self._pipeline
 
     @property
