@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from attrs import evolve
 
 from naq_core._intake import Intake
+from naq_core._jobevents import JobEvents
 from naq_core._log import get_logger
 from naq_core._running import RunningJob, progress_due, send_in_progress
 from naq_core.deadletter import DeadLetterReason
@@ -35,11 +36,6 @@ if TYPE_CHECKING:
     from naq_core.results import ResultStore
 
 __all__ = ["JobRunner"]
-
-
-def _context(job: Job) -> dict[str, Any]:
-    """The fields every job event carries: id, queue, function, attempt."""
-    return {"job_id": job.job_id, "queue": job.queue_name, "function": job.function, "attempt": job.attempt}
 
 
 def _format(exc: BaseException) -> tuple[str, str, str]:
@@ -94,6 +90,8 @@ class JobRunner:
         self.processed = 0
         self.failed = 0
         self.history = MinuteCounts()  # per queue and minute, sent in the heartbeat
+        # job_completed at debug, failures per job, a jobs_processed summary at info
+        self.events = JobEvents(worker_id, logger=__name__)
         _, self._hook_started, self._hook_finished = conn.hooks.lifecycle_active()
 
     def is_stopping(self) -> bool:
@@ -174,7 +172,6 @@ class JobRunner:
             done()
 
     async def _handle(self, msg: Msg, queue: str, record: RunningJob) -> None:
-        log = get_logger(__name__)
         job = await self.intake.admit(msg, queue)
         if job is None:  # a poison letter, or a firing that runs nothing
             return
@@ -243,7 +240,7 @@ class JobRunner:
             self.history.add(job.queue_name)
             self.deps.finished(job.queue_name, job.job_id)
             duration = time.time() - started
-            log.info("job_completed", **_context(job), duration=round(duration, 6))
+            self.events.completed(job, duration)
             if self._hook_finished:
                 await self.conn.hooks.job_finished(
                     job=job,
@@ -266,7 +263,6 @@ class JobRunner:
             raise JobTimeoutError(f"job exceeded its timeout of {job.timeout} s") from None
 
     async def _failed(self, msg: Msg, job: Job, exc: BaseException, started: float) -> None:
-        log = get_logger(__name__)
         error_type, error, trace = _format(exc)
         duration = time.time() - started
         retry = job.should_retry(exc) and job.attempt < self.max_deliver
@@ -282,9 +278,7 @@ class JobRunner:
                 worker_id=self.worker_id,
             )
             await msg.nak(delay=delay or None)
-            log.warning(
-                "job_retrying", **_context(job), retry_in=round(delay, 3), error=f"{error_type}: {error}"
-            )
+            self.events.retrying(job, delay, f"{error_type}: {error}")
             outcome = Outcome(
                 status=JobStatus.RETRYING,
                 duration=duration,
@@ -307,9 +301,7 @@ class JobRunner:
             )
             self.failed += 1
             self.history.add(job.queue_name, failed=True)
-            log.error(
-                "job_failed", **_context(job), duration=round(duration, 6), error=f"{error_type}: {error}"
-            )
+            self.events.failed(job, duration, f"{error_type}: {error}")
             letter = self.dead.letter(
                 msg,
                 _failure_reason(job, exc),
@@ -396,4 +388,5 @@ class JobRunner:
         return len(tasks)
 
     def shutdown(self) -> None:
+        self.events.flush()  # the last jobs_processed summary
         self.threads.shutdown(wait=False, cancel_futures=True)

@@ -5,8 +5,10 @@ stdout, so naq never relies on its defaults: :func:`get_logger` returns a small 
 decides at each event
 
 - structlog is configured (by the ``naq`` command through :mod:`naq_core.logconfig`, by the
-  application, or by ``structlog.testing.capture_logs``): the event goes to
-  ``structlog.get_logger(name)``, exactly as before;
+  application, or by ``structlog.testing.capture_logs``): the event goes to a logger bound
+  from ``structlog.get_logger(name)``, kept until structlog's configuration changes (so an
+  event below a filtering logger's level costs a dictionary look-up and a no-op call, not
+  a new bound logger per event);
 - otherwise: to ``logging.getLogger(name)``, whose level is checked first (an event below
   it costs one comparison and no formatting), then as one record whose message is
   ``event key=value ...`` (values as ``repr``), with the event and its fields also in the
@@ -33,12 +35,13 @@ _is_configured = structlog.is_configured
 class NaqLogger:
     """The logger :func:`get_logger` returns: ``debug`` .. ``critical``, ``exception``, ``bind``."""
 
-    __slots__ = ("_context", "_name", "_stdlib")
+    __slots__ = ("_bound", "_context", "_name", "_stdlib")
 
     def __init__(self, name: str, context: Mapping[str, Any] | None = None) -> None:
         self._name = name
         self._context: dict[str, Any] = dict(context or {})
         self._stdlib = logging.getLogger(name)
+        self._bound: tuple[tuple[int, object, object, object], Any] | None = None
 
     def bind(self, **values: Any) -> NaqLogger:
         """A logger that adds ``values`` to every event."""
@@ -66,10 +69,27 @@ class NaqLogger:
 
     def _log(self, level: int, method: str, event: str, fields: dict[str, Any]) -> None:
         if _is_configured():
-            logger = structlog.get_logger(self._name, **self._context)
-            getattr(logger, method)(event, **fields)
+            getattr(self._structlog(), method)(event, **fields)
         elif self._stdlib.isEnabledFor(level):
             self._emit(level, event, fields)
+
+    def _structlog(self) -> Any:
+        """A bound structlog logger, made again whenever structlog's configuration changed.
+
+        The key holds the processors list by ``id``; the bound logger kept beside it holds
+        that list, so the id cannot be reused by another list while the key lives.
+        """
+        config = structlog.get_config()
+        key = (
+            id(config["processors"]),
+            config["wrapper_class"],
+            config["logger_factory"],
+            config["context_class"],
+        )
+        bound = self._bound
+        if bound is None or bound[0] != key:
+            bound = self._bound = (key, structlog.get_logger(self._name, **self._context).bind())
+        return bound[1]
 
     def _emit(self, level: int, event: str, fields: dict[str, Any]) -> None:
         exc_info = fields.pop("exc_info", None)
