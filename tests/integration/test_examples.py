@@ -63,7 +63,8 @@ EXPECTED: dict[str, list[str]] = {
         r"report built after the merge\n",
         r"merged a\.csv, b\.csv\n",
         r"merge: dependency_failed \(DependencyFailed: dependency deps\.[0-9a-f]{32} ended failed\)\n",
-        r"report: dependency_failed \(DependencyFailed: dependency deps\.[0-9a-f]{32} ended dependency_failed\)\n",
+        r"report: dependency_failed "
+        r"\(DependencyFailed: dependency deps\.[0-9a-f]{32} ended dependency_failed\)\n",
         r"download of missing\.csv: failed \(FileNotFoundError\)\n",
     ],
     "05-scheduling": [
