@@ -7,7 +7,6 @@ and change naq's record of them through the public :class:`~naq_core.queue.Queue
 from __future__ import annotations
 
 import datetime as dt
-import math
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -20,7 +19,7 @@ from naq_core.cli._confirm import require_confirmation
 from naq_core.cli._progress import progress
 from naq_core.cli._state import echo_json, echo_nothing, get_state, run_async, table
 from naq_core.cli.params import QUEUE_NAME
-from naq_core.schedules import Schedule, ScheduleKind, ScheduleStatus, next_cron_run
+from naq_core.schedules import Schedule, ScheduleStatus, upcoming_run
 
 if TYPE_CHECKING:
     from naq_core.config import Config
@@ -91,24 +90,6 @@ def complete_schedule_id(ctx: click.Context, param: click.Parameter, incomplete:
 # --- presentation ------------------------------------------------------------------------------
 
 
-def upcoming(schedule: Schedule, now: float) -> float | None:
-    """When the server fires ``schedule`` next (``None`` when paused or done).
-
-    The stored next run moves on when a worker takes a firing; with no worker running it
-    stays behind, so a recurring schedule's next run is projected forward from it.
-    """
-    if schedule.status is not ScheduleStatus.ACTIVE or schedule.next_run is None:
-        return None
-    nxt = schedule.next_run
-    if nxt >= now or schedule.kind is ScheduleKind.AT:
-        return nxt
-    if schedule.kind is ScheduleKind.EVERY and schedule.interval:
-        return nxt + math.ceil((now - nxt) / schedule.interval) * schedule.interval
-    if schedule.cron:
-        return next_cron_run(schedule.cron, schedule.tz, now)
-    return nxt
-
-
 def span(seconds: float) -> str:
     """``42s``, ``5m``, ``3h 10m``, ``2d 4h``: the two largest units, rounded down."""
     s = int(max(0.0, seconds))
@@ -137,7 +118,7 @@ def firings(schedule: Schedule) -> str:
 
 def _as_json(schedule: Schedule, now: float) -> dict[str, Any]:
     data = schedule.to_dict()
-    data["next_run"] = upcoming(schedule, now)
+    data["next_run"] = upcoming_run(schedule, now)
     data["schedule"] = schedule.describe()
     return data
 
@@ -205,7 +186,7 @@ def list_schedules(
             s.schedule_id,
             s.queue,
             s.function,
-            when(upcoming(s, now), now),
+            when(upcoming_run(s, now), now),
             s.describe(),
             s.status.value,
             firings(s),
@@ -305,10 +286,11 @@ def resume(ctx: click.Context, schedule_id: str) -> None:
     if before.status is ScheduleStatus.DONE:
         raise NaqError(f"schedule {schedule_id!r} is done; schedule it again to run more")
     now = time.time()
+    next_run = when(upcoming_run(after, now), now)
     if before.status is ScheduleStatus.ACTIVE:
-        click.echo(f"Schedule {schedule_id} is already active; next run {when(upcoming(after, now), now)}.")
+        click.echo(f"Schedule {schedule_id} is already active; next run {next_run}.")
     else:
-        click.echo(f"Resumed {schedule_id}; next run {when(upcoming(after, now), now)}.")
+        click.echo(f"Resumed {schedule_id}; next run {next_run}.")
 
 
 def _iso(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.datetime | None:
@@ -358,7 +340,7 @@ def modify(
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     now = time.time()
-    click.echo(f"Modified {schedule_id}: {after.describe()}; next run {when(upcoming(after, now), now)}.")
+    click.echo(f"Modified {schedule_id}: {after.describe()}; next run {when(upcoming_run(after, now), now)}.")
 
 
 @schedule.command("run-now")

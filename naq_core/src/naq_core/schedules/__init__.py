@@ -5,7 +5,8 @@ jobs stream carrying NATS's ``Nats-Schedule`` header (``@at``, ``@every`` or a 6
 NATS 2.12+ / 2.14+); the server publishes the job onto the queue when it is due.
 
 - :mod:`naq_core.schedules.record`: the public value (``Schedule``, ``ScheduleKind``,
-  ``ScheduleStatus``), what ``list_schedules`` returns;
+  ``ScheduleStatus``), what ``list_schedules`` returns, and ``upcoming_run``, the next run
+  ``naq schedule list`` and the dashboard show;
 - :mod:`naq_core.schedules.spec`: the pure rules (cron, intervals, time zones, names,
   ``repeat``), no I/O;
 - ``naq_core.schedules._store``: the store (schedule messages and the ``naq_schedules``
@@ -14,7 +15,7 @@ NATS 2.12+ / 2.14+); the server publishes the job onto the queue when it is due.
 
 from __future__ import annotations
 
-from naq_core.schedules.record import Schedule, ScheduleKind, ScheduleStatus
+from naq_core.schedules.record import Schedule, ScheduleKind, ScheduleStatus, upcoming_run
 from naq_core.schedules.spec import (
     as_utc,
     cron_spec,
@@ -34,4 +35,5 @@ __all__ = [
     "next_cron_run",
     "rfc3339",
     "schedule_id_for",
+    "upcoming_run",
 ]

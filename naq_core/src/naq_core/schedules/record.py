@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import math
 import secrets
 import time
 from typing import Any
@@ -13,7 +14,7 @@ from attrs import frozen
 from naq_core import records
 from naq_core.schedules.spec import interval_spec, next_cron_run, recurring_fields, rfc3339, schedule_id_for
 
-__all__ = ["Schedule", "ScheduleKind", "ScheduleStatus", "recurring_schedule"]
+__all__ = ["Schedule", "ScheduleKind", "ScheduleStatus", "recurring_schedule", "upcoming_run"]
 
 
 class ScheduleKind(enum.StrEnum):
@@ -91,6 +92,27 @@ class Schedule:
             return now + self.interval
         assert self.cron is not None
         return next_cron_run(self.cron, self.tz, now)
+
+
+def upcoming_run(schedule: Schedule, now: float) -> float | None:
+    """When the server fires ``schedule`` next, seen at ``now`` (``None`` when paused or done).
+
+    The stored ``next_run`` moves on only when a worker takes a firing; with no worker
+    running it stays behind. So a recurring schedule whose stored next run is past is
+    projected forward: an interval by whole intervals from it, a cron from ``now``. A
+    one-off keeps its time even when past (it is overdue, not moved). This is the next run
+    ``naq schedule list`` and the dashboard show.
+    """
+    if schedule.status is not ScheduleStatus.ACTIVE or schedule.next_run is None:
+        return None
+    nxt = schedule.next_run
+    if nxt >= now or schedule.kind is ScheduleKind.AT:
+        return nxt
+    if schedule.kind is ScheduleKind.EVERY and schedule.interval:
+        return nxt + math.ceil((now - nxt) / schedule.interval) * schedule.interval
+    if schedule.cron:
+        return next_cron_run(schedule.cron, schedule.tz, now)
+    return nxt
 
 
 def recurring_schedule(

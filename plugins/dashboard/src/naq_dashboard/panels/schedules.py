@@ -7,7 +7,6 @@ schedules are few). At most :data:`MAX_SHOWN` are shown, and the page says when 
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Any
 
@@ -19,7 +18,7 @@ from starlette.routing import Route
 from naq_core.errors import JobNotFoundError
 from naq_core.panels import Panel, panel_host
 from naq_core.queue import Queue
-from naq_core.schedules import Schedule, ScheduleKind, ScheduleStatus, next_cron_run
+from naq_core.schedules import Schedule, ScheduleKind, ScheduleStatus, upcoming_run
 from naq_dashboard.cron_words import cron_words, interval_words
 from naq_dashboard.formatting import timestamp
 from naq_dashboard.pages import choice_param, json_response, redirect, text_param
@@ -32,24 +31,6 @@ MAX_SHOWN = 1000
 ACTIONS = ("pause", "resume", "run", "cancel")
 _MAX_ID = 200
 _STATUSES = [s.value for s in ScheduleStatus]
-
-
-def upcoming(schedule: Schedule, now: float) -> float | None:
-    """When the server fires ``schedule`` next (``None`` when paused or done).
-
-    As ``naq schedule list`` computes it: the stored next run moves on when a worker takes
-    a firing, so with no worker running a recurring schedule's next run is projected forward.
-    """
-    if schedule.status is not ScheduleStatus.ACTIVE or schedule.next_run is None:
-        return None
-    nxt = schedule.next_run
-    if nxt >= now or schedule.kind is ScheduleKind.AT:
-        return nxt
-    if schedule.kind is ScheduleKind.EVERY and schedule.interval:
-        return nxt + math.ceil((now - nxt) / schedule.interval) * schedule.interval
-    if schedule.cron:
-        return next_cron_run(schedule.cron, schedule.tz, now)
-    return nxt
 
 
 def words(schedule: Schedule) -> str:
@@ -76,7 +57,7 @@ def schedule_view(schedule: Schedule, now: float) -> dict[str, Any]:
         "at": schedule.at,
         "tz": schedule.tz or ("UTC" if schedule.kind is ScheduleKind.CRON else None),
         "status": schedule.status.value,
-        "next_run": upcoming(schedule, now),
+        "next_run": upcoming_run(schedule, now),
         "last_run": schedule.last_run,
         "last_job_id": schedule.last_job_id,
         "firings": schedule.firings,
