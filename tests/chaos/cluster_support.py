@@ -7,24 +7,27 @@ records each run in :data:`RUNS` here: ``job key -> monotonic times it ran``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections import defaultdict
+from collections.abc import AsyncIterator
 
 import nats
 from nats.js import JetStreamContext
 
+from naq_core.errors import NaqError
 from naq_core.queue import Queue
 from naq_core.testing.cluster import NatsCluster, bucket_leader, consumer_leader, stream_leader
 
 __all__ = [
     "RUNS",
+    "AckSampler",
     "Outcome",
     "leader_of",
     "missing_records",
     "move_leaders_to",
     "record",
-    "resume_time",
 ]
 
 #: ``key -> [monotonic time of each run]`` (the task appends; tests clear it).
@@ -83,7 +86,7 @@ async def missing_records(queue: Queue, jobs: dict[str, str], *, chunk: int = 20
 
     async def check(job_id: str, key: str) -> None:
         try:
-            rec = await queue.job_record(job_id)
+            rec = await queue.job_record(f"{queue.name}.{job_id}")
         except Exception:
             missing.append(key)
             return
@@ -96,12 +99,56 @@ async def missing_records(queue: Queue, jobs: dict[str, str], *, chunk: int = 20
     return missing
 
 
-def resume_time(since: float) -> float:
-    """The longest pause between job runs after ``since`` (monotonic): how long the work
-    stopped because of the fault."""
-    times = sorted(t for runs in RUNS.values() for t in runs if t >= since)
-    points = [since, *times]
-    return max((b - a for a, b in itertools.pairwise(points)), default=0.0)
+class AckSampler:
+    """Samples the jobs left on a queue (waiting or unacked) every ``every`` seconds while
+    :meth:`sampling`: the work is moving while that number goes down."""
+
+    def __init__(self, queue: Queue, every: float = 0.05) -> None:
+        self._queue = queue
+        self._every = every
+        self.samples: list[tuple[float, int]] = []
+        self.at_kill = -1
+
+    @property
+    def last(self) -> int:
+        return self.samples[-1][1] if self.samples else -1
+
+    async def sample(self) -> None:
+        try:
+            left = await self._queue.count()
+        except (nats.errors.Error, TimeoutError, NaqError):
+            return  # the jobs stream is between leaders
+        self.samples.append((time.monotonic(), left))
+        if self.at_kill < 0:
+            self.at_kill = left
+
+    @contextlib.asynccontextmanager
+    async def sampling(self) -> AsyncIterator[None]:
+        async def loop() -> None:
+            while True:
+                await self.sample()
+                await asyncio.sleep(self._every)
+
+        task = asyncio.create_task(loop())
+        try:
+            yield
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    def longest_stall(self, since: float) -> float:
+        """The longest time after ``since`` in which no job left the queue (acked): how long
+        the fault stopped the work, kill to first ack included."""
+        points = [since]
+        previous = None
+        for at, left in self.samples:
+            if at < since:
+                previous = left
+                continue
+            if previous is not None and left < previous:
+                points.append(at)
+            previous = left
+        return max((b - a for a, b in itertools.pairwise(points)), default=0.0)
 
 
 class Outcome:

@@ -11,7 +11,6 @@ the short versions run in the default ``chaos_short`` session.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import time
 import uuid
@@ -21,12 +20,12 @@ from pathlib import Path
 import cluster_support
 import nats
 import pytest
-from cluster_support import RUNS, Outcome, leader_of, missing_records, move_leaders_to, resume_time
+from cluster_support import RUNS, AckSampler, Outcome, leader_of, missing_records, move_leaders_to
 
 from naq_core.queue import Queue
 from naq_core.testing import only_plugins
 from naq_core.testing.cluster import NatsCluster
-from naq_core.testing.worker import eventually, running_worker, wait_until
+from naq_core.testing.worker import running_worker, wait_until
 from naq_core.worker import Worker
 
 FULL = os.environ.get("NAQ_CHAOS_FULL") == "1"
@@ -96,33 +95,35 @@ async def test_leader_killed_mid_run_loses_no_job_and_no_result(
             nats_cluster.urls, queue_name, tasks=[cluster_support.__name__], replicas=3, concurrency=20
         ):
             await wait_until(lambda: len(RUNS) >= N // 3, timeout=RUN_TIMEOUT)
-            nc = await nats.connect(nats_cluster.url_list)
-            try:
-                js = nc.jetstream()
-                if target == "all":
-                    victim = nats_cluster.running()[0].name
-                    await move_leaders_to(nats_cluster, victim, queue_name)
-                else:
-                    victim = await leader_of(js, target, queue_name)
-            finally:
-                await nc.close()
-            assert victim is not None
-            done_before = len(RUNS)
-            killed_at = time.monotonic()
-            nats_cluster.kill(victim)
-            await wait_until(lambda: len(RUNS) >= N, timeout=RUN_TIMEOUT)
-            assert done_before < N, "the kill came after the run: it tested nothing"
+            victim = await _victim(nats_cluster, target, queue_name)
+            left = AckSampler(queue)
+            async with left.sampling():
+                await left.sample()
+                nats_cluster.kill(victim)
+                killed_at = time.monotonic()
+                await wait_until(lambda: len(RUNS) >= N, timeout=RUN_TIMEOUT)
+                # Every job acked, so every record confirmed by the server, before the worker stops.
+                await wait_until(lambda: left.last == 0, timeout=RUN_TIMEOUT)
+            assert left.at_kill > 0, "the kill came after the run: it tested nothing"
             outcome = Outcome(target, keys)
-            outcome.resume = resume_time(killed_at)
-            # Every record must be stored (and the job acked) before the worker stops.
-            await eventually(lambda: queue_is_empty(queue), timeout=RUN_TIMEOUT, interval=0.2)
+            outcome.resume = left.longest_stall(killed_at)
+        # The killed node is still down: the records must be readable from the other two.
         outcome.results_lost = await missing_records(queue, jobs)
     print(outcome.line())
     assert outcome.lost == []
     assert outcome.results_lost == [], f"{len(outcome.results_lost)} records lost"
 
 
-async def queue_is_empty(queue: Queue) -> bool:
-    with contextlib.suppress(Exception):
-        return await queue.count() == 0
-    return False
+async def _victim(cluster: NatsCluster, target: str, queue: str) -> str:
+    """The node to kill: the leader of ``target``, or (``all``) one made to lead all three."""
+    if target == "all":
+        node = cluster.running()[0].name
+        await move_leaders_to(cluster, node, queue)
+        return node
+    nc = await nats.connect(cluster.url_list)
+    try:
+        leader = await leader_of(nc.jetstream(), target, queue)
+    finally:
+        await nc.close()
+    assert leader is not None, f"{target} has no leader"
+    return leader

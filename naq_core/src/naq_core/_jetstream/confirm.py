@@ -7,8 +7,11 @@ job leaves its queue only once its record is stored (a waiter that no longer fin
 queued always finds its record), while jobs go on running: nothing waits for the reply but
 the ack. Acks are matched by a token per record and checked with a substring test, as in
 :mod:`naq_core._jetstream.publish`. A record the server refuses is logged and the job still
-acked (it ran; running it again would not store the record either). A reply that never
-comes leaves the job unacked: it is delivered again after ``ack_wait``.
+acked (it ran; running it again would not store the record either). A "no responders"
+status (503: the stream has no leader, as during a leader election in a cluster) is not a
+refusal: the record is published again, a few times a second up to :data:`RETRY_FOR`
+seconds, and if it is still not stored the job is left unacked. A reply that never comes
+leaves the job unacked too: it is delivered again after ``ack_wait``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from naq_core._log import get_logger
 __all__ = ["RecordConfirmer"]
 
 Then = Callable[[], Awaitable[None]]
+#: How long a record is re-published while its stream has no leader, and how often.
+RETRY_FOR = 20.0
+RETRY_EVERY = 0.25
 
 
 class RecordConfirmer:
@@ -36,6 +42,8 @@ class RecordConfirmer:
         self._prefix = ""
         self._sub: Subscription | None = None
         self._pending: dict[str, tuple[str, Then]] = {}
+        self._sent: dict[str, tuple[bytes, dict[str, str], int]] = {}  # data, headers, tries
+        self._retries: set[asyncio.Task[None]] = set()
         self._ids = itertools.count()
         self._lock = asyncio.Lock()
         self._settled = asyncio.Event()
@@ -53,6 +61,7 @@ class RecordConfirmer:
             await self._start()
         token = str(next(self._ids))
         self._pending[token] = (subject, then)
+        self._sent[token] = (data, headers, 0)
         self._settled.clear()
         try:
             await self._nc.publish(subject, data, reply=f"{self._prefix}.{token}", headers=headers)
@@ -61,13 +70,21 @@ class RecordConfirmer:
             raise
 
     def _forget(self, token: str) -> tuple[str, Then] | None:
+        self._sent.pop(token, None)
         entry = self._pending.pop(token, None)
         if not self._pending:
             self._settled.set()
         return entry
 
     async def _on_reply(self, msg: Msg) -> None:
-        entry = self._forget(msg.subject.rpartition(".")[2])
+        token = msg.subject.rpartition(".")[2]
+        if not msg.data and (msg.headers or {}).get("Status") == "503" and token in self._pending:
+            # Not in this callback (it serves every reply in turn): in a task of its own.
+            retry = asyncio.get_running_loop().create_task(self._again(token))
+            self._retries.add(retry)
+            retry.add_done_callback(self._retries.discard)
+            return
+        entry = self._forget(token)
         if entry is None:
             return
         subject, then = entry
@@ -79,6 +96,26 @@ class RecordConfirmer:
             await then()
         except Exception as exc:  # the connection went away: the job comes back after ack_wait
             get_logger(__name__).warning("ack_after_record_failed", subject=subject, error=str(exc))
+
+    async def _again(self, token: str) -> None:
+        """Publish the record of ``token`` again after a pause (its stream had no leader)."""
+        if token not in self._sent:
+            return
+        data, headers, tries = self._sent[token]
+        subject = self._pending[token][0]
+        if tries * RETRY_EVERY >= RETRY_FOR:  # left unacked: the job comes back after ack_wait
+            self._forget(token)
+            get_logger(__name__).error("record_not_stored", subject=subject, reply="no responders")
+            return
+        self._sent[token] = (data, headers, tries + 1)
+        await asyncio.sleep(RETRY_EVERY)
+        if token not in self._pending:
+            return
+        try:
+            await self._nc.publish(subject, data, reply=f"{self._prefix}.{token}", headers=headers)
+        except Exception as exc:  # the connection went away: the job comes back after ack_wait
+            self._forget(token)
+            get_logger(__name__).warning("record_publish_failed", subject=subject, error=str(exc))
 
     @property
     def pending(self) -> int:
