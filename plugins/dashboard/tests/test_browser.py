@@ -134,3 +134,44 @@ async def _schedule(nats_url: str, queue: str) -> None:
             tz="Europe/Paris",
             name=f"report-{uuid.uuid4().hex[:6]}",
         )
+
+
+def _set_hidden(page: Any, hidden: bool) -> None:
+    """Make the tab report itself hidden or visible, as a browser does when it is switched."""
+    page.evaluate(
+        """hidden => {
+            Object.defineProperty(document, 'hidden', {configurable: true, get: () => hidden});
+            Object.defineProperty(document, 'visibilityState', {configurable: true,
+                get: () => hidden ? 'hidden' : 'visible'});
+            document.dispatchEvent(new Event('visibilitychange'));
+        }""",
+        hidden,
+    )
+
+
+def test_a_hidden_tab_stops_listening_and_catches_up_when_shown(
+    nats_url: str, dashboard_process: DashboardProcess, page: Any
+) -> None:
+    queue = f"hidden-{uuid.uuid4().hex[:8]}"
+    streams: list[str] = []
+    refreshes: list[str] = []
+    page.on("request", lambda r: streams.append(r.url) if r.url.endswith("/events") else None)
+    page.on("request", lambda r: refreshes.append(r.url) if r.headers.get("x-naq-live") else None)
+    page.goto(f"{dashboard_process.url}/overview/")
+    page.wait_for_selector("#overview-queues")
+    assert len(streams) == 1
+    _set_hidden(page, True)
+    refreshes.clear()
+    # A second, visible tab shows when the change has been announced to every listener.
+    witness = watched(page.context.new_page())
+    witness.goto(f"{dashboard_process.url}/overview/")
+    witness.wait_for_selector("#overview-queues")
+    _enqueue(nats_url, queue, "browser_tasks:add", 1, 1)
+    witness.wait_for_selector(f"#overview-queues >> text={queue}")
+    witness.close()
+    assert refreshes == [], "a hidden tab re-read the page"
+    assert queue not in page.inner_text("#overview-queues")
+    _set_hidden(page, False)
+    page.wait_for_selector(f"#overview-queues >> text={queue}")  # caught up at once when shown
+    assert len(streams) == 2  # a new event stream, opened when the tab came back
+    assert page.console_errors == []

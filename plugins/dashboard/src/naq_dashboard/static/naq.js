@@ -26,6 +26,7 @@
   }
 
   function refresh() {
+    if (document.hidden) return;  // caught up when shown again
     if (inFlight) { pending = pending || []; return; }
     inFlight = true; last = Date.now();
     fetch(window.location.href, { headers: { "X-NAQ-Live": "1" }, credentials: "same-origin" })
