@@ -9,6 +9,8 @@ creates a stream, a consumer or a bucket: looking never changes the server.
   in one pass and adds jobs still waiting in the stream, which have no record until a worker
   picks them up.
 * :func:`job_record` finds one job: its record, else its hold or its queued message.
+* :func:`queue_consumers` lists every queue's consumer info through :class:`Requests`
+  (counted JetStream API requests), which the dashboard's queue pages use too.
 """
 
 from __future__ import annotations
@@ -44,10 +46,21 @@ from naq_core.results import JobRecord, ResultStore, ambiguous, job_ref
 if TYPE_CHECKING:
     from naq_core._jetstream.connection import Connection
 
-__all__ = ["QueueStats", "dependents", "job_ids", "job_record", "queue_names", "queue_stats", "recent_jobs"]
+__all__ = [
+    "QueueStats",
+    "Requests",
+    "dependents",
+    "job_ids",
+    "job_record",
+    "queue_consumers",
+    "queue_names",
+    "queue_stats",
+    "recent_jobs",
+]
 
 _CONSUMER_PREFIX = WORKER_CONSUMER_PREFIX
 _STREAM_NOT_FOUND = 10059
+_NO_JETSTREAM = "NATS has no JetStream; start it with -js (or use `naq server`)"
 
 
 @frozen(kw_only=True)
@@ -84,30 +97,58 @@ class QueueStats:
         return records.to_dict(self)
 
 
-async def _api(conn: Connection, subject: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
-    payload = json.dumps(request).encode() if request else b""
-    try:
-        reply = await conn.nc.request(f"$JS.API.{subject}", payload, timeout=10)
-    except nats.errors.NoRespondersError:
-        raise NaqConnectionError("NATS has no JetStream; start it with -js (or use `naq server`)") from None
-    except nats.errors.TimeoutError:
-        raise NaqConnectionError(f"NATS did not answer {subject} within 10 s") from None
-    data: dict[str, Any] = json.loads(reply.data)
-    return data
+class Requests:
+    """JetStream API requests over one connection, counted.
+
+    A view that must not grow with the number of jobs (the dashboard's overview) passes
+    one to each read and checks :attr:`count` in its tests.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        #: Requests sent so far.
+        self.count = 0
+
+    async def api(self, subject: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The JSON answer to ``$JS.API.<subject>`` (an error answer is returned, not raised).
+
+        Raises :class:`~naq_core.errors.NaqConnectionError` when NATS has no JetStream or
+        does not answer within 10 s.
+        """
+        self.count += 1
+        payload = json.dumps(request).encode() if request else b""
+        try:
+            reply = await self.conn.nc.request(f"$JS.API.{subject}", payload, timeout=10)
+        except nats.errors.NoRespondersError:
+            raise NaqConnectionError(
+                "NATS has no JetStream; start it with -js (or use `naq server`)"
+            ) from None
+        except nats.errors.TimeoutError:
+            raise NaqConnectionError(f"NATS did not answer {subject} within 10 s") from None
+        data: dict[str, Any] = json.loads(reply.data)
+        return data
+
+
+def _stream_error(data: dict[str, Any]) -> bool:
+    """``True`` when the jobs stream does not exist; raises on any other error answer."""
+    if "error" not in data:
+        return False
+    if data["error"].get("err_code") == _STREAM_NOT_FOUND:
+        return True
+    raise NaqError(f"stream {JOBS_STREAM}: {data['error'].get('description', data['error'])}")
 
 
 async def _subjects(conn: Connection, subject_filter: str) -> dict[str, int]:
     """Every stored subject matching ``subject_filter`` with its message count (paged)."""
+    req = Requests(conn)
     subjects: dict[str, int] = {}
     offset = 0
     while True:
-        data = await _api(
-            conn, f"STREAM.INFO.{JOBS_STREAM}", {"subjects_filter": subject_filter, "offset": offset}
+        data = await req.api(
+            f"STREAM.INFO.{JOBS_STREAM}", {"subjects_filter": subject_filter, "offset": offset}
         )
-        if "error" in data:
-            if data["error"].get("err_code") == _STREAM_NOT_FOUND:
-                return {}
-            raise NaqError(f"stream {JOBS_STREAM}: {data['error'].get('description', data['error'])}")
+        if _stream_error(data):
+            return {}
         page = (data.get("state") or {}).get("subjects") or {}
         subjects.update(page)
         offset += len(page)
@@ -115,16 +156,18 @@ async def _subjects(conn: Connection, subject_filter: str) -> dict[str, int]:
             return subjects
 
 
-async def _consumers(conn: Connection) -> dict[str, dict[str, Any]]:
-    """The queues' consumers' info, keyed by queue name (paged)."""
+async def queue_consumers(req: Requests) -> dict[str, dict[str, Any]]:
+    """Consumer info of every queue's durable (``naq-worker-<queue>``), keyed by queue name.
+
+    One ``CONSUMER.LIST`` request a page of 256 consumers (it never grows with the jobs);
+    ``{}`` when the jobs stream does not exist yet.
+    """
     found: dict[str, dict[str, Any]] = {}
     offset = 0
     while True:
-        data = await _api(conn, f"CONSUMER.LIST.{JOBS_STREAM}", {"offset": offset})
-        if "error" in data:
-            if data["error"].get("err_code") == _STREAM_NOT_FOUND:
-                return {}
-            raise NaqError(f"stream {JOBS_STREAM}: {data['error'].get('description', data['error'])}")
+        data = await req.api(f"CONSUMER.LIST.{JOBS_STREAM}", {"offset": offset})
+        if _stream_error(data):
+            return found
         page = data.get("consumers") or []
         for info in page:
             name = str(info.get("name", ""))
@@ -148,7 +191,7 @@ def _queue_filter(queue: str | None) -> str:
 async def queue_names(conn: Connection) -> list[str]:
     """Every queue that has jobs stored or a consumer (a worker served it once)."""
     stored = {_split(subject)[0] for subject in await _subjects(conn, _queue_filter(None))}
-    return sorted(stored | set(await _consumers(conn)))
+    return sorted(stored | set(await queue_consumers(Requests(conn))))
 
 
 async def queue_stats(conn: Connection, queues: Sequence[str] | None = None) -> list[QueueStats]:
@@ -163,7 +206,7 @@ async def queue_stats(conn: Connection, queues: Sequence[str] | None = None) -> 
     for subject, count in subjects.items():
         queue = _split(subject)[0]
         per_queue[queue] = per_queue.get(queue, 0) + count
-    consumers = await _consumers(conn)
+    consumers = await queue_consumers(Requests(conn))
     serving: dict[str, int] = {}
     for worker in await list_workers(conn):
         for queue in worker.queues:

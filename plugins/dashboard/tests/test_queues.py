@@ -191,7 +191,8 @@ async def enqueue_many(url: str, queue: str, count: int) -> None:
 
 
 async def board_requests(url: str) -> tuple[int, list[str]]:
-    from naq_dashboard.queue_state import Requests, read_board
+    from naq_core.overview import Requests
+    from naq_dashboard.queue_state import read_board
 
     conn = await connect(config_for(url))
     try:

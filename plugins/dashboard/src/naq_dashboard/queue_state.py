@@ -2,9 +2,10 @@
 
 The number of NATS requests does not grow with the number of jobs:
 
-* one ``CONSUMER.LIST`` of the jobs stream (a page holds 256 consumers): every queue a
-  worker ever served has its durable ``naq-worker-<queue>``, whose info gives pending
-  (``num_pending``), in flight (``num_ack_pending``), redelivered and paused;
+* one ``CONSUMER.LIST`` of the jobs stream (a page holds 256 consumers), read by
+  :func:`naq_core.overview.queue_consumers`: every queue a worker ever served has its
+  durable ``naq-worker-<queue>``, whose info gives pending (``num_pending``), in flight
+  (``num_ack_pending``), redelivered and paused;
 * one ``STREAM.INFO`` of the jobs stream (how many messages and subjects it holds);
 * queues that have waiting jobs but never had a worker have no consumer: they are found in
   the stream's per-subject map, read (one request) only while the stream holds at most
@@ -24,16 +25,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import time
 from typing import TYPE_CHECKING, Any
 
-import nats.errors
 from attrs import evolve, field, frozen
 
-from naq_core.errors import NaqConnectionError, NaqError
+from naq_core.errors import NaqError
 from naq_core.heartbeat import MinuteTotal, WorkerInfo, list_workers, minute_totals
 from naq_core.jetstream import JOBS_STREAM, consumer_name, queue_filter, queue_of_subject
+from naq_core.overview import Requests, queue_consumers
 
 if TYPE_CHECKING:
     from naq_core.jetstream import Connection
@@ -43,7 +43,6 @@ __all__ = [
     "DISCOVERY_SUBJECTS",
     "Board",
     "QueueState",
-    "Requests",
     "read_board",
     "read_queue",
 ]
@@ -54,7 +53,6 @@ DEAD_LETTER_STREAM = "naq_dlq"
 #: The most subjects (jobs) the jobs stream may hold for the per-subject map to be read.
 DISCOVERY_SUBJECTS = 1000
 
-_PREFIX = consumer_name("")
 _STREAM_NOT_FOUND = 10059
 _NO_MESSAGE = 10037
 
@@ -133,26 +131,6 @@ class Board:
     history: list[MinuteTotal] = field(factory=list)
 
 
-class Requests:
-    """The NATS requests of one page (counted, so a test can check they do not grow)."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.count = 0
-
-    async def api(self, subject: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
-        self.count += 1
-        payload = json.dumps(request).encode() if request else b""
-        try:
-            reply = await self.conn.nc.request(f"$JS.API.{subject}", payload, timeout=10)
-        except nats.errors.NoRespondersError:
-            raise NaqConnectionError("NATS has no JetStream") from None
-        except nats.errors.TimeoutError:
-            raise NaqConnectionError(f"NATS did not answer {subject} within 10 s") from None
-        data: dict[str, Any] = json.loads(reply.data)
-        return data
-
-
 def _error(data: dict[str, Any]) -> int | None:
     if "error" not in data:
         return None
@@ -160,24 +138,6 @@ def _error(data: dict[str, Any]) -> int | None:
     if code in (_STREAM_NOT_FOUND, _NO_MESSAGE):
         return int(code)
     raise NaqError(f"stream {JOBS_STREAM}: {data['error'].get('description', data['error'])}")
-
-
-async def _consumers(req: Requests) -> dict[str, dict[str, Any]]:
-    """Consumer info of every queue's durable, by queue (paged by 256 consumers, not by jobs)."""
-    found: dict[str, dict[str, Any]] = {}
-    offset = 0
-    while True:
-        data = await req.api(f"CONSUMER.LIST.{JOBS_STREAM}", {"offset": offset})
-        if _error(data):
-            return found
-        page = data.get("consumers") or []
-        for info in page:
-            name = str(info.get("name", ""))
-            if name.startswith(_PREFIX):
-                found[name.removeprefix(_PREFIX)] = info
-        offset += len(page)
-        if not page or offset >= int(data.get("total", 0)):
-            return found
 
 
 async def _consumerless(req: Requests) -> tuple[dict[str, int], bool, str | None]:
@@ -271,7 +231,7 @@ async def _dead_letters(req: Requests) -> int | None:
 async def read_board(conn: Connection, req: Requests | None = None) -> Board:
     """Every queue (consumers, plus consumer-less queues while the stream is small), by name."""
     req = req or Requests(conn)
-    consumers = await _consumers(req)
+    consumers = await queue_consumers(req)
     stored, complete, oldest_queue = await _consumerless(req)
     estimated: set[str] = set()
     if oldest_queue is not None and oldest_queue not in consumers:
