@@ -128,7 +128,7 @@ class Config:
     # workers
     concurrency: int = field(default=10, validator=[validators.ge(1), validators.le(10_000)])
     shutdown_timeout: float = field(default=30.0, validator=validators.ge(0))
-    ack_wait: float = field(default=30.0, validator=validators.ge(1))
+    ack_wait: float = field(default=5.0, validator=validators.ge(1))  # see docs/deployment.md
     max_deliver: int = field(default=20, validator=[validators.ge(2), validators.le(1_000_000)])
     prefetch: int = field(default=200, validator=[validators.ge(0), validators.le(10_000)])
     heartbeat_interval: float = field(default=5.0, validator=_pos)
