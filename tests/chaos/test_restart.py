@@ -63,31 +63,37 @@ async def test_server_restart_mid_run(chaos: Chaos, fresh_nats_server: EmbeddedS
     url = server.url
     n = sized(1_500, 10_000)
     outage = sized(20, 50) / 10  # seconds the server stays down: 2 s, or 5 s
-    producers_n = 2
+    lead = sized(6, 12)  # seconds from the start to the schedules' due time (mid-outage)
+    producers_n, batch = 2, sized(20, 50)
     tokens = chaos.tokens(n)
     scheduled = chaos.tokens(sized(20, 100))
     chaos.start_worker(nats_url=url)
     chaos.start_worker(nats_url=url)
 
+    # one-off schedules due in the middle of the outage (fired by the server itself)
+    began = time.time()
+    due_at = began + lead
+    async with Queue(chaos.queue, url) as q:
+        due = dt.datetime.fromtimestamp(due_at, dt.UTC)
+        for token in scheduled:
+            await q.enqueue_at(due, work, token)
+
     queues = [Queue(chaos.queue, url) for _ in range(producers_n)]
     try:
-        producers = [_Producer(q, tokens[k::producers_n], batch=sized(20, 50)) for k, q in enumerate(queues)]
-        # the run should last well past the outage: pace the producers a little
-        running = [asyncio.create_task(p.run(pause=sized(10, 4) / 1000)) for p in producers]
-        await chaos.wait_for(lambda: chaos.recording.lines() >= n // 4, 60, "an eighth of the jobs ran")
-
-        # one-off schedules due while the server is down (fired by the server itself)
-        async with Queue(chaos.queue, url) as q:
-            due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1 + outage / 2)
-            for token in scheduled:
-                await q.enqueue_at(due, work, token)
-
+        producers = [_Producer(q, tokens[k::producers_n], batch) for k, q in enumerate(queues)]
+        # paced to last past the outage: about lead + outage + 3 s
+        steps = (n / producers_n) / ((1 + batch) / 2)
+        running = [asyncio.create_task(p.run(pause=(lead + outage + 3) / steps)) for p in producers]
+        await asyncio.sleep(max(0.0, due_at - outage / 2 - time.time()))
+        assert chaos.recording.lines() > 0, "jobs ran before the outage"
         stopped_at = time.time()
         server.stop()
-        await asyncio.sleep(outage)
+        assert time.time() < due_at, "the server was down before the schedules were due"
+        await asyncio.sleep(max(0.0, stopped_at + outage - time.time()))
         assert not all(t.done() for t in running), "the producers were still at work during the outage"
         server.start()  # same port, same store
         started_at = time.time()
+        assert started_at > due_at, "the schedules fell due while the server was down"
 
         async with asyncio.timeout(sized(60, 300)):
             await asyncio.gather(*running)
@@ -112,7 +118,16 @@ async def test_server_restart_mid_run(chaos: Chaos, fresh_nats_server: EmbeddedS
         schedules=len(scheduled),
         first_schedule_fired=None if fired is None else round(fired - started_at, 3),
         errors=sorted({e[:120] for p in producers for e in p.errors}),
+        ended_while_down=sum(1 for e in events if e.kind == "E" and stopped_at < e.at < started_at),
     )
+    done = chaos.recording.completed()
+    first_start: dict[str, float] = {}
+    for e in events:
+        if e.kind == "S":
+            first_start.setdefault(e.token, e.at)
+    twice = {t for t in wanted if done[t] > 1}
+    # at least once: only jobs a worker held when the server went down ran twice
+    assert all(first_start[t] < started_at for t in twice), outcome
     assert len(stored) + len(failed) == n  # every call either returned or raised NaqConnectionError
     assert outcome.lost == 0, outcome  # every enqueue that returned completed; every schedule fired
     assert resumed is not None, "the workers took jobs again after the restart"
