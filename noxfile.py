@@ -15,6 +15,10 @@ behind a sibling package:
   contracts in ``pyproject.toml``: layers point one way, plugins use public core modules only)
 * ``typecheck``: ``mypy`` (strict, configured in ``pyproject.toml``) over every ``src/``
 
+``chaos_short`` (default) runs the chaos suite, ``tests/chaos``, at short sizes (each case
+under ~30 s); ``nox -s chaos`` (never part of the default run) runs it at full size, soak
+included, and prints each case's figures (``-- --basetemp DIR`` keeps the workers' logs).
+
 ``nox -s bench`` (never part of the default run) prints the benchmark table; pass
 ``-- --json out.json`` to keep the figures. Extra arguments after ``--`` go to pytest in the
 test sessions (``nox -s tests_core -- -k worker -x``).
@@ -41,6 +45,7 @@ nox.options.sessions = [
     "tests_confirm_purge",
     "tests_dashboard",
     "integration",
+    "chaos_short",
     "lint",
     "typecheck",
 ]
@@ -156,6 +161,29 @@ def integration(session: nox.Session) -> None:
     """Everything installed the way users install it (``naq`` + every plugin)."""
     _install_local(session, ".", CORE, *_plugins(), extra=(*TEST_DEPS, *DASHBOARD_TEST_DEPS))
     _pytest(session, "tests/integration")
+
+
+# The chaos suite's workers load the JSON serializer and dlq-stream (dead letters).
+CHAOS_PACKAGES = (CORE, JSON_SERIALIZER, DLQ_STREAM)
+
+
+def _chaos(session: nox.Session, scale: str) -> None:
+    _install_local(session, *CHAOS_PACKAGES, extra=TEST_DEPS)
+    env = {"NAQ_CHAOS_SCALE": scale, "NAQ_CHAOS_FULL": "1" if scale == "full" else "0"}
+    timeout = ["--timeout", "7200"] if scale == "full" else []
+    session.run("pytest", "tests/chaos", *timeout, *session.posargs, env=env)
+
+
+@nox.session(python=PYTHON)
+def chaos_short(session: nox.Session) -> None:
+    """The chaos suite at short sizes (workers killed, stopped, outlived; servers stopped)."""
+    _chaos(session, "short")
+
+
+@nox.session(python=PYTHON, default=False)
+def chaos(session: nox.Session) -> None:
+    """The chaos suite at full size, with the 1,000,000-job soak (``NAQ_CHAOS_SOAK_JOBS``)."""
+    _chaos(session, "full")
 
 
 @nox.session(python=PYTHON)

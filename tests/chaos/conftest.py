@@ -30,11 +30,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _chaos_plugins() -> Iterator[None]:
-    """The test process (it enqueues) uses the JSON serializer, as the workers do."""
+    """The test process (it enqueues, reads records and dead letters) loads the plugins the
+    workers load: the JSON serializer and dlq-stream."""
+    import naq_dlq_stream.plugin
     import naq_json_serializer
     from naq_core.testing import only_plugins
 
-    with only_plugins(naq_json_serializer):
+    with only_plugins(naq_json_serializer, naq_dlq_stream.plugin):
         yield
 
 

@@ -12,9 +12,11 @@ from chaos_support import Chaos, Event, report, sized
 
 from naq_core import Queue
 from naq_core._jetstream.names import JOBS_STREAM, consumer_name
+from naq_core.deadletter import DeadLetterReason
 from naq_core.job import JobStatus
+from naq_dlq_stream import DeadLetterStore
 
-pytestmark = pytest.mark.timeout(sized(120, 900))  # DEBUG
+pytestmark = pytest.mark.timeout(sized(120, 900))
 
 
 def _by(events: list[Event], kind: str, pid: int) -> set[str]:
@@ -164,9 +166,11 @@ async def test_job_that_kills_its_worker_ends_in_dead_letters(chaos: Chaos) -> N
                 break
             assert time.monotonic() < deadline, f"poison {record.status}, deaths {deaths}"
             await asyncio.sleep(0.2)
+        stored = await DeadLetterStore(await q.connection()).get(poison.job_id)  # naq-dlq-stream's
     deaths += sum(1 for child in workers if child.popen.poll() is not None)  # none, if all is well
     outcome = report(chaos.outcome("6 a job that kills its worker", tokens), worker_deaths=deaths)
     assert record.error_type == "MaxDeliveriesExceeded", record
+    assert stored.letter.reason is DeadLetterReason.MAX_DELIVERIES
     assert deaths == settings["max_deliver"], "the poison ran max_deliver times, then never again"
     assert outcome.lost == 0
 
