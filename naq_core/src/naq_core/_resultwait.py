@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
     from naq_core._jetstream.connection import Connection
 
-__all__ = ["RECHECKS", "check_timeout", "job_exists", "job_queues", "wait_for_record"]
+__all__ = ["RECHECKS", "bare_id_queue", "check_timeout", "job_exists", "job_queues", "wait_for_record"]
 
 #: Seconds between the extra reads of a record that was not terminal when first read (see
 #: the module docstring): they catch a write stored after our read but routed before our
@@ -108,6 +108,20 @@ async def job_queues(conn: Connection, job_id: str) -> set[str]:
     except JobNotFoundError:
         pass
     return queues
+
+
+async def bare_id_queue(conn: Connection, job_id: str, record: JobRecord | None) -> str | None:
+    """The one queue that knows the bare id ``job_id``: where it is queued, scheduled or held,
+    or ``record``'s queue (its record, if one was found); ``None`` when no queue knows it.
+
+    Raises :class:`~naq_core.errors.AmbiguousJobError` when several queues do.
+    """
+    queues = await job_queues(conn, job_id)
+    if record is not None and record.queue is not None:
+        queues.add(record.queue)
+    if len(queues) > 1:
+        raise ambiguous(job_id, sorted(queues))
+    return next(iter(queues), None)
 
 
 async def job_exists(conn: Connection, job_id: str, queue: str | None = None) -> bool:
@@ -180,12 +194,7 @@ async def wait_for_record(
         record = await store.get(job_id, queue)  # a finished job answers even with timeout=0
         exists, bare = record is not None, queue is None
         if bare:  # a bare id: the one queue that knows it, whatever it is
-            queues = await job_queues(conn, job_id)
-            if record is not None and record.queue is not None:
-                queues.add(record.queue)
-            if len(queues) > 1:
-                raise ambiguous(job_id, sorted(queues))
-            queue = next(iter(queues), None)
+            queue = await bare_id_queue(conn, job_id, record)
             exists = queue is not None
         if record is not None and record.finished:
             return record

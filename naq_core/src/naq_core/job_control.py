@@ -26,10 +26,10 @@ from naq_core._jetstream.names import (
     queue_of_subject,
 )
 from naq_core._log import get_logger
-from naq_core._resultwait import job_queues
+from naq_core._resultwait import bare_id_queue
 from naq_core.errors import JobNotFoundError, NaqError
 from naq_core.job import Job, JobStatus
-from naq_core.results import JobRecord, ResultStore, ambiguous, job_ref
+from naq_core.results import JobRecord, ResultStore, job_ref
 from naq_core.schedules import _store as schedule_store
 from naq_core.schedules.spec import rfc3339
 
@@ -50,12 +50,7 @@ async def _find(conn: Connection, job_id: str, queue: str | None) -> tuple[str |
     queue, job_id = ref
     record = await ResultStore(conn).get(job_id, queue)
     if queue is None:  # a bare id: the one queue that knows it (a record, queued, held)
-        queues = await job_queues(conn, job_id)
-        if record is not None and record.queue is not None:
-            queues.add(record.queue)
-        if len(queues) > 1:
-            raise ambiguous(job_id, sorted(queues))
-        queue = next(iter(queues), None)
+        queue = await bare_id_queue(conn, job_id, record)
     return queue, job_id, record
 
 
