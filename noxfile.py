@@ -11,6 +11,9 @@ behind a sibling package:
 * ``tests_dlq_stream``, ``tests_dlq_jsonl``: a dead-letter sink with ``naq-core`` and the JSON
   serializer, its ``tests/``
 * ``integration``: everything installed (the ``naq`` meta distribution), ``tests/integration``
+* ``packaging``: builds every distribution into a temporary directory, checks the wheels and
+  sdists (``tests/packaging/check_dist.py``) and installs ``naq naq-dashboard`` from them into a
+  fresh venv (``tests/packaging``)
 * ``lint``: ``ruff check``, ``ruff format --check``, and ``lint-imports`` (the import-linter
   contracts in ``pyproject.toml``: layers point one way, plugins use public core modules only)
 * ``typecheck``: ``mypy`` (strict, configured in ``pyproject.toml``) over every ``src/``
@@ -19,6 +22,8 @@ behind a sibling package:
 under ~30 s); ``nox -s chaos`` (never part of the default run) runs it at full size, soak
 included, and prints each case's figures (``-- --basetemp DIR`` keeps the workers' logs).
 
+``nox -s build`` (not a default session) builds and checks every distribution into ``dist/``;
+``nox -s bump -- 0.3.0`` gives the whole naq family a new version (then write the CHANGELOGs).
 ``nox -s bench`` (never part of the default run) prints the benchmark table; pass
 ``-- --json out.json`` to keep the figures. Extra arguments after ``--`` go to pytest in the
 test sessions (``nox -s tests_core -- -k worker -x``).
@@ -45,6 +50,7 @@ nox.options.sessions = [
     "tests_confirm_purge",
     "tests_dashboard",
     "integration",
+    "packaging",
     "chaos_short",
     "lint",
     "typecheck",
@@ -73,6 +79,8 @@ DASHBOARD_TEST_DEPS = ("httpx2>=2.16", "playwright>=1.50")
 LINT_DEPS = ("ruff==0.17.6",)  # pinned: the same verdict locally and in CI
 IMPORT_LINTER = "import-linter==2.17"
 TYPECHECK_DEPS = ("mypy==2.4.1",)
+# Building and checking the distributions (tests/packaging/): uv builds, twine checks.
+PACKAGING_DEPS = ("uv>=0.5", "twine>=6.1", "trove-classifiers", "packaging>=24.2")
 
 
 def _exists(path: str) -> bool:
@@ -214,3 +222,41 @@ def bench(session: nox.Session) -> None:
     """Throughput and latency figures against raw nats-py (``-- --jobs 2000 --json out.json``)."""
     _install_local(session, ".", CORE, *_plugins())
     session.run("python", "tests/benchmarks/run.py", *session.posargs)
+
+
+def _build_dists(session: nox.Session, out: Path) -> None:
+    """A wheel and an sdist of every distribution into ``out`` (tests/packaging/build_dists.py)."""
+    session.install(*PACKAGING_DEPS)
+    session.run("python", "tests/packaging/build_dists.py", str(out))
+
+
+@nox.session(python=PYTHON, default=False)
+def build(session: nox.Session) -> None:
+    """Wheels and sdists of naq, naq-core, every plugin and contrib project into dist/, checked."""
+    dist = ROOT / "dist"
+    _build_dists(session, dist)
+    session.run("python", "tests/packaging/check_dist.py", str(dist))
+
+
+@nox.session(python=PYTHON)
+def packaging(session: nox.Session) -> None:
+    """Build every distribution afresh, check its metadata, install it the README's way.
+
+    tests/packaging installs ``naq naq-dashboard`` from the built files into a fresh venv and
+    runs ``naq --plugins``, ``naq dev --exit-after-samples`` and ``naq dashboard``.
+    """
+    dist = Path(session.create_tmp()).resolve() / "dist"
+    _build_dists(session, dist)
+    # The test process itself needs naq-core's fixtures: from the built wheel, not the tree.
+    (core,) = dist.glob("naq_core-*.whl")
+    session.install(f"naq-core[server] @ {core.as_uri()}", *TEST_DEPS)
+    session.run("pytest", "tests/packaging", *session.posargs, env={"NAQ_DIST_DIR": str(dist)})
+
+
+@nox.session(python=PYTHON, default=False)
+def bump(session: nox.Session) -> None:
+    """One new version for the whole naq family: ``nox -s bump -- 0.3.0`` (then the CHANGELOGs)."""
+    if len(session.posargs) != 1:
+        session.error("usage: nox -s bump -- NEW_VERSION")
+    session.install("packaging>=24.2")
+    session.run("python", "tests/packaging/bump_version.py", *session.posargs)

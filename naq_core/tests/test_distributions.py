@@ -79,3 +79,107 @@ def test_readme_install_line_installs_every_first_party_plugin_of_naq() -> None:
     wanted = {"./" + distributions[name].relative_to(ROOT).as_posix() for name in first_party}
     wanted |= {"./naq_core", "."}
     assert wanted <= installed, f"README's install line does not install {sorted(wanted - installed)}"
+
+
+# One version for the naq family (tests/packaging/bump_version.py sets it everywhere).
+
+_SKELETONS = ("contrib/plugin-template",)  # copied and renamed by users, versioned on their own
+
+
+def _family_dirs(root: Path = ROOT) -> list[Path]:
+    dirs = [root, root / "naq_core"]
+    dirs += sorted(p.parent for p in root.glob("plugins/*/pyproject.toml"))
+    dirs += sorted(p.parent for p in root.glob("contrib/*/pyproject.toml"))
+    return [d for d in dirs if d.relative_to(root).as_posix() not in _SKELETONS]
+
+
+def _version_problems(root: Path) -> list[str]:
+    """Every disagreement with the root ``naq`` version, one line each."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
+
+    dirs = _family_dirs(root)
+    projects = {d: _project(d)["project"] for d in dirs}
+    version = projects[root]["version"]
+    names = {canonicalize_name(p["name"]) for p in projects.values()}
+    problems = [
+        f"{d.relative_to(root).as_posix() or '.'}: version {p['version']}, not {version}"
+        for d, p in projects.items()
+        if p["version"] != version
+    ]
+    every = [*_family_dirs(root), *(root / s for s in _SKELETONS if (root / s / "pyproject.toml").is_file())]
+    for directory in every:
+        project = _project(directory)["project"]
+        requirements = list(project.get("dependencies", []))
+        for extra in project.get("optional-dependencies", {}).values():
+            requirements += extra
+        for line in requirements:
+            requirement = Requirement(line)
+            if canonicalize_name(requirement.name) in names and Version(version) not in requirement.specifier:
+                problems.append(f"{directory.relative_to(root).as_posix() or '.'}: {line} excludes {version}")
+    for directory in dirs:
+        changelog = directory / "CHANGELOG.md"
+        where = (directory.relative_to(root) / "CHANGELOG.md").as_posix()
+        if not changelog.is_file():
+            problems.append(f"{where} is missing")
+        elif not re.search(rf"^## {re.escape(version)}\b", changelog.read_text(encoding="utf-8"), re.M):
+            problems.append(f"{where} has no '## {version}' section")
+    return problems
+
+
+def test_the_naq_family_has_one_version_and_pins_it() -> None:
+    problems = _version_problems(ROOT)
+    assert not problems, "versions disagree (run `nox -s bump -- <version>`):\n" + "\n".join(problems)
+
+
+def test_every_distribution_ships_the_license() -> None:
+    license_text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    differ = [
+        d.relative_to(ROOT).as_posix()
+        for d in _family_dirs()[1:]
+        if not (d / "LICENSE").is_file() or (d / "LICENSE").read_text(encoding="utf-8") != license_text
+    ]
+    assert not differ, f"no copy of the root LICENSE in {differ} (an sdist holds only its own directory)"
+
+
+def _bump_module() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bump_version", ROOT / "tests/packaging/bump_version.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _copy_projects(target: Path) -> None:
+    import shutil
+
+    dirs = _family_dirs() + [ROOT / s for s in _SKELETONS if (ROOT / s / "pyproject.toml").is_file()]
+    for directory in dirs:
+        there = target / directory.relative_to(ROOT)
+        there.mkdir(parents=True, exist_ok=True)
+        for name in ("pyproject.toml", "CHANGELOG.md"):
+            if (directory / name).is_file():
+                shutil.copy(directory / name, there / name)
+
+
+def test_bump_sets_one_version_everywhere(tmp_path: Path) -> None:
+    _copy_projects(tmp_path)
+    assert not _version_problems(tmp_path)
+    core = tmp_path / "naq_core" / "pyproject.toml"
+    text = core.read_text(encoding="utf-8")
+    core.write_text(text.replace('version = "', 'version = "9', 1), encoding="utf-8")
+    assert any(p.startswith("naq_core: version 9") for p in _version_problems(tmp_path))
+
+    _bump_module().bump("7.4.0", tmp_path)
+
+    assert not _version_problems(tmp_path)
+    assert _project(tmp_path)["project"]["version"] == "7.4.0"
+    core_deps = _project(tmp_path)["project"]["dependencies"]
+    assert "naq-core[server]==7.4.0" in core_deps, core_deps
+    for skeleton in _SKELETONS:
+        if (tmp_path / skeleton).is_dir():
+            before = _project(ROOT / skeleton)["project"]["version"]
+            assert _project(tmp_path / skeleton)["project"]["version"] == before
