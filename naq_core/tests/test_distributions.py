@@ -11,6 +11,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 _NAME = re.compile(r"(?<![\w./<-])naq(?:-[a-z0-9]+)*(?![\w/.<-])")
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_SKELETONS = ("contrib/plugin-template",)  # copied and renamed by users, versioned on their own
 
 
 def _project(directory: Path) -> dict[str, Any]:
@@ -23,7 +24,8 @@ def _member_dirs() -> list[Path]:
     members = _project(ROOT)["tool"]["uv"]["workspace"]["members"]
     dirs = [path for pattern in members for path in sorted(ROOT.glob(pattern))]
     dirs += sorted(path.parent for path in ROOT.glob("contrib/*/pyproject.toml"))
-    return [path for path in dirs if (path / "pyproject.toml").is_file()]
+    skeletons = {ROOT / s for s in _SKELETONS}  # copied by users, not distributions of the repo
+    return [path for path in dirs if (path / "pyproject.toml").is_file() and path not in skeletons]
 
 
 def _distributions() -> dict[str, Path]:
@@ -82,8 +84,6 @@ def test_readme_install_line_installs_every_first_party_plugin_of_naq() -> None:
 
 
 # One version for the naq family (tests/packaging/bump_version.py sets it everywhere).
-
-_SKELETONS = ("contrib/plugin-template",)  # copied and renamed by users, versioned on their own
 
 
 def _family_dirs(root: Path = ROOT) -> list[Path]:
