@@ -26,14 +26,9 @@ from naq_core.cli import cli
 from naq_core.jetstream import JOBS_STREAM, consumer_name
 from naq_core.server import EmbeddedServer
 from naq_core.testing.fixtures import start_test_server
+from naq_core.testing.permissions import PASSWORDS, documented_config
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
-PASSWORDS = {
-    "NAQ_ADMIN_PASSWORD": "admin-pw",
-    "NAQ_PRODUCER_PASSWORD": "producer-pw",
-    "NAQ_WORKER_PASSWORD": "worker-pw",
-    "NAQ_OBSERVER_PASSWORD": "observer-pw",
-}
 ADMIN: dict[str, Any] = {"user": "naq-admin", "password": "admin-pw"}
 PRODUCER: dict[str, Any] = {"user": "emails-producer", "password": "producer-pw"}
 WORKER: dict[str, Any] = {"user": "emails-worker", "password": "worker-pw"}
@@ -43,21 +38,12 @@ OWN, OTHER = "emails", "billing"
 REFUSED = "NATS permissions refused this user to"
 
 
-def documented_config() -> str:
-    """The one ``conf`` code block of the doc's Permissions section."""
-    text = DOC.read_text(encoding="utf-8")
-    section = text.split("\n## Permissions (least privilege)\n", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```conf\n(.*?)```", section, flags=re.DOTALL)
-    assert len(blocks) == 1, "the Permissions section has exactly one conf block"
-    return str(blocks[0])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
     with pytest.MonkeyPatch.context() as mp:
         for name, value in PASSWORDS.items():
             mp.setenv(name, value)  # the documented config reads the passwords from the environment
-        started = start_test_server(tmp_path_factory.mktemp("perms"), extra_config=documented_config())
+        started = start_test_server(tmp_path_factory.mktemp("perms"), extra_config=documented_config(DOC))
     try:
         asyncio.run(_provision(started.url))
         yield started
@@ -94,7 +80,7 @@ def naq(url: str, who: dict[str, Any], *args: str) -> Result:
 
 
 def test_the_doc_defines_the_three_roles() -> None:
-    config = documented_config()
+    config = documented_config(DOC)
     for role in ("PRODUCER", "WORKER", "OBSERVER"):
         assert f"permissions: ${role}" in config
 

@@ -19,27 +19,15 @@ from dashboard_support import config_for, dashboard_client, post, run
 from naq_core import Queue
 from naq_core.server import EmbeddedServer
 from naq_core.testing.fixtures import start_test_server
+from naq_core.testing.permissions import PASSWORDS, documented_config
 from naq_core.testing.worker import running_worker
 from naq_dashboard import host_of
 from naq_dashboard.live import state_versions
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "security.md"
-PASSWORDS = {
-    "NAQ_ADMIN_PASSWORD": "admin-pw",
-    "NAQ_PRODUCER_PASSWORD": "producer-pw",
-    "NAQ_WORKER_PASSWORD": "worker-pw",
-    "NAQ_OBSERVER_PASSWORD": "observer-pw",
-}
 ADMIN: dict[str, Any] = {"user": "naq-admin", "password": "admin-pw"}
 OBSERVER: dict[str, Any] = {"user": "observer", "password": "observer-pw"}
 QUEUE, OTHER = "emails", "billing"
-
-
-def documented_config() -> str:
-    section = DOC.read_text(encoding="utf-8").split("\n## Permissions (least privilege)\n", 1)[1]
-    blocks = re.findall(r"```conf\n(.*?)```", section.split("\n## ", 1)[0], flags=re.DOTALL)
-    assert len(blocks) == 1
-    return str(blocks[0])
 
 
 async def _provision(url: str) -> tuple[str, str]:
@@ -71,7 +59,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]
     with pytest.MonkeyPatch.context() as mp:
         for name, value in PASSWORDS.items():
             mp.setenv(name, value)
-        started = start_test_server(tmp_path_factory.mktemp("observer"), extra_config=documented_config())
+        started = start_test_server(tmp_path_factory.mktemp("observer"), extra_config=documented_config(DOC))
     try:
         yield started
     finally:

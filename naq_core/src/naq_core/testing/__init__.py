@@ -20,6 +20,8 @@ Two modules help any test and need nothing but naq-core: :mod:`naq_core.testing.
 awaited: forgetting ``await`` raises or warns instead of passing) and
 :mod:`naq_core.testing.process` (``naq`` and other children on a pseudo-terminal or writing
 to files, every wait bounded, stopped by pid; the ``child_processes`` fixture).
+:mod:`naq_core.testing.permissions` reads the least-privilege configuration of
+``docs/security.md`` (``documented_config``, ``PASSWORDS``) for tests that run it.
 """
 
 from __future__ import annotations
