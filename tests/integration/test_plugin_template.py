@@ -6,15 +6,13 @@ installed into a fresh venv with naq-core and the JSON serializer from this chec
 settings table shown by ``naq config show --json``, and its own test suite run there, from
 the copy's folder (where its ``tests/conftest.py`` is the root conftest).
 
-The venv is made with uv when it can be found (PATH, ``$UV``, or the ``uv`` package of this
-interpreter), else with ``venv`` and pip. naq-core and the serializer are installed editable,
-so no build cache can hand the venv older code than the checkout's.
+naq-core and the serializer are installed editable (``venv_support.fresh_venv``), so no
+build cache can hand the venv older code than the checkout's.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -22,64 +20,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from venv_support import INSTALL_TIMEOUT, clean_env, fresh_venv, run
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "contrib" / "plugin-template"
 NAME = "acme-audit"
-INSTALL_TIMEOUT = 400.0  # seconds: a cold package cache downloads pytest and the NATS server wheel
 RUN_TIMEOUT = 200.0  # seconds for the copied plugin's own test suite
 TEMPLATE_SPELLINGS = re.compile(r"plugin[-_]example|PLUGIN_EXAMPLE")
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(INSTALL_TIMEOUT + RUN_TIMEOUT + 120)]
-
-
-def _env() -> dict[str, str]:
-    """This process's environment without naq's, pytest's or a venv's variables."""
-    dropped = ("NAQ_", "PYTEST_", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "COV_")
-    return {key: value for key, value in os.environ.items() if not key.startswith(dropped)}
-
-
-def _run(argv: list[str | Path], *, cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
-    """Run ``argv`` to its end (killed at ``timeout``); fail with its output if it failed."""
-    result = subprocess.run(
-        [str(arg) for arg in argv],
-        cwd=cwd,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
-    assert result.returncode == 0, f"{argv} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
-    return result
-
-
-def _uv() -> str | None:
-    found = shutil.which("uv") or os.environ.get("UV")
-    if found:
-        return found
-    try:
-        from uv import find_uv_bin  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return str(find_uv_bin())
-
-
-def _fresh_venv(venv: Path, local: list[str], plugin: str, cwd: Path) -> Path:
-    """A new venv at ``venv`` with the ``local`` requirements, then ``plugin``; returns its ``bin``."""
-    python = venv / "bin" / "python"
-    uv = _uv()
-    if uv is not None:
-        _run([uv, "venv", "--quiet", "--python", sys.executable, venv], cwd=cwd, timeout=60)
-        install = [uv, "pip", "install", "--quiet", "--python", python, *local, plugin]
-        _run(install, cwd=cwd, timeout=INSTALL_TIMEOUT)
-    else:  # pip resolves the plugin's naq-core requirement only against what is installed
-        _run([sys.executable, "-m", "venv", venv], cwd=cwd, timeout=120)
-        pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        _run([*pip, *local], cwd=cwd, timeout=INSTALL_TIMEOUT)
-        _run([*pip, plugin], cwd=cwd, timeout=INSTALL_TIMEOUT)
-    return venv / "bin"
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +39,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "*.egg-info"
     )
     shutil.copytree(TEMPLATE, copy, ignore=ignore)
-    out = _run([sys.executable, "rename.py", NAME], cwd=copy, timeout=60).stdout
+    out = run([sys.executable, "rename.py", NAME], cwd=copy, timeout=60).stdout
     assert f"renamed to naq-{NAME}" in out
     return copy
 
@@ -99,7 +48,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def venv_bin(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv with naq-core and the JSON serializer of this checkout and the renamed plugin."""
     local = ["-e", f"{ROOT / 'naq_core'}[server]", "-e", str(ROOT / "plugins" / "json-serializer")]
-    return _fresh_venv(tmp_path_factory.mktemp("venv") / "venv", local, f"{project}[test]", cwd=project)
+    return fresh_venv(tmp_path_factory.mktemp("venv") / "venv", local, [f"{project}[test]"], cwd=project)
 
 
 def test_rename_leaves_no_trace_of_the_template_name(project: Path) -> None:
@@ -128,7 +77,7 @@ def test_rename_refuses_a_bad_name(tmp_path: Path) -> None:
 
 
 def test_naq_lists_the_installed_plugin(venv_bin: Path, project: Path) -> None:
-    out = _run([venv_bin / "naq", "--plugins", "--json"], cwd=project, timeout=60).stdout
+    out = run([venv_bin / "naq", "--plugins", "--json"], cwd=project, timeout=60).stdout
     plugins = {entry["name"]: entry for entry in json.loads(out)}
     assert plugins[NAME] == {
         "name": NAME,
@@ -140,13 +89,13 @@ def test_naq_lists_the_installed_plugin(venv_bin: Path, project: Path) -> None:
 
 def test_naq_config_show_validates_and_shows_its_table(venv_bin: Path, tmp_path: Path) -> None:
     (tmp_path / "naq.toml").write_text('[acme_audit]\ndirectory = "letters"\n')
-    out = _run([venv_bin / "naq", "config", "show", "--json"], cwd=tmp_path, timeout=60).stdout
+    out = run([venv_bin / "naq", "config", "show", "--json"], cwd=tmp_path, timeout=60).stdout
     assert json.loads(out)["acme_audit.directory"]["value"] == "letters"
     (tmp_path / "naq.toml").write_text('[acme_audit]\ndirectory = "letters"\ndirectroy = "typo"\n')
     result = subprocess.run(
         [venv_bin / "naq", "config", "show"],
         cwd=tmp_path,
-        env=_env(),
+        env=clean_env(),
         capture_output=True,
         text=True,
         timeout=60,
@@ -155,7 +104,7 @@ def test_naq_config_show_validates_and_shows_its_table(venv_bin: Path, tmp_path:
 
 
 def test_the_copied_plugins_own_tests_pass_there(venv_bin: Path, project: Path) -> None:
-    result = _run(
+    result = run(
         [venv_bin / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=project,
         timeout=RUN_TIMEOUT,
