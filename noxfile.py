@@ -167,7 +167,8 @@ def tests_dashboard(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def integration(session: nox.Session) -> None:
     """Everything installed the way users install it (``naq`` + every plugin)."""
-    _install_local(session, ".", CORE, *_plugins(), extra=(*TEST_DEPS, *DASHBOARD_TEST_DEPS))
+    # uv: the plugin-template and writing-plugins tests make fresh venvs with it (pip is slower)
+    _install_local(session, ".", CORE, *_plugins(), extra=(*TEST_DEPS, *DASHBOARD_TEST_DEPS, "uv"))
     _pytest(session, "tests/integration")
 
 
