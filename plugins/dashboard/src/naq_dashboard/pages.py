@@ -1,4 +1,4 @@
-"""Helpers for panel handlers: bounded query parameters, forms, redirects, JSON answers.
+"""Helpers for panel handlers: bounded query parameters, forms, pages, redirects, JSON answers.
 
 Every query parameter a page reads goes through :func:`int_param`, :func:`text_param` or
 :func:`choice_param`, so none is unbounded (a page size of 10⁹, a filter of a megabyte):
@@ -14,7 +14,9 @@ from urllib.parse import urlencode
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from naq_core.panels import panel_host
 
 __all__ = [
     "MAX_TEXT",
@@ -23,6 +25,7 @@ __all__ = [
     "json_response",
     "read_form",
     "redirect",
+    "render",
     "text_param",
 ]
 
@@ -67,6 +70,12 @@ def choice_param(request: Request, name: str, choices: Iterable[str]) -> str | N
 async def read_form(request: Request) -> FormData:
     """The posted form (bounded: at most 1,000 fields, no files)."""
     return await request.form(max_files=0, max_fields=_MAX_FORM_FIELDS)
+
+
+def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    """``template`` rendered in the dashboard's layout by the host serving ``request``."""
+    response: Response = panel_host(request).render(request, template, context, status_code)
+    return response
 
 
 def redirect(

@@ -50,13 +50,12 @@ def _not_found(request: Request, ref: str, api: bool) -> Response:
     text = f"no job with id {ref}"
     if api:
         return pages.json_response({"error": text}, 404)
-    response: Response = host_of(request.app).render(
+    return pages.render(
         request,
         "jobs/not_found.html",
         {"active": "jobs", "page_title": "No such job", "ref": ref, "text": text},
         status_code=404,
     )
-    return response
 
 
 async def _find(request: Request, ref: str) -> JobRecord | None:
@@ -96,7 +95,6 @@ async def _listing(request: Request, filters: dict[str, Any]) -> tuple[RecordPag
 
 
 async def page(request: Request) -> Response:
-    host = host_of(request.app)
     ref = pages.text_param(request, "id")
     if ref is not None:
         if "/" in ref:  # no job id holds one (and it would leave the job page's path)
@@ -104,7 +102,7 @@ async def page(request: Request) -> Response:
         return RedirectResponse(str(request.url_for("jobs:job", job_id=ref)), status_code=303)
     filters = _filters(request)
     records, waiting = await _listing(request, filters)
-    response: Response = host.render(
+    return pages.render(
         request,
         "jobs/page.html",
         {
@@ -117,7 +115,6 @@ async def page(request: Request) -> Response:
             "window": WINDOW,
         },
     )
-    return response
 
 
 async def job(request: Request) -> Response:
@@ -127,7 +124,7 @@ async def job(request: Request) -> Response:
     if record is None:
         return _not_found(request, ref, api=False)
     view = await job_view(await host.connection(), record)
-    response: Response = host.render(
+    return pages.render(
         request,
         "jobs/job.html",
         {
@@ -139,7 +136,6 @@ async def job(request: Request) -> Response:
             "job_sections": host.job_sections,
         },
     )
-    return response
 
 
 async def cancel(request: Request) -> Response:

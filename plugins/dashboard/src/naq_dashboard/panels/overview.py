@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from naq_core.panels import Panel, panel_host
 from naq_dashboard.minute_chart import minute_chart
-from naq_dashboard.pages import json_response
+from naq_dashboard.pages import json_response, render
 from naq_dashboard.queue_state import DISCOVERY_SUBJECTS, Board, read_board
 
 __all__ = ["overview_data", "panel"]
@@ -56,8 +56,7 @@ async def page(request: Request) -> Response:
         "topics": TOPICS,
         "discovery": DISCOVERY_SUBJECTS,
     }
-    response: Response = host.render(request, "overview/page.html", context)
-    return response
+    return render(request, "overview/page.html", context)
 
 
 async def api(request: Request) -> Response:

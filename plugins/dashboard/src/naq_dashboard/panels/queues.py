@@ -22,7 +22,7 @@ from naq_core.job_control import pause, resume
 from naq_core.panels import Panel, panel_host
 from naq_core.plugins import Hooks, get_hooks
 from naq_core.queue import Queue
-from naq_dashboard.pages import MAX_TEXT, json_response, read_form, redirect
+from naq_dashboard.pages import MAX_TEXT, json_response, read_form, redirect, render
 from naq_dashboard.panels.overview import TOPICS
 from naq_dashboard.queue_state import DISCOVERY_SUBJECTS, QueueState, read_board, read_queue
 
@@ -82,30 +82,31 @@ async def page(request: Request) -> Response:
         "topics": TOPICS,
         "discovery": DISCOVERY_SUBJECTS,
     }
-    response: Response = host.render(request, "queues/page.html", context)
-    return response
+    return render(request, "queues/page.html", context)
 
 
 async def purge_form(request: Request) -> Response:
     queue = _queue(request)
     state = await _known(request, queue)
-    host = panel_host(request)
     context = {"active": "queues", "page_title": f"Purge {queue}", "q": state}
-    response: Response = host.render(request, "queues/purge.html", context)
-    return response
+    return render(request, "queues/purge.html", context)
+
+
+async def _pause_or_resume(request: Request, paused: bool) -> str:
+    """Pause (or resume) the known queue named in the URL; its name."""
+    queue = _queue(request)
+    await _known(request, queue)
+    await (pause if paused else resume)(await panel_host(request).connection(), queue)
+    return queue
 
 
 async def pause_action(request: Request) -> Response:
-    queue = _queue(request)
-    await _known(request, queue)
-    await pause(await panel_host(request).connection(), queue)
+    queue = await _pause_or_resume(request, paused=True)
     return redirect(request, "queues:page", f"Paused {queue}: its workers receive no new jobs")
 
 
 async def resume_action(request: Request) -> Response:
-    queue = _queue(request)
-    await _known(request, queue)
-    await resume(await panel_host(request).connection(), queue)
+    queue = await _pause_or_resume(request, paused=False)
     return redirect(request, "queues:page", f"Resumed {queue}")
 
 
@@ -133,16 +134,12 @@ async def api_one(request: Request) -> Response:
 
 
 async def api_pause(request: Request) -> Response:
-    queue = _queue(request)
-    await _known(request, queue)
-    await pause(await panel_host(request).connection(), queue)
+    queue = await _pause_or_resume(request, paused=True)
     return json_response(await _after(request, queue, "paused"))
 
 
 async def api_resume(request: Request) -> Response:
-    queue = _queue(request)
-    await _known(request, queue)
-    await resume(await panel_host(request).connection(), queue)
+    queue = await _pause_or_resume(request, paused=False)
     return json_response(await _after(request, queue, "resumed"))
 
 

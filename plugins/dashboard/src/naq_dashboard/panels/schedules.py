@@ -21,7 +21,7 @@ from naq_core.queue import Queue
 from naq_core.schedules import Schedule, ScheduleKind, ScheduleStatus, upcoming_run
 from naq_dashboard.cron_words import cron_words, interval_words
 from naq_dashboard.formatting import timestamp
-from naq_dashboard.pages import choice_param, json_response, redirect, text_param
+from naq_dashboard.pages import choice_param, json_response, redirect, render, text_param
 
 __all__ = ["ACTIONS", "MAX_SHOWN", "panel", "schedule_view"]
 
@@ -88,11 +88,9 @@ async def _listing(request: Request) -> dict[str, Any]:
 
 
 async def page(request: Request) -> Response:
-    host = panel_host(request)
     listing = await _listing(request)
     context = {"active": "schedules", "page_title": "Schedules", "statuses": _STATUSES, **listing}
-    response: Response = host.render(request, "schedules/page.html", context)
-    return response
+    return render(request, "schedules/page.html", context)
 
 
 async def api_list(request: Request) -> Response:

@@ -17,7 +17,7 @@ from starlette.routing import NoMatchFound, Route
 
 from naq_core.heartbeat import WorkerInfo, list_workers
 from naq_core.panels import Panel, panel_host
-from naq_dashboard.pages import json_response
+from naq_dashboard.pages import json_response, render
 
 __all__ = ["MAX_SHOWN", "STALE_BEATS", "panel", "worker_view"]
 
@@ -75,13 +75,11 @@ async def _listing(request: Request) -> dict[str, Any]:
 
 
 async def page(request: Request) -> Response:
-    host = panel_host(request)
     listing = await _listing(request)
     for worker in listing["workers"]:
         worker["jobs"] = [(job_id, _job_url(request, job_id)) for job_id in worker["current_jobs"]]
     context = {"active": "workers", "page_title": "Workers", **listing}
-    response: Response = host.render(request, "workers/page.html", context)
-    return response
+    return render(request, "workers/page.html", context)
 
 
 async def api_list(request: Request) -> Response:
