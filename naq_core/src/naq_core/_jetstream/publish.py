@@ -44,11 +44,11 @@ _RETRY_REFUSED = 0.25  # pause before a "no responders" message is sent again
 
 
 class _Batch:
-    __slots__ = ("acked", "acks", "errors", "future", "pending", "refused", "resent", "wake_at")
+    __slots__ = ("acked", "acks", "answered", "errors", "future", "refused", "resent", "wake_at")
 
     def __init__(self, size: int, keep_acks: bool) -> None:
-        self.pending = set(range(size))  # indexes not yet answered
-        self.acked = 0  # answers counted (stored, refused, error)
+        self.answered = bytearray(size)  # 1 once message i is answered (a byte each, not a set)
+        self.acked = 0  # messages answered (stored, refused, error); all are among those sent
         self.wake_at = 0
         self.refused: list[int] = []  # answered "no responders": not stored
         self.errors: list[str] = []
@@ -94,9 +94,9 @@ class AckPipeline:
         if batch is None:
             return
         i = int(index)
-        if i not in batch.pending:
+        if batch.answered[i]:
             return  # the second ack of a message sent twice
-        batch.pending.remove(i)
+        batch.answered[i] = 1
         data = msg.data
         if not data:
             if (msg.headers or {}).get("Status") == "503":
@@ -149,15 +149,15 @@ class AckPipeline:
             while True:
                 if generation != self._reconnects:  # what was written before may be lost
                     generation = self._reconnects
-                    again = sorted(i for i in batch.pending if i < sent)
+                    again = [i for i in range(sent) if not batch.answered[i]]
                     batch.resent = batch.resent or bool(again)
                     for i in again:
                         await self._send(items[i], reply, i)
-                if batch.refused and not batch.pending.intersection(range(sent)):
+                if batch.refused and batch.acked == sent:  # every other message answered
                     away_until = away_until or loop.time() + OUTAGE_TIMEOUT
                     await self._refused(items, batch, away_until)
                     for i in batch.refused:
-                        batch.pending.add(i)
+                        batch.answered[i] = 0
                         await self._send(items[i], reply, i)
                     batch.acked -= len(batch.refused)
                     batch.refused.clear()
@@ -165,7 +165,7 @@ class AckPipeline:
                 while sent < size and sent - batch.acked < _WINDOW and nc.is_connected:
                     await self._send(items[sent], reply, sent)
                     sent += 1
-                if sent == size and not batch.pending and not batch.refused:
+                if batch.acked == size and not batch.refused:
                     return batch
                 batch.wake_at = sent if sent == size else sent - _WINDOW // 2
                 batch.future = loop.create_future()
