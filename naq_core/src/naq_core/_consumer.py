@@ -7,7 +7,9 @@ worker always has a request waiting on the server (a new job starts in well unde
 millisecond), and a busy one asks for as many messages as it has free slots (the batch
 grows with the backlog). Requests expire after ``expires`` seconds; the client tracks
 their deadlines itself, so a request lost in a reconnect or a leader election frees its
-credit on time without trusting status messages. A stopping worker drains its inbox rather
+credit on time without trusting status messages; a status that ends a request early
+(409 on a consumer-leader change, 503 while the consumer has no leader) frees its credit
+and asks again at once (:meth:`_ended`). A stopping worker drains its inbox rather
 than waiting for its requests to expire (see :meth:`stop`), so stopping is prompt.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -29,6 +32,13 @@ from naq_core._log import get_logger
 from naq_core._teardown import cancel_and_wait
 
 __all__ = ["PullConsumer"]
+
+#: Status replies that end a pull request before it expires (its credit comes back).
+_ENDED_BY_STATUS = ("409", "503")
+#: Pause before the pull that follows such a status.
+_PAUSE = 0.1
+#: That pull's ``expires`` (seconds).
+_AFTER_STATUS_EXPIRES = 1.0
 
 
 class PullConsumer:
@@ -112,20 +122,23 @@ class PullConsumer:
         if free >= self._min_batch and not self._stopping:
             asyncio.get_running_loop().create_task(self._pull())
 
-    async def _pull(self) -> None:
+    async def _pull(self, expires: float | None = None) -> None:
         free = self._capacity() - self._held - self._outstanding
         if free <= 0 or self._stopping or self._sub is None:
             return
+        expires = self._expires if expires is None else expires
         self._outstanding += free
-        self._requests.append([float(free), time.monotonic() + self._expires])
-        request = {"batch": free, "expires": int(self._expires * 1e9)}
+        self._requests.append([float(free), time.monotonic() + expires])
+        request = {"batch": free, "expires": int(expires * 1e9)}
         try:
             await self._nc.publish(self._next_subject, json.dumps(request).encode(), reply=self._inbox)
         except nats.errors.Error as exc:
             get_logger(__name__).warning("pull_request_failed", error=str(exc))
 
     async def _on_msg(self, msg: Msg) -> None:
-        if not msg.reply:  # a status message (408 expired, 409, 404, 100 heartbeat)
+        if not msg.reply:  # a status message (408 expired, 409, 404, 503, 100 heartbeat)
+            if (msg.headers or {}).get("Status") in _ENDED_BY_STATUS:
+                self._ended(msg)
             return
         if self._requests:
             head = self._requests[0]
@@ -136,14 +149,30 @@ class PullConsumer:
         self._held += 1
         self._deliver(msg)
 
+    def _ended(self, msg: Msg) -> None:
+        """The server ended a request (409: the consumer's leader changed, or a limit; 503:
+        the consumer has no leader, or none exists): free its credit and ask again now, not
+        when it would have expired. Which request ended is not said; requests end mostly in
+        order, so the oldest goes. The next pull waits :data:`_PAUSE` (a 503 comes back at
+        once: no busy loop while an election runs) and expires within
+        :data:`_AFTER_STATUS_EXPIRES`: one that still reaches the old leader as it steps
+        down is kept there without a word, and must not hold its credit for long. The pulls
+        after it are the usual."""
+        if self._requests:
+            remaining, _ = self._requests.popleft()
+            self._outstanding -= int(remaining)
+        loop = asyncio.get_running_loop()
+        again = functools.partial(self._pull, min(self._expires, _AFTER_STATUS_EXPIRES))
+        loop.call_later(_PAUSE, lambda: loop.create_task(again()))
+
     async def _expire_loop(self) -> None:
         while True:
             await asyncio.sleep(min(1.0, self._expires / 2))
             now = time.monotonic()
             expired = False
-            while self._requests and self._requests[0][1] <= now:
-                remaining, _ = self._requests.popleft()
-                self._outstanding -= int(remaining)
+            for request in [r for r in self._requests if r[1] <= now]:  # short ones may be behind
+                self._requests.remove(request)
+                self._outstanding -= int(request[0])
                 expired = True
             if expired or self._capacity() - self._held - self._outstanding >= self._min_batch:
                 await self._pull()
