@@ -23,7 +23,6 @@ from naq_core.testing.cluster import NatsCluster, bucket_leader, consumer_leader
 __all__ = [
     "RUNS",
     "AckSampler",
-    "Outcome",
     "leader_of",
     "missing_records",
     "move_leaders_to",
@@ -136,6 +135,15 @@ class AckSampler:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
+    def first_ack(self, since: float) -> float | None:
+        """Seconds from ``since`` to the first sample with fewer jobs left than before it."""
+        previous = None
+        for at, left in self.samples:
+            if at >= since and previous is not None and left < previous:
+                return at - since
+            previous = left
+        return None
+
     def longest_stall(self, since: float) -> float:
         """The longest time after ``since`` in which no job left the queue (acked): how long
         the fault stopped the work, kill to first ack included."""
@@ -149,21 +157,3 @@ class AckSampler:
                 points.append(at)
             previous = left
         return max((b - a for a, b in itertools.pairwise(points)), default=0.0)
-
-
-class Outcome:
-    """N, lost, duplicates, results lost and time to resume of one case (printed for the report)."""
-
-    def __init__(self, case: str, keys: list[str]) -> None:
-        self.case = case
-        self.n = len(keys)
-        self.lost = [k for k in keys if not RUNS.get(k)]
-        self.duplicates = sum(len(RUNS[k]) - 1 for k in keys if RUNS.get(k))
-        self.results_lost: list[str] = []
-        self.resume = 0.0
-
-    def line(self) -> str:
-        return (
-            f"cluster chaos {self.case}: N={self.n} lost={len(self.lost)} duplicates={self.duplicates} "
-            f"results_lost={len(self.results_lost)} resume={self.resume:.2f}s"
-        )
