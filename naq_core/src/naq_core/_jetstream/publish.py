@@ -29,7 +29,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from naq_core._jetstream.names import JOBS_STREAM
-from naq_core.errors import NaqConnectionError
+from naq_core.errors import NaqConnectionError, NaqError
 
 __all__ = ["OUTAGE_TIMEOUT", "AckPipeline", "Message"]
 
@@ -146,6 +146,7 @@ class AckPipeline:
         generation = self._reconnects
         seen, quiet_since = 0, loop.time()
         away_until: float | None = None  # the outage's deadline, while there is one
+        refused_before = getattr(nc, "last_refusal", None)  # naq's Client notes permission errors
         try:
             while True:
                 if generation != self._reconnects:  # what was written before may be lost
@@ -181,6 +182,9 @@ class AckPipeline:
                         await asyncio.wait_for(batch.future, _LOOK)
                     except TimeoutError:
                         pass
+                refusal = getattr(nc, "last_refusal", None)
+                if refusal is not refused_before and _names(refusal, items[0][0]):
+                    raise NaqError(str(refusal))  # a refused publish gets no answer at all
                 now = loop.time()
                 if batch.acked != seen:
                     seen, quiet_since = batch.acked, now
@@ -233,6 +237,12 @@ class AckPipeline:
         except (nats.errors.Error, TimeoutError):
             return False  # JetStream is not answering: not known to be gone
         return b'"code":404' in reply.data
+
+
+def _names(refusal: object, subject: str) -> bool:
+    """Whether a permission refusal is about ``subject``'s family (``naq.queue.<queue>.*``)."""
+    scope = subject.rpartition(".")[0] or subject
+    return isinstance(refusal, str) and f"'{scope.lower()}" in refusal.lower()
 
 
 def _describe(msg: Msg) -> str:
