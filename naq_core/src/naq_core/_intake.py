@@ -27,9 +27,26 @@ if TYPE_CHECKING:
     from naq_core.results import ResultStore
     from naq_core.serializer import Serializer
 
-__all__ = ["Intake"]
+__all__ = ["Intake", "delivered"]
 
 _SKIP = object()  # a real firing that runs nothing (past its repeat, or cancelled)
+
+
+def delivered(msg: Msg) -> int:
+    """How many times ``msg`` was delivered, read from its ack subject's one token.
+
+    ``$JS.ACK.<stream>.<consumer>.<delivered>.…`` (9 tokens) or, with a domain and an
+    account hash, ``$JS.ACK.<domain>.<hash>.<stream>.<consumer>.<delivered>.…`` (12 or
+    more). Anything else goes through nats-py's full parse (which raises for a message
+    that is not a JetStream one); the full parse builds a datetime and two dataclasses a
+    message, which the hot path does not need.
+    """
+    tokens = (msg.reply or "").split(".")
+    if tokens[0] == "$JS" and len(tokens) > 4 and tokens[1] == "ACK":
+        at = 4 if len(tokens) == 9 else 6 if len(tokens) >= 11 else -1
+        if at > 0 and tokens[at].isdigit():
+            return int(tokens[at])
+    return msg.metadata.num_delivered
 
 
 class _Mismatch(SerializationError):
@@ -62,7 +79,7 @@ class Intake:
     async def admit(self, msg: Msg, queue: str) -> Job | None:
         """The job ``msg`` runs, or ``None`` when it runs nothing: a poison letter (filed
         here), or a schedule's firing past its repeat or cancelled (acked here)."""
-        attempt = msg.metadata.num_delivered
+        attempt = delivered(msg)
         try:
             job = self.decode(msg, attempt)
             fired = await self._authorize(msg, queue, job)

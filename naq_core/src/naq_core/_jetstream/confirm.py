@@ -11,13 +11,16 @@ acked (it ran; running it again would not store the record either). A "no respon
 status (503: the stream has no leader, as during a leader election in a cluster) is not a
 refusal: the record is published again, a few times a second up to :data:`RETRY_FOR`
 seconds, and if it is still not stored the job is left unacked. A reply that never comes
-leaves the job unacked too: it is delivered again after ``ack_wait``.
+leaves the job unacked too: it is delivered again after ``ack_wait``, and the record's entry
+here is forgotten after :data:`FORGET_AFTER` seconds (checked as records are published, the
+oldest first), so lost replies (a reconnect, a server that dropped them) never pile up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import Awaitable, Callable
 
 from nats.aio.client import Client as NATS
@@ -32,17 +35,35 @@ Then = Callable[[], Awaitable[None]]
 #: How long a record is re-published while its stream has no leader, and how often.
 RETRY_FOR = 20.0
 RETRY_EVERY = 0.25
+#: Seconds after which a record with no reply is forgotten (its job comes back after ack_wait).
+FORGET_AFTER = 60.0
+
+
+class _Sent:
+    """One record published and not yet confirmed: what a retry publishes again, and then."""
+
+    __slots__ = ("at", "data", "headers", "subject", "then", "tries")
+
+    def __init__(self, subject: str, data: bytes, headers: dict[str, str], then: Then, at: float) -> None:
+        self.subject = subject
+        self.data = data
+        self.headers = headers
+        self.then = then
+        self.at = at  # time.monotonic() of its first publish
+        self.tries = 0
 
 
 class RecordConfirmer:
     """Publishes records and runs ``then`` (the job's ack) once each is stored."""
 
-    def __init__(self, nc: NATS) -> None:
+    def __init__(self, nc: NATS, forget_after: float | None = None) -> None:
         self._nc = nc
         self._prefix = ""
         self._sub: Subscription | None = None
-        self._pending: dict[str, tuple[str, Then]] = {}
-        self._sent: dict[str, tuple[bytes, dict[str, str], int]] = {}  # data, headers, tries
+        # token -> record; tokens grow, so the dict's order is the order of first publish
+        self._pending: dict[str, _Sent] = {}
+        self._forget_after = FORGET_AFTER if forget_after is None else forget_after
+        self._next_check = 0.0  # time.monotonic() of the next look for forgotten replies
         self._retries: set[asyncio.Task[None]] = set()
         self._ids = itertools.count()
         self._lock = asyncio.Lock()
@@ -60,21 +81,37 @@ class RecordConfirmer:
         if self._sub is None:
             await self._start()
         token = str(next(self._ids))
-        self._pending[token] = (subject, then)
-        self._sent[token] = (data, headers, 0)
+        now = time.monotonic()
+        self._pending[token] = _Sent(subject, data, headers, then, now)
         self._settled.clear()
+        if now >= self._next_check:
+            self._forget_unanswered(now)
         try:
             await self._nc.publish(subject, data, reply=f"{self._prefix}.{token}", headers=headers)
         except BaseException:
             self._forget(token)
             raise
 
-    def _forget(self, token: str) -> tuple[str, Then] | None:
-        self._sent.pop(token, None)
+    def _forget(self, token: str) -> _Sent | None:
         entry = self._pending.pop(token, None)
         if not self._pending:
             self._settled.set()
         return entry
+
+    def _forget_unanswered(self, now: float) -> None:
+        """Forget the records published ``forget_after`` seconds ago or more and never
+        answered (their jobs stay unacked and come back after ``ack_wait``)."""
+        self._next_check = now + self._forget_after / 4
+        cutoff = now - self._forget_after
+        stale = []
+        for token, sent in self._pending.items():  # oldest first: stop at the first recent one
+            if sent.at > cutoff:
+                break
+            stale.append(token)
+        for token in stale:
+            self._forget(token)
+        if stale:
+            get_logger(__name__).warning("record_replies_lost", records=len(stale))
 
     async def _on_reply(self, msg: Msg) -> None:
         token = msg.subject.rpartition(".")[2]
@@ -87,35 +124,35 @@ class RecordConfirmer:
         entry = self._forget(token)
         if entry is None:
             return
-        subject, then = entry
         if not msg.data or b'"error"' in msg.data:
             get_logger(__name__).error(
-                "record_not_stored", subject=subject, reply=msg.data[:200].decode("utf-8", "replace")
+                "record_not_stored", subject=entry.subject, reply=msg.data[:200].decode("utf-8", "replace")
             )
         try:
-            await then()
+            await entry.then()
         except Exception as exc:  # the connection went away: the job comes back after ack_wait
-            get_logger(__name__).warning("ack_after_record_failed", subject=subject, error=str(exc))
+            get_logger(__name__).warning("ack_after_record_failed", subject=entry.subject, error=str(exc))
 
     async def _again(self, token: str) -> None:
         """Publish the record of ``token`` again after a pause (its stream had no leader)."""
-        if token not in self._sent:
+        sent = self._pending.get(token)
+        if sent is None:
             return
-        data, headers, tries = self._sent[token]
-        subject = self._pending[token][0]
-        if tries * RETRY_EVERY >= RETRY_FOR:  # left unacked: the job comes back after ack_wait
+        if sent.tries * RETRY_EVERY >= RETRY_FOR:  # left unacked: the job comes back after ack_wait
             self._forget(token)
-            get_logger(__name__).error("record_not_stored", subject=subject, reply="no responders")
+            get_logger(__name__).error("record_not_stored", subject=sent.subject, reply="no responders")
             return
-        self._sent[token] = (data, headers, tries + 1)
+        sent.tries += 1
         await asyncio.sleep(RETRY_EVERY)
-        if token not in self._pending:
+        if self._pending.get(token) is not sent:
             return
         try:
-            await self._nc.publish(subject, data, reply=f"{self._prefix}.{token}", headers=headers)
+            await self._nc.publish(
+                sent.subject, sent.data, reply=f"{self._prefix}.{token}", headers=sent.headers
+            )
         except Exception as exc:  # the connection went away: the job comes back after ack_wait
             self._forget(token)
-            get_logger(__name__).warning("record_publish_failed", subject=subject, error=str(exc))
+            get_logger(__name__).warning("record_publish_failed", subject=sent.subject, error=str(exc))
 
     @property
     def pending(self) -> int:

@@ -1,0 +1,68 @@
+"""The records a worker waits on are bounded: a reply that never comes is forgotten.
+
+Before: a record whose store reply never arrived (lost in a reconnect, or dropped by a
+server) kept its entry in ``RecordConfirmer`` for the life of the worker, with its encoded
+record, its headers and the job message held by its ack, so each lost reply grew the
+worker for ever. Its job was delivered again after ``ack_wait`` all the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import nats
+import pytest
+import worker_tasks
+from support import running_worker
+
+from naq_core._jetstream import confirm
+from naq_core._jetstream.confirm import RecordConfirmer
+from naq_core.queue import Queue
+
+N = 50
+
+
+async def test_records_never_answered_are_forgotten(nats_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Published to a subject whose only subscriber never replies: no reply ever comes."""
+    monkeypatch.setattr(confirm, "FORGET_AFTER", 0.05, raising=False)
+    subject = f"t.silent.{uuid.uuid4().hex[:8]}"
+    nc = await nats.connect(nats_url)
+    try:
+        silent = await nc.subscribe(subject)  # interest, so no 503 "no responders" either
+        acked: list[int] = []
+        confirmer = RecordConfirmer(nc)
+
+        async def then() -> None:
+            acked.append(1)
+
+        for _ in range(N):
+            await confirmer.publish(subject, b"{}", {"Nats-TTL": "60s"}, then)
+        await nc.flush()
+        assert confirmer.pending == N
+        for _ in range(N):  # each received: none answered
+            await silent.next_msg(timeout=10)
+        await asyncio.sleep(0.1)  # let them age past FORGET_AFTER (no time is asserted)
+        await confirmer.publish(subject, b"{}", {"Nats-TTL": "60s"}, then)
+        assert confirmer.pending == 1  # the N unanswered ones forgotten, the new one waits
+        assert acked == []  # nothing acked without its record stored
+    finally:
+        await nc.close()
+
+
+async def test_after_a_drain_the_worker_waits_on_no_record(nats_url: str, queue_name: str) -> None:
+    """The per-job structures of a worker are empty once its jobs are done."""
+    async with Queue(queue_name, nats_url) as q:
+        jobs = await q.enqueue_many([(worker_tasks.add, (i, 1), {}) for i in range(2000)])
+        async with running_worker(nats_url, queue_name) as worker:
+            assert await q.fetch_job_result(jobs[-1], timeout=60) == 2000
+            runner = worker._runner
+            assert runner is not None
+            conn = runner.conn
+            for _ in range(500):  # bounded: the last acks follow their replies
+                if conn.confirmer.pending == 0 and not runner.held:
+                    break
+                await asyncio.sleep(0.01)
+            assert conn.confirmer.pending == 0
+            assert not runner.held and not runner.running
+            assert len(runner.deps._recent) <= 10_000
