@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 import nats
 from nats.js import JetStreamContext
 
-from naq_core.errors import NaqError
+from naq_core.errors import JobNotFoundError, NaqError
 from naq_core.queue import Queue
 from naq_core.testing.cluster import NatsCluster, bucket_leader, consumer_leader, stream_leader
 
@@ -29,6 +29,9 @@ __all__ = [
     "record",
 ]
 
+#: How often a record is read before it counts as lost (a read that fails, not one that
+#: finds nothing, is tried again).
+READ_TRIES = 10
 #: ``key -> [monotonic time of each run]`` (the task appends; tests clear it).
 RUNS: defaultdict[str, list[float]] = defaultdict(list)
 
@@ -80,17 +83,23 @@ async def move_leaders_to(cluster: NatsCluster, node: str, queue: str, *, attemp
 
 async def missing_records(queue: Queue, jobs: dict[str, str], *, chunk: int = 200) -> list[str]:
     """The keys (of ``jobs``: job id -> key) whose job record is not readable as completed
-    with the key as its result."""
+    with the key as its result. A read that fails (the client reconnecting from the killed
+    server, a timeout) is tried again, up to :data:`READ_TRIES` times; unknown stays unknown."""
     missing: list[str] = []
 
     async def check(job_id: str, key: str) -> None:
-        try:
-            rec = await queue.job_record(f"{queue.name}.{job_id}")
-        except Exception:
-            missing.append(key)
-            return
-        if rec.status.value != "completed" or rec.result != key:
-            missing.append(key)
+        for _ in range(READ_TRIES):
+            try:
+                rec = await queue.job_record(f"{queue.name}.{job_id}")
+            except JobNotFoundError:
+                break
+            except (nats.errors.Error, TimeoutError, NaqError):
+                await asyncio.sleep(0.5)
+                continue
+            if rec.status.value == "completed" and rec.result == key:
+                return
+            break
+        missing.append(key)
 
     items = list(jobs.items())
     for start in range(0, len(items), chunk):

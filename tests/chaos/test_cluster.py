@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import traceback
 import uuid
 from pathlib import Path
 
@@ -64,7 +65,7 @@ async def _start_three_workers(urls: str, queue_name: str) -> None:
             lambda: all(w.status == "running" or t.done() for w, t in zip(workers, tasks, strict=True)),
             timeout=30.0,
         )
-        failed = [repr(t.exception()) for t in tasks if t.done()]
+        failed = ["".join(traceback.format_exception(t.exception())) for t in tasks if t.done()]
         assert failed == [], f"workers died at start: {failed}"
         assert [w.status for w in workers] == ["running"] * 3
     finally:
@@ -80,30 +81,33 @@ CASES = ["jobs", "consumer", "results", "all"] if SCALE == "full" else ["results
 async def test_leader_killed_mid_run_loses_no_job_and_no_result(
     nats_cluster: NatsCluster, queue_name: str, target: str
 ) -> None:
-    async with Queue(queue_name, nats_cluster.urls, replicas=3) as queue:
+    async with (
+        Queue(queue_name, nats_cluster.urls, replicas=3) as queue,
+        running_worker(
+            nats_cluster.urls, queue_name, tasks=[cluster_support.__name__], replicas=3, concurrency=20
+        ),
+    ):
+        # The leaders are placed (and found) before the jobs come, so the kill is mid-run.
+        victim = await _victim(nats_cluster, target, queue_name)
         keys = [f"k{i}" for i in range(N)]
         jobs: dict[str, str] = {}
         for start in range(0, N, 500):
             batch = await queue.enqueue_many([(TASK, (k,)) for k in keys[start : start + 500]])
             jobs.update({job.job_id: k for job, k in zip(batch, keys[start : start + 500], strict=True)})
-        async with running_worker(
-            nats_cluster.urls, queue_name, tasks=[cluster_support.__name__], replicas=3, concurrency=20
-        ):
-            await wait_until(lambda: len(RUNS) >= N // 3, timeout=RUN_TIMEOUT)
-            victim = await _victim(nats_cluster, target, queue_name)
-            left = AckSampler(queue)
-            async with left.sampling():
-                await left.sample()
-                nats_cluster.kill(victim)
-                killed_at = time.monotonic()
-                await wait_until(lambda: len(RUNS) >= N, timeout=RUN_TIMEOUT)
-                # Every job acked, so every record confirmed by the server, before the worker stops.
-                await wait_until(lambda: left.last == 0, timeout=RUN_TIMEOUT)
-            drained = time.monotonic() - killed_at
-            assert left.at_kill > 0, "the kill came after the run: it tested nothing"
-            stall = left.longest_stall(killed_at)
-            first_ack = left.first_ack(killed_at)
-        # The killed node is still down: the records must be readable from the other two.
+        await wait_until(lambda: len(RUNS) >= N // 4, timeout=RUN_TIMEOUT)
+        left = AckSampler(queue)
+        async with left.sampling():
+            await left.sample()
+            nats_cluster.kill(victim)
+            killed_at = time.monotonic()
+            await wait_until(lambda: len(RUNS) >= N, timeout=RUN_TIMEOUT)
+            # Every job acked, so every record confirmed by the server, before the worker stops.
+            await wait_until(lambda: left.last == 0, timeout=RUN_TIMEOUT)
+        drained = time.monotonic() - killed_at
+        assert left.at_kill > 0, "the kill came after the run: it tested nothing"
+        stall = left.longest_stall(killed_at)
+        first_ack = left.first_ack(killed_at)
+        # With the killed node still down, every record must be readable from the other two.
         results_lost = await missing_records(queue, jobs)
     lost = [k for k in keys if not RUNS.get(k)]
     duplicates = sum(len(RUNS[k]) - 1 for k in keys if RUNS.get(k))

@@ -93,9 +93,9 @@ async def wait_for_leader(js: JetStreamContext, stream: str, *, replicas: int, w
             info = await js.stream_info(stream)
             if info.cluster is None or info.cluster.leader:
                 return
-        except nats.js.errors.NotFoundError:
-            raise
-        except (nats.errors.Error, TimeoutError):  # the stream info itself needs a leader
+        except (nats.errors.Error, TimeoutError):
+            # The stream info itself needs a leader; a server that has not yet heard of a
+            # stream made a moment ago answers "not found".
             pass
         if time.monotonic() >= deadline:
             raise NaqConnectionError(
@@ -105,18 +105,23 @@ async def wait_for_leader(js: JetStreamContext, stream: str, *, replicas: int, w
         await asyncio.sleep(_LEADER_POLL)
 
 
-async def _opening(
-    js: JetStreamContext, stream: str, call: Callable[[], Awaitable[_T]], *, replicas: int, where: str
-) -> _T:
-    """``call()`` (which reads ``stream``'s info); if it times out or finds no leader on a
-    replicated stream (one made a moment ago elsewhere), wait for the leader and call again."""
-    try:
-        return await call()
-    except (nats.errors.TimeoutError, nats.js.errors.ServiceUnavailableError):
-        if replicas <= 1:
-            raise
-    await wait_for_leader(js, stream, replicas=replicas, where=where)
-    return await call()
+async def _opening(call: Callable[[], Awaitable[_T]], *, replicas: int, where: str) -> _T:
+    """``call()`` (a stream's or consumer's info), asked again while it times out or finds
+    no leader on a replicated object (one made a moment ago elsewhere, still electing its
+    leader), for up to :data:`LEADER_TIMEOUT` seconds. "Not found" is raised at once."""
+    deadline = time.monotonic() + LEADER_TIMEOUT
+    while True:
+        try:
+            return await call()
+        except (nats.errors.TimeoutError, nats.js.errors.ServiceUnavailableError) as exc:
+            if replicas <= 1:
+                raise
+            if time.monotonic() >= deadline:
+                raise NaqConnectionError(
+                    f"NATS at {where} did not answer within {LEADER_TIMEOUT:g}s "
+                    f"(are most of the {replicas} servers up?): {exc}"
+                ) from exc
+        await asyncio.sleep(_LEADER_POLL)
 
 
 async def ensure_jobs_stream(
@@ -124,9 +129,7 @@ async def ensure_jobs_stream(
 ) -> None:
     """The ``naq_jobs`` work-queue stream; refuses a stream of that name made by someone else."""
     try:
-        info = await _opening(
-            js, JOBS_STREAM, lambda: js.stream_info(JOBS_STREAM), replicas=replicas, where=where
-        )
+        info = await _opening(lambda: js.stream_info(JOBS_STREAM), replicas=replicas, where=where)
     except nats.js.errors.NotFoundError:
         await create_if_missing(
             js.add_stream(
@@ -183,7 +186,7 @@ async def ensure_worker_consumer(
     naq kept the first worker's settings for ever).
     """
     try:
-        info = await js.consumer_info(JOBS_STREAM, name)
+        info = await _opening(lambda: js.consumer_info(JOBS_STREAM, name), replicas=replicas, where=where)
     except nats.js.errors.NotFoundError:
         info = None
     if info is not None and (info.config.ack_wait, info.config.max_deliver) == (ack_wait, max_deliver):
@@ -218,7 +221,7 @@ async def ensure_bucket(
     """
     stream = f"KV_{name}"
     try:
-        kv = await _opening(js, stream, lambda: js.key_value(name), replicas=replicas, where=where)
+        kv = await _opening(lambda: js.key_value(name), replicas=replicas, where=where)
     except (nats.js.errors.BucketNotFoundError, nats.js.errors.NotFoundError):
         kv = await create_if_missing(
             js.create_key_value(KeyValueConfig(bucket=name, history=history, replicas=replicas, direct=True)),
@@ -236,7 +239,7 @@ async def ensure_advisory_stream(js: JetStreamContext, *, replicas: int) -> None
     """``naq_advisories`` (captures the jobs stream's MAX_DELIVERIES advisories) and the
     mover's durable consumer ``naq-dlq-mover``."""
     try:
-        await js.stream_info(ADVISORIES_STREAM)
+        await _opening(lambda: js.stream_info(ADVISORIES_STREAM), replicas=replicas, where="NATS")
     except nats.js.errors.NotFoundError:
         await create_if_missing(
             js.add_stream(
@@ -250,8 +253,11 @@ async def ensure_advisory_stream(js: JetStreamContext, *, replicas: int) -> None
                 )
             )
         )
+        await wait_for_leader(js, ADVISORIES_STREAM, replicas=replicas)
     try:
-        await js.consumer_info(ADVISORIES_STREAM, MOVER_CONSUMER)
+        await _opening(
+            lambda: js.consumer_info(ADVISORIES_STREAM, MOVER_CONSUMER), replicas=replicas, where="NATS"
+        )
     except nats.js.errors.NotFoundError:
         await create_if_missing(
             js.add_consumer(
