@@ -434,6 +434,57 @@ async def test_lifecycle_hooks_see_jobs_and_outcomes(
     assert sorted(plain.calls) == sorted(coroutines.calls)
 
 
+class HeaderTagger:
+    """Adds a header per job at enqueue and records the headers each attempt arrives with."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, dict[str, str]] = {}
+
+    @hookimpl
+    def naq_job_headers(self, job: Job) -> dict[str, str]:
+        return {"X-Tag": f"tag-{job.job_id}", "Nats-Msg-Id": "not-ours"}
+
+    @hookimpl
+    def naq_job_finished(self, job: Job) -> None:
+        self.seen[job.job_id] = dict(job.headers)
+
+
+@exercises("naq_job_headers")
+async def test_job_headers_travel_with_the_message_to_the_worker(
+    nats_url: str, queue_name: str, reset_hooks: Callable[..., Hooks]
+) -> None:
+    class Broken:
+        @hookimpl
+        def naq_job_headers(self) -> Any:
+            return {"X-Bad": "two\r\nlines"}
+
+    job = Job(function="m:f")
+    assert not hooks_with().headers_active() and hooks_with().job_headers(job=job) == {}
+    with pytest.raises(PluginError, match="naq_job_headers must return"):
+        hooks_with(Broken()).job_headers(job=job)
+
+    tagger = HeaderTagger()
+    reset_hooks(tagger)
+    async with Queue(queue_name, nats_url) as queue:
+        first = await queue.enqueue(lifecycle_ok, 1)
+        after = await queue.enqueue(lifecycle_ok, 2, depends_on=first)  # held, then published
+        many = await queue.enqueue_many([(lifecycle_ok, (3,))])
+        worker = Worker(queue_name, nats_url, install_signal_handlers=False)
+        running = asyncio.create_task(worker.run())
+        try:
+            jobs = [first, after, *many]
+            assert [await queue.fetch_job_result(j, timeout=10) for j in jobs] == [2, 4, 6]
+            await _until(lambda: len(tagger.seen) == 3)
+        finally:
+            worker.request_stop()
+            await asyncio.wait_for(running, timeout=30)
+    for job in jobs:
+        headers = tagger.seen[job.job_id]
+        assert headers["X-Tag"] == f"tag-{job.job_id}"
+        assert headers["Nats-Msg-Id"] == f"{queue_name}/{job.job_id}"  # naq's own header wins
+    assert first.headers == {}  # the producer's job carries none
+
+
 # --- configuration -------------------------------------------------------------------------
 
 

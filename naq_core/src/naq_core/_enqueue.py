@@ -104,6 +104,8 @@ def headers_for(conn: Connection, job: Job) -> dict[str, str]:
     headers = {"Nats-Msg-Id": dedup_id(job.queue_name, job.job_id)}
     if job.dedupe or conn.serializer.name != "json":  # a json worker names the mismatch
         headers[SERIALIZER_HEADER] = conn.serializer.name
+    if conn.hooks.headers_active():  # naq_job_headers: a plugin's own (naq's win a clash)
+        headers = {**conn.hooks.job_headers(job=job), **headers}
     return headers
 
 

@@ -98,7 +98,7 @@ class Intake:
         if written_by is not None and written_by != self.serializer.name:
             raise _Mismatch(self._mismatch(written_by), written_by)
         try:
-            return Job.from_envelope(self.serializer.loads(msg.data), attempt=attempt)
+            return Job.from_envelope(self.serializer.loads(msg.data), attempt=attempt, headers=msg.headers)
         except SerializationError:
             written_by = self._readable_by(msg)
             if written_by is None:

@@ -17,7 +17,7 @@ so adding an argument to a hook breaks no plugin.
 Two kinds of hooks:
 
 - **provider** hooks (``naq_register_*``, ``naq_shutdown_policy``,
-  ``naq_confirm_destructive``) give naq something it uses at once. They must be plain
+  ``naq_confirm_destructive``, ``naq_job_headers``) give naq something it uses at once. They must be plain
   functions: an ``async def`` implementation is refused when the plugin is registered, with
   a :class:`naq_core.errors.PluginError` naming the plugin and the hook. An exception they
   raise propagates to whatever asked (a worker start, a serializer lookup, a command).
@@ -209,6 +209,28 @@ def naq_confirm_destructive(action: str, target: str, count: int | None, force: 
 
 
 # --- lifecycle -----------------------------------------------------------------------
+
+
+@hookspec
+def naq_job_headers(job: Job) -> dict[str, str] | None:
+    """Add NATS headers to a job's message before it is published.
+
+    Called in the producer's process once per job of an ``enqueue``/``enqueue_many``,
+    before anything is sent (a job held for its dependencies keeps the headers until it is
+    published). Not called at all when no plugin implements it. Must be a plain function.
+    A worker finds the headers in :attr:`naq_core.job.Job.headers` of the job passed to
+    ``naq_job_started`` and ``naq_job_finished``: this is how a tracing plugin carries a
+    W3C ``traceparent`` from the producer to the worker.
+
+    ``job``: the :class:`naq_core.job.Job` about to be published (``job.queue_name``,
+    ``job.job_id``, ``job.function``).
+
+    Returns a ``dict`` of header names to values (strings, no line breaks), or ``None`` to
+    add nothing. The answers of every plugin are merged; naq's own headers
+    (``Nats-Msg-Id``, ``Naq-Serializer``) win a clash. Anything else than such a dict is a
+    :class:`naq_core.errors.PluginError`; like any exception raised here, it propagates to
+    the ``enqueue``, which then publishes nothing.
+    """
 
 
 @hookspec

@@ -9,6 +9,7 @@ import random
 import re
 import time
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from attrs import evolve, field, frozen
@@ -40,6 +41,7 @@ MAX_RETRIES = 1_000_000
 _MAX_TIMESTAMP = 253_402_300_799.0
 _TOKEN_RE = re.compile(rf"^[!-~]{{1,{MAX_JOB_ID_LENGTH}}}$")  # printable ASCII, no space
 _ID_RULE = f"1-{MAX_JOB_ID_LENGTH} printable ASCII characters without spaces, '.', '*' or '>'"
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
 def _is_token(value: str) -> bool:
@@ -176,6 +178,10 @@ class Job:
     duplicate: bool = field(default=False, eq=False)
     #: The schedule that fires this job (``enqueue_at``/``schedule``), else ``None``.
     schedule_id: str | None = None
+    #: In a worker, the NATS headers of the message the job arrived in (what
+    #: ``naq_job_headers`` added at enqueue, such as a W3C ``traceparent``, and naq's own);
+    #: empty on the producer's side. Not part of the envelope.
+    headers: Mapping[str, str] = field(default=_NO_HEADERS, eq=False, repr=False)
 
     # --- retry policy ---------------------------------------------------------------
 
@@ -242,8 +248,10 @@ class Job:
         return env
 
     @classmethod
-    def from_envelope(cls, env: Any, attempt: int = 1) -> Job:
-        """Rebuild a job; anything structurally wrong raises :class:`SerializationError`."""
+    def from_envelope(cls, env: Any, attempt: int = 1, headers: Mapping[str, str] | None = None) -> Job:
+        """Rebuild a job; anything structurally wrong raises :class:`SerializationError`.
+
+        ``headers``: those of the message it arrived in (kept as :attr:`headers`)."""
         if not isinstance(env, Mapping):
             raise SerializationError(f"payload is a {type(env).__name__}, not a job envelope")
         if env.get("v") != ENVELOPE_VERSION:
@@ -280,6 +288,7 @@ class Job:
                 result_ttl=env.get("ttl"),
                 schedule_id=env.get("sched"),
                 attempt=attempt,
+                headers=headers or _NO_HEADERS,
             )
         except SerializationError:
             raise

@@ -278,6 +278,25 @@ class Hooks:
             answer = _builtin.default_confirmation()
         return bool(answer)
 
+    # message headers -----------------------------------------------------------------
+
+    def headers_active(self) -> bool:
+        """Whether anything implements ``naq_job_headers`` (hot-path shortcut)."""
+        return self._has("naq_job_headers")
+
+    def job_headers(self, *, job: Job) -> dict[str, str]:
+        """The headers plugins add to ``job``'s message, merged (the first registered wins)."""
+        merged: dict[str, str] = {}
+        for answer in self.pm.hook.naq_job_headers(job=job):  # last registered first
+            if not isinstance(answer, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) and _header_safe(k + v) for k, v in answer.items()
+            ):
+                raise PluginError(
+                    f"naq_job_headers must return a dict of str to str (one line each), got {answer!r}"
+                )
+            merged.update(answer)
+        return merged
+
     # lifecycle: observers, each implementation on its own ------------------------------
 
     async def _observe(self, hook: str, context: dict[str, Any], **kwargs: Any) -> None:
@@ -320,6 +339,10 @@ class Hooks:
             self._has("naq_job_started"),
             self._has("naq_job_finished"),
         )
+
+
+def _header_safe(text: str) -> bool:
+    return "\r" not in text and "\n" not in text
 
 
 class PluginInfo(dict[str, Any]):
