@@ -10,6 +10,8 @@ behind a sibling package:
   ``tests/`` (Starlette's test client against a real server, and headless Debian Chromium)
 * ``tests_dlq_stream``, ``tests_dlq_jsonl``: a dead-letter sink with ``naq-core`` and the JSON
   serializer, its ``tests/``
+* ``tests_opentelemetry``: contrib's tracing plugin with ``naq-core``, the JSON serializer and
+  the OpenTelemetry SDK (its ``test`` extra), its ``tests/``
 * ``integration``: everything installed (the ``naq`` meta distribution), ``tests/integration``
 * ``packaging``: builds every distribution into a temporary directory, checks the wheels and
   sdists (``tests/packaging/check_dist.py``) and installs ``naq naq-dashboard`` from them into a
@@ -47,6 +49,7 @@ nox.options.sessions = [
     "tests_pickle_unsafe",
     "tests_dlq_stream",
     "tests_dlq_jsonl",
+    "tests_opentelemetry",
     "tests_confirm_purge",
     "tests_dashboard",
     "integration",
@@ -63,6 +66,7 @@ JSON_SERIALIZER = "./plugins/json-serializer"
 PICKLE_UNSAFE = "./plugins/pickle-unsafe"
 DLQ_STREAM = "./plugins/dlq-stream"
 DLQ_JSONL = "./contrib/dlq-jsonl"
+OPENTELEMETRY = "./contrib/opentelemetry[test]"
 CONFIRM_PURGE = "./plugins/confirm-purge"
 DASHBOARD = "./plugins/dashboard"
 # cryptography: test_auth makes its TLS certificates (no openssl binary needed)
@@ -149,6 +153,13 @@ def tests_dlq_jsonl(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def tests_opentelemetry(session: nox.Session) -> None:
+    """contrib/opentelemetry, tracing on public hooks only (+ the JSON serializer, the OTel SDK)."""
+    _install_local(session, CORE, JSON_SERIALIZER, OPENTELEMETRY, extra=TEST_DEPS)
+    _pytest(session, "./contrib/opentelemetry/tests")
+
+
+@nox.session(python=PYTHON)
 def tests_confirm_purge(session: nox.Session) -> None:
     """The confirm-purge plugin with naq-core[server], nothing else (its tests bring a serializer)."""
     _install_local(session, CORE, CONFIRM_PURGE, extra=TEST_DEPS)
@@ -202,7 +213,7 @@ def lint(session: nox.Session) -> None:
     ``lint-imports`` reads the packages' import graph, so every package is installed
     (editable, as in ``typecheck``), contrib's dead-letter sink included.
     """
-    _install_local(session, CORE, *_plugins(), DLQ_JSONL, extra=(*LINT_DEPS, IMPORT_LINTER))
+    _install_local(session, CORE, *_plugins(), DLQ_JSONL, OPENTELEMETRY, extra=(*LINT_DEPS, IMPORT_LINTER))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("lint-imports")
