@@ -19,6 +19,8 @@ behind a sibling package:
 * ``lint``: ``ruff check``, ``ruff format --check``, and ``lint-imports`` (the import-linter
   contracts in ``pyproject.toml``: layers point one way, plugins use public core modules only)
 * ``typecheck``: ``mypy`` (strict, configured in ``pyproject.toml``) over every ``src/``
+* ``docs``: the docs site (``mkdocs.yml``) built with ``mkdocs build --strict`` into a
+  temporary directory, after checking that ``docs/hooks.md`` is current
 
 ``chaos_short`` (default) runs the chaos suite, ``tests/chaos``, at short sizes (each case
 under ~30 s); ``nox -s chaos`` (never part of the default run) runs it at full size, soak
@@ -57,6 +59,7 @@ nox.options.sessions = [
     "chaos_short",
     "lint",
     "typecheck",
+    "docs",
 ]
 
 PYTHON = "3.11"
@@ -85,6 +88,8 @@ IMPORT_LINTER = "import-linter==2.17"
 TYPECHECK_DEPS = ("mypy==2.4.1",)
 # Building and checking the distributions (tests/packaging/): uv builds, twine checks.
 PACKAGING_DEPS = ("uv>=0.5", "twine>=6.1", "trove-classifiers", "packaging>=24.2")
+# The docs site (mkdocs.yml). mkdocs < 2: Material and the plugins are built for 1.x.
+DOCS_DEPS = ("mkdocs>=1.6,<2", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.27", "mkdocs-click>=0.8")
 
 
 def _exists(path: str) -> bool:
@@ -227,6 +232,20 @@ def typecheck(session: nox.Session) -> None:
     _install_local(session, CORE, *plugins, extra=(*TYPECHECK_DEPS, *TEST_DEPS))
     sources = ["naq_core/src", *(f"{p.removeprefix('./')}/src" for p in plugins)]
     session.run("mypy", *sources, *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """The docs site, built with ``mkdocs build --strict`` into a temporary directory.
+
+    Fails on a broken link or anchor, a page missing from the nav, a docstring cross-reference
+    that leads nowhere, or a stale ``docs/hooks.md``. The CLI reference is generated from the
+    click commands during the build, plugin commands included (every plugin is installed).
+    """
+    _install_local(session, CORE, *_plugins(), DLQ_JSONL, extra=DOCS_DEPS)
+    session.run("python", "docs/gen_hooks.py", "--check")
+    site = Path(session.create_tmp()).resolve() / "site"
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(site), env={"NO_MKDOCS_2_WARNING": "1"})
 
 
 @nox.session(python=PYTHON, default=False)

@@ -215,7 +215,7 @@ class Queue:
         """The job's return value, waiting up to ``timeout`` seconds (``None``: for ever).
 
         Raises :class:`~naq_core.errors.JobFailedError` carrying the remote traceback if the
-        job failed, :class:`~naq_core.errors.TimeoutError` if it did not finish in time, and
+        job failed, :class:`~naq_core.errors.NaqTimeoutError` if it did not finish in time, and
         :class:`~naq_core.errors.JobNotFoundError` at once if naq knows nothing of the id (no
         record, not queued, not waiting on dependencies, not scheduled). Waiting costs one
         core subscription while it lasts, no JetStream consumer.
