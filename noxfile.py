@@ -12,6 +12,8 @@ behind a sibling package:
   serializer, its ``tests/``
 * ``tests_opentelemetry``: contrib's tracing plugin with ``naq-core``, the JSON serializer and
   the OpenTelemetry SDK (its ``test`` extra), its ``tests/``
+* ``tests_prometheus``: contrib's metrics plugin with ``naq-core``, the JSON serializer and
+  naq-dashboard (for its panel test), its ``tests/``
 * ``integration``: everything installed (the ``naq`` meta distribution), ``tests/integration``
 * ``packaging``: builds every distribution into a temporary directory, checks the wheels and
   sdists (``tests/packaging/check_dist.py``) and installs ``naq naq-dashboard`` from them into a
@@ -52,6 +54,7 @@ nox.options.sessions = [
     "tests_dlq_stream",
     "tests_dlq_jsonl",
     "tests_opentelemetry",
+    "tests_prometheus",
     "tests_confirm_purge",
     "tests_dashboard",
     "integration",
@@ -70,6 +73,7 @@ PICKLE_UNSAFE = "./plugins/pickle-unsafe"
 DLQ_STREAM = "./plugins/dlq-stream"
 DLQ_JSONL = "./contrib/dlq-jsonl"
 OPENTELEMETRY = "./contrib/opentelemetry[test]"
+PROMETHEUS = "./contrib/prometheus"
 CONFIRM_PURGE = "./plugins/confirm-purge"
 DASHBOARD = "./plugins/dashboard"
 # cryptography: test_auth makes its TLS certificates (no openssl binary needed)
@@ -165,6 +169,16 @@ def tests_opentelemetry(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def tests_prometheus(session: nox.Session) -> None:
+    """contrib/prometheus, metrics on public hooks only (+ the JSON serializer, and the dashboard
+    with Starlette's test client so that its panel test runs)."""
+    _install_local(
+        session, CORE, JSON_SERIALIZER, DASHBOARD, PROMETHEUS, extra=(*TEST_DEPS, *DASHBOARD_TEST_DEPS[:1])
+    )
+    _pytest(session, f"{PROMETHEUS}/tests")
+
+
+@nox.session(python=PYTHON)
 def tests_confirm_purge(session: nox.Session) -> None:
     """The confirm-purge plugin with naq-core[server], nothing else (its tests bring a serializer)."""
     _install_local(session, CORE, CONFIRM_PURGE, extra=TEST_DEPS)
@@ -218,7 +232,9 @@ def lint(session: nox.Session) -> None:
     ``lint-imports`` reads the packages' import graph, so every package is installed
     (editable, as in ``typecheck``), contrib's dead-letter sink included.
     """
-    _install_local(session, CORE, *_plugins(), DLQ_JSONL, OPENTELEMETRY, extra=(*LINT_DEPS, IMPORT_LINTER))
+    _install_local(
+        session, CORE, *_plugins(), DLQ_JSONL, OPENTELEMETRY, PROMETHEUS, extra=(*LINT_DEPS, IMPORT_LINTER)
+    )
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("lint-imports")
