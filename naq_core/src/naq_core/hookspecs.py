@@ -217,7 +217,8 @@ def naq_job_headers(job: Job) -> dict[str, str] | None:
 
     Called in the producer's process once per job of an ``enqueue``/``enqueue_many``,
     before anything is sent (a job held for its dependencies keeps the headers until it is
-    published). Not called at all when no plugin implements it. Must be a plain function.
+    published). Not called for schedules (``enqueue_at``, ``schedule``: the server publishes
+    their firings), nor at all when no plugin implements it. Must be a plain function.
     A worker finds the headers in :attr:`naq_core.job.Job.headers` of the job passed to
     ``naq_job_started`` and ``naq_job_finished``: this is how a tracing plugin carries a
     W3C ``traceparent`` from the producer to the worker.
