@@ -258,7 +258,8 @@ def docs(session: nox.Session) -> None:
     that leads nowhere, or a stale ``docs/hooks.md``. The CLI reference is generated from the
     click commands during the build, plugin commands included (every plugin is installed).
     """
-    _install_local(session, CORE, *_plugins(), DLQ_JSONL, extra=DOCS_DEPS)
+    # LINT_DEPS brings ruff, which mkdocstrings formats the signatures with
+    _install_local(session, CORE, *_plugins(), DLQ_JSONL, extra=(*DOCS_DEPS, *LINT_DEPS))
     session.run("python", "docs/gen_hooks.py", "--check")
     site = Path(session.create_tmp()).resolve() / "site"
     session.run("mkdocs", "build", "--strict", "--site-dir", str(site), env={"NO_MKDOCS_2_WARNING": "1"})
