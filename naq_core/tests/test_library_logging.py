@@ -167,3 +167,28 @@ def test_a_logger_taken_before_configuration_follows_it() -> None:
         {"event": "late_event", "n": 2, "log_level": "warning"},
         {"event": "bound_event", "job_id": "j", "log_level": "error"},
     ]
+
+
+def test_is_enabled_for_follows_stdlib_then_structlog_levels() -> None:
+    import logging
+
+    from naq_core import logconfig
+
+    log = _log.get_logger("naq_core.test_enabled")
+    stdlib = logging.getLogger("naq_core.test_enabled")
+    old = stdlib.level
+    try:
+        stdlib.setLevel(logging.WARNING)
+        assert not log.is_enabled_for(logging.DEBUG)
+        assert log.is_enabled_for(logging.ERROR)
+        stdlib.setLevel(logging.DEBUG)
+        assert log.is_enabled_for(logging.DEBUG)
+        logconfig.configure("info")  # the CLI's structlog setup now decides
+        assert not log.is_enabled_for(logging.DEBUG)
+        assert log.is_enabled_for(logging.INFO)
+        logconfig.reset()
+        logconfig.configure("debug")
+        assert log.is_enabled_for(logging.DEBUG)
+    finally:
+        logconfig.reset()
+        stdlib.setLevel(old)

@@ -18,6 +18,7 @@ summary: an idle worker logs nothing and runs nothing.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +53,9 @@ class JobEvents:
 
     def completed(self, job: Job, duration: float) -> None:
         self._completed += 1
-        get_logger(self.logger).debug("job_completed", **job_context(job), duration=round(duration, 6))
+        log = get_logger(self.logger)
+        if log.is_enabled_for(logging.DEBUG):  # the fields are built only when someone reads them
+            log.debug("job_completed", **job_context(job), duration=round(duration, 6))
         self._arm()
 
     def retrying(self, job: Job, delay: float, error: str) -> None:

@@ -47,6 +47,14 @@ class NaqLogger:
         """A logger that adds ``values`` to every event."""
         return NaqLogger(self._name, {**self._context, **values})
 
+    def is_enabled_for(self, level: int) -> bool:
+        """Whether an event at ``level`` (``logging.DEBUG``, ...) would be emitted: lets a
+        caller skip building the fields of an event nobody sees (a per-job debug event)."""
+        if _is_configured():
+            check = getattr(self._structlog(), "is_enabled_for", None)
+            return True if check is None else bool(check(level))
+        return self._stdlib.isEnabledFor(level)
+
     def debug(self, event: str, **fields: Any) -> None:
         self._log(logging.DEBUG, "debug", event, fields)
 
