@@ -177,6 +177,7 @@ def test_is_enabled_for_follows_stdlib_then_structlog_levels() -> None:
     log = _log.get_logger("naq_core.test_enabled")
     stdlib = logging.getLogger("naq_core.test_enabled")
     old = stdlib.level
+    logconfig.reset()  # as a library: no structlog configuration
     try:
         stdlib.setLevel(logging.WARNING)
         assert not log.is_enabled_for(logging.DEBUG)
