@@ -31,6 +31,7 @@ from naq_core.testing.worker import running_worker as _running_worker
 sys.path.insert(0, str(Path(__file__).parent))
 import client_tasks
 import worker_tasks
+from tcp_proxy import TcpProxy
 
 running_worker = partial(_running_worker, tasks=("client_tasks",), concurrency=200)
 RESULTS_STREAM = f"KV_{RESULTS_BUCKET}"
@@ -236,55 +237,10 @@ async def test_a_url_where_timeout_goes_says_so(nats_url: str, queue_name: str) 
 # --- a write made while the waiter was disconnected ---------------------------------------------
 
 
-class _Proxy:
-    """A TCP relay to the server that can cut its clients off and refuse them for a while."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.open = True
-        self.writers: set[asyncio.StreamWriter] = set()
-        self.server: asyncio.Server | None = None
-
-    async def start(self) -> str:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        return f"nats://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if not self.open:
-            writer.close()
-            return
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        self.writers |= {writer, up_writer}
-
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            try:
-                while data := await src.read(65536):
-                    dst.write(data)
-                    await dst.drain()
-            except (ConnectionError, OSError):
-                pass
-            finally:
-                dst.close()
-
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-
-    def cut(self) -> None:
-        self.open = False
-        for writer in self.writers:
-            writer.close()
-        self.writers.clear()
-
-    async def close(self) -> None:
-        self.cut()
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
-
-
 async def test_a_record_written_while_disconnected_is_read_after_reconnect(
     nats_server: EmbeddedServer, queue_name: str
 ) -> None:
-    proxy = _Proxy(int(nats_server.url.rsplit(":", 1)[1]))
+    proxy = TcpProxy(int(nats_server.url.rsplit(":", 1)[1]))
     proxy_url = await proxy.start()
     try:
         async with Queue(queue_name, nats_server.url) as producer, Queue(queue_name, proxy_url) as waiter:
@@ -299,7 +255,7 @@ async def test_a_record_written_while_disconnected_is_read_after_reconnect(
             await ResultStore(await producer.connection()).write(
                 job, JobStatus.COMPLETED, result=42, confirm=True
             )
-            proxy.open = True
+            proxy.reopen()
             assert await asyncio.wait_for(waiting, timeout=60) == 42
             assert _subscriptions(conn) == subscribed - 1
     finally:
