@@ -20,6 +20,7 @@ from naq_core._intake import Intake
 from naq_core._jobevents import JobEvents
 from naq_core._log import get_logger
 from naq_core._running import RunningJob, progress_due, send_in_progress
+from naq_core._syncrun import SyncRunner
 from naq_core.deadletter import DeadLetterReason
 from naq_core.errors import JobTimeoutError
 from naq_core.heartbeat import MinuteCounts
@@ -78,6 +79,7 @@ class JobRunner:
         self.intake = Intake(conn=conn, results=results, dead=dead, deps=deps, worker_id=worker_id)
         self.max_deliver = conn.config.max_deliver
         self.threads = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="naq-job")
+        self.sync_calls = SyncRunner(self.threads)
         self.slots = asyncio.Semaphore(concurrency)
         self.held: set[RunningJob] = set()
         self.running: dict[str, RunningJob] = {}
@@ -253,8 +255,7 @@ class JobRunner:
             call = func(*job.args, **job.kwargs)
         else:
             record.sync = True
-            loop = asyncio.get_running_loop()
-            call = loop.run_in_executor(self.threads, lambda: func(*job.args, **job.kwargs))
+            call = self.sync_calls.call(func, job.args, job.kwargs)
         if job.timeout is None:
             return await call
         try:

@@ -8,11 +8,11 @@ import os
 import random
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from attrs import evolve, field, frozen
+from attrs import evolve, field, fields, frozen
 
 from naq_core.errors import SerializationError
 
@@ -39,13 +39,14 @@ MAX_SECONDS = 10 * 365 * 24 * 3600.0
 MAX_RETRIES = 1_000_000
 #: ``enqueued_at`` is a unix time before the year 10000 (what ``datetime`` can show).
 _MAX_TIMESTAMP = 253_402_300_799.0
-_TOKEN_RE = re.compile(rf"^[!-~]{{1,{MAX_JOB_ID_LENGTH}}}$")  # printable ASCII, no space
+# printable ASCII (``!`` to ``~``: no space) without ``*``, ``.`` and ``>``
+_TOKEN_RE = re.compile(rf"^[!-)+-\-/-=?-~]{{1,{MAX_JOB_ID_LENGTH}}}$")
 _ID_RULE = f"1-{MAX_JOB_ID_LENGTH} printable ASCII characters without spaces, '.', '*' or '>'"
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
 def _is_token(value: str) -> bool:
-    return bool(_TOKEN_RE.match(value)) and not any(c in value for c in ".*>")
+    return _TOKEN_RE.match(value) is not None
 
 
 def check_job_id(job_id: object) -> str:
@@ -124,14 +125,25 @@ def _delays(value: float | Sequence[float]) -> float | tuple[float, ...]:
     return tuple(_check_seconds("retry_delay", v, zero=True) for v in value)
 
 
-def _check_retries(_: object, attribute: Any, value: object) -> None:
+def _retries(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RETRIES:
-        raise ValueError(f"{attribute.name} must be a whole number from 0 to {MAX_RETRIES}, got {value!r}")
+        raise ValueError(f"{name} must be a whole number from 0 to {MAX_RETRIES}, got {value!r}")
+    return value
+
+
+def _check_retries(_: object, attribute: Any, value: object) -> None:
+    _retries(attribute.name, value)
+
+
+def _optional_seconds(name: str, value: object) -> object:
+    """``value`` itself (``None``, or checked: kept as given, not made a float)."""
+    if value is not None:
+        _check_seconds(name, value, zero=False)
+    return value
 
 
 def _check_optional_seconds(_: object, attribute: Any, value: object) -> None:
-    if value is not None:
-        _check_seconds(attribute.name, value, zero=False)
+    _optional_seconds(attribute.name, value)
 
 
 def _timestamp(value: object) -> float:
@@ -141,9 +153,14 @@ def _timestamp(value: object) -> float:
     return number
 
 
+def _jitter(name: str, value: object) -> object:
+    if not 0 <= _number(name, value) <= 1:
+        raise ValueError(f"{name} must be from 0 to 1, got {value!r}")
+    return value
+
+
 def _check_jitter(_: object, attribute: Any, value: object) -> None:
-    if not 0 <= _number(attribute.name, value) <= 1:
-        raise ValueError(f"{attribute.name} must be from 0 to 1, got {value!r}")
+    _jitter(attribute.name, value)
 
 
 @frozen(kw_only=True)
@@ -265,35 +282,45 @@ class Job:
                 raise ValueError(f"id {job_id[:80]!r} and queue {queue[:80]!r} must be subject tokens")
             if not isinstance(args, list | tuple) or not isinstance(kwargs, Mapping):
                 raise TypeError("args must be a list and kwargs a mapping")
-            # Numbers are checked by the attrs validators, never coerced: a non-finite or
-            # huge value is a poison message here, not an error later in the worker.
+            # Numbers are checked here, never coerced: a non-finite or huge value is a
+            # poison message here, not an error later in the worker. Each field is checked
+            # once, by the same functions as the attrs validators and converters (absent
+            # ones keep their defaults), so the Job is built without running them again.
             retries = env.get("retries", 0)
             if isinstance(retries, float) and math.isfinite(retries) and retries.is_integer():
                 retries = int(retries)
-            return cls(
-                function=fn,
-                job_id=job_id,
-                queue_name=queue,
-                args=tuple(args),
-                kwargs=dict(kwargs),
-                enqueued_at=env.get("at", 0.0),
-                max_retries=retries,
-                retry_delay=env.get("delay", 0.0),
-                retry_strategy=env.get("strategy", "linear"),
-                retry_jitter=env.get("jitter", 0.0),
-                retry_on=tuple(env.get("retry_on", ())),
-                ignore_on=tuple(env.get("ignore_on", ())),
-                depends_on=tuple(env.get("deps", ())),
-                timeout=env.get("timeout"),
-                result_ttl=env.get("ttl"),
-                schedule_id=env.get("sched"),
-                attempt=attempt,
-                headers=headers or _NO_HEADERS,
+            values: tuple[Any, ...] = (
+                fn,
+                tuple(args),
+                dict(kwargs),
+                queue,
+                job_id,
+                _retries("max_retries", retries),
+                _delays(env["delay"]) if "delay" in env else 0.0,
+                RetryStrategy(env["strategy"]) if "strategy" in env else RetryStrategy.LINEAR,
+                _jitter("retry_jitter", env["jitter"]) if "jitter" in env else 0.0,
+                tuple(env.get("retry_on", ())),
+                tuple(env.get("ignore_on", ())),
+                tuple(env.get("deps", ())),
+                _optional_seconds("timeout", env.get("timeout")),
+                _optional_seconds("result_ttl", env.get("ttl")),
+                _timestamp(env.get("at", 0.0)),
+                attempt,
+                False,
+                False,
+                env.get("sched"),
+                headers or _NO_HEADERS,
             )
+            if cls is not Job:  # a subclass may add fields: its own __init__ builds it
+                return cls(**dict(zip(_FIELD_NAMES, values, strict=True)))
         except SerializationError:
             raise
         except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
             raise SerializationError(f"not a job envelope: {type(exc).__name__}: {exc}") from exc
+        job = object.__new__(cls)
+        for set_slot, value in zip(_SLOT_SETTERS, values, strict=True):
+            set_slot(job, value)
+        return job
 
     # --- the original naq's names, until naq 1.0 (naq_core.compat) --------------------------
 
@@ -322,6 +349,36 @@ class Job:
 
         warn_once("Job.fetch_result_sync()", "naq_core.fetch_job_result_sync(job_id, timeout, nats_url=...)")
         return fetch_job_result_sync(job_id, timeout, nats_url=nats_url)
+
+
+#: Every field of Job, in the order from_envelope lists their values (checked at import).
+_FIELD_NAMES = (
+    "function",
+    "args",
+    "kwargs",
+    "queue_name",
+    "job_id",
+    "max_retries",
+    "retry_delay",
+    "retry_strategy",
+    "retry_jitter",
+    "retry_on",
+    "ignore_on",
+    "depends_on",
+    "timeout",
+    "result_ttl",
+    "enqueued_at",
+    "attempt",
+    "dedupe",
+    "duplicate",
+    "schedule_id",
+    "headers",
+)
+if tuple(a.name for a in fields(Job)) != _FIELD_NAMES:  # pragma: no cover - a new field
+    raise RuntimeError("Job.from_envelope does not list every field of Job")
+#: Each field's slot setter, in that order: from_envelope fills a new Job through them (a
+#: frozen attrs class refuses ``setattr``; its ``__init__`` would check every field again).
+_SLOT_SETTERS: tuple[Callable[[Job, Any], None], ...] = tuple(Job.__dict__[n].__set__ for n in _FIELD_NAMES)
 
 
 @frozen(kw_only=True)
