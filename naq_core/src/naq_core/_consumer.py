@@ -118,8 +118,9 @@ class PullConsumer:
     def done(self) -> None:
         """One held message finished (acked, NAKed or termed): its credit comes back."""
         self._held -= 1
-        free = self._capacity() - self._held - self._outstanding
-        if free >= self._min_batch and not self._stopping:
+        capacity = self._capacity()  # grows with the prefetch of short jobs: pull in
+        free = capacity - self._held - self._outstanding  # batches of a quarter of it
+        if free >= max(self._min_batch, capacity // 4) and not self._stopping:
             asyncio.get_running_loop().create_task(self._pull())
 
     async def _pull(self, expires: float | None = None) -> None:

@@ -304,7 +304,9 @@ class Hooks:
         caller = getattr(self.pm.hook, hook)
         for impl in reversed(caller.get_hookimpls()):  # pluggy's own order: last registered first
             try:
-                await await_me_maybe(impl.function(*(kwargs[arg] for arg in impl.argnames)))
+                answer = impl.function(*[kwargs[arg] for arg in impl.argnames])
+                if inspect.isawaitable(answer):  # no coroutine of our own per call (a hot path)
+                    await answer
             except Exception as exc:
                 get_logger(__name__).error(
                     "plugin_hook_failed",
