@@ -120,7 +120,7 @@ def test_max_retries_beyond_max_deliver_is_refused() -> None:
 
 
 def test_invalid_queue_names_are_refused() -> None:
-    for bad in ("a.b", "sp ace", "star*"):
+    for bad in ("a.b", "sp ace", "star*", "emails\n", "emails\r\n"):
         with pytest.raises(ConfigurationError):
             Queue(bad)
 

@@ -45,7 +45,7 @@ def test_enqueue_options_that_would_break_a_worker_are_refused(options: dict[str
 
 @pytest.mark.parametrize(
     "job_id",
-    ["", "caf\u00e9", "a\x00b", "a b", "a.b", "a*", "a>", "tab\tbed", "x" * (MAX_JOB_ID_LENGTH + 1)],
+    ["", "caf\u00e9", "a\x00b", "a b", "a.b", "a*", "a>", "tab\tbed", "x" * (MAX_JOB_ID_LENGTH + 1), "abc\n"],
 )
 def test_job_ids_the_worker_would_reject_are_refused_at_enqueue(job_id: str) -> None:
     q = Queue("limits", "nats://127.0.0.1:1")
@@ -140,3 +140,11 @@ def test_json_with_infinity_is_refused_by_the_envelope() -> None:
     env = json.loads('{"v": 1, "id": "a", "queue": "q", "fn": "t:f", "timeout": Infinity}')
     with pytest.raises(SerializationError, match="timeout"):
         Job.from_envelope(env)
+
+
+@pytest.mark.parametrize("name", ["nightly\n", "nightly\r\n", "a.b", ""])
+def test_schedule_names_that_are_not_one_subject_token_are_refused(name: str) -> None:
+    from naq_core.schedules import schedule_id_for
+
+    with pytest.raises(ValueError):
+        schedule_id_for(name)

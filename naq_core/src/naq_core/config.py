@@ -39,7 +39,7 @@ __all__ = [
     "validate_queue_name",
 ]
 
-QUEUE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+QUEUE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}\Z")  # \Z: "$" would accept a trailing newline
 _SECRET_KEYS = frozenset({"password", "token"})
 #: Settings read by the ``naq`` command only: a bad value is an error there, ignored elsewhere.
 CLI_ONLY_KEYS = frozenset({"log_level", "log_format"})

@@ -40,7 +40,7 @@ MAX_RETRIES = 1_000_000
 #: ``enqueued_at`` is a unix time before the year 10000 (what ``datetime`` can show).
 _MAX_TIMESTAMP = 253_402_300_799.0
 # printable ASCII (``!`` to ``~``: no space) without ``*``, ``.`` and ``>``
-_TOKEN_RE = re.compile(rf"^[!-)+-\-/-=?-~]{{1,{MAX_JOB_ID_LENGTH}}}$")
+_TOKEN_RE = re.compile(rf"^[!-)+-\-/-=?-~]{{1,{MAX_JOB_ID_LENGTH}}}\Z")  # \Z, not $: no trailing newline
 _ID_RULE = f"1-{MAX_JOB_ID_LENGTH} printable ASCII characters without spaces, '.', '*' or '>'"
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 

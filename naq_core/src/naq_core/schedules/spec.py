@@ -27,7 +27,7 @@ __all__ = [
     "seconds",
 ]
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,100}\Z")  # \Z: "$" would accept a trailing newline
 _MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 
 
