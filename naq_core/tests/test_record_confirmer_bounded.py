@@ -66,3 +66,49 @@ async def test_after_a_drain_the_worker_waits_on_no_record(nats_url: str, queue_
             assert conn.confirmer.pending == 0
             assert not runner.held and not runner.running
             assert len(runner.deps._recent) <= 10_000
+
+
+async def test_a_job_awaiting_its_record_keeps_telling_jetstream_it_is_alive(nats_url: str) -> None:
+    """While a record is sent again because its stream has no leader (the server answers
+    503; a results-leader election takes seconds, longer than ack_wait), the job's message
+    gets in_progress signs like a running job, so JetStream does not hand the finished job
+    to another worker; once the record is stored they stop. A record that got no answer at
+    all gets none: its job comes back after ack_wait, as a dead worker's would."""
+    subject = f"t.election.{uuid.uuid4().hex[:8]}"
+    silent_subject = f"t.silent.{uuid.uuid4().hex[:8]}"
+    nc = await nats.connect(nats_url)
+    try:
+        silent = await nc.subscribe(silent_subject)  # receives, never answers
+        confirmer = RecordConfirmer(nc)
+        signs: list[str] = []
+        acked: list[str] = []
+
+        async def then() -> None:
+            acked.append("ack")
+
+        async def alive() -> None:
+            signs.append("+WPI")
+
+        async def lost() -> None:
+            signs.append("lost")
+
+        await confirmer.publish(silent_subject, b"{}", {"Nats-TTL": "60s"}, then, keepalive=lost)
+        await silent.next_msg(timeout=10)
+        # No subscriber yet on ``subject``: the server answers 503, the record is sent again.
+        await confirmer.publish(subject, b"{}", {"Nats-TTL": "60s"}, then, keepalive=alive)
+        async with asyncio.timeout(10):
+            while await confirmer.keep_alive(every=0.0) == 0:
+                await asyncio.sleep(0.05)
+        assert signs and set(signs) == {"+WPI"}  # the unanswered record got none
+        assert await confirmer.keep_alive(every=3600.0) == 0  # signed just now: not due
+        store = await nc.subscribe(subject)  # the new leader: the next retry is stored
+        retried = await store.next_msg(timeout=10)
+        await retried.respond(b'{"stream":"KV_x","seq":1}')
+        async with asyncio.timeout(10):
+            while acked != ["ack"]:
+                await asyncio.sleep(0.01)
+        signed = len(signs)
+        assert await confirmer.keep_alive(every=0.0) == 0
+        assert len(signs) == signed
+    finally:
+        await nc.close()

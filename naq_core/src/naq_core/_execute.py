@@ -7,6 +7,7 @@ record of each message held and its in_progress signs are ``_running``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import time
 import traceback as tb
@@ -135,7 +136,8 @@ class JobRunner:
         due = progress_due(self.held, time.monotonic(), self.progress_every)
         for record in due:
             await send_in_progress(record.msg)
-        return len(due)
+        # Finished jobs whose record waits for its store reply: still theirs, not done yet.
+        return len(due) + await self.conn.confirmer.keep_alive(self.progress_every)
 
     def dispatch(self, msg: Msg, queue: str, done: Callable[[], None]) -> None:
         """Hold ``msg`` and run it in a task of its own; ``done`` gives its pull credit back."""
@@ -237,6 +239,7 @@ class JobRunner:
                 worker_id=self.worker_id,
                 confirm=self.deps.has_dependents(job.queue_name, job.job_id),
                 then=msg.ack,  # the job leaves its queue once its record is stored
+                keepalive=functools.partial(send_in_progress, msg),
             )
             self.processed += 1
             self.history.add(job.queue_name)

@@ -204,6 +204,7 @@ class ResultStore:
         worker_id: str | None = None,
         confirm: bool = False,
         then: Callable[[], Awaitable[None]] | None = None,
+        keepalive: Callable[[], Awaitable[None]] | None = None,
         payload: bytes | None = None,
         ttl: float | None = None,
         serializer: Serializer | None = None,
@@ -213,6 +214,9 @@ class ResultStore:
         ``then`` (the job message's ack) runs once the record is stored: awaited after a
         ``confirm`` write, else when the server's reply arrives (pipelined, see
         :mod:`naq_core._jetstream.confirm`), so a job leaves its queue only with its record.
+
+        ``keepalive`` (the job message's in_progress) is called while a pipelined record
+        waits for its store reply (see :meth:`RecordConfirmer.keep_alive`).
 
         ``serializer`` encodes it instead of the connection's (a record for a producer that
         wrote the job with another serializer)."""
@@ -240,7 +244,7 @@ class ResultStore:
         try:
             if then is not None and not confirm:
                 # Pipelined: ``then`` (the job's ack) runs once the server stored the record.
-                await self._conn.confirmer.publish(subject, data, headers, then)
+                await self._conn.confirmer.publish(subject, data, headers, then, keepalive)
                 return
             if confirm:
                 await self._conn.js.publish(subject, data, headers=headers)

@@ -42,15 +42,25 @@ FORGET_AFTER = 60.0
 class _Sent:
     """One record published and not yet confirmed: what a retry publishes again, and then."""
 
-    __slots__ = ("at", "data", "headers", "subject", "then", "tries")
+    __slots__ = ("at", "data", "headers", "keepalive", "signed", "subject", "then", "tries")
 
-    def __init__(self, subject: str, data: bytes, headers: dict[str, str], then: Then, at: float) -> None:
+    def __init__(
+        self,
+        subject: str,
+        data: bytes,
+        headers: dict[str, str],
+        then: Then,
+        at: float,
+        keepalive: Then | None,
+    ) -> None:
         self.subject = subject
         self.data = data
         self.headers = headers
         self.then = then
         self.at = at  # time.monotonic() of its first publish
         self.tries = 0
+        self.keepalive = keepalive
+        self.signed = at  # time.monotonic() of the last keepalive (or the publish)
 
 
 class RecordConfirmer:
@@ -76,13 +86,19 @@ class RecordConfirmer:
                 self._prefix = self._nc.new_inbox()
                 self._sub = await self._nc.subscribe(f"{self._prefix}.*", cb=self._on_reply)
 
-    async def publish(self, subject: str, data: bytes, headers: dict[str, str], then: Then) -> None:
-        """Publish one record; ``then()`` runs when the server has stored it."""
+    async def publish(
+        self, subject: str, data: bytes, headers: dict[str, str], then: Then, keepalive: Then | None = None
+    ) -> None:
+        """Publish one record; ``then()`` runs when the server has stored it.
+
+        ``keepalive`` (the job message's in_progress): called by :meth:`keep_alive` while the
+        record waits for its store reply, so the finished job is not delivered again meanwhile.
+        """
         if self._sub is None:
             await self._start()
         token = str(next(self._ids))
         now = time.monotonic()
-        self._pending[token] = _Sent(subject, data, headers, then, now)
+        self._pending[token] = _Sent(subject, data, headers, then, now, keepalive)
         self._settled.clear()
         if now >= self._next_check:
             self._forget_unanswered(now)
@@ -153,6 +169,30 @@ class RecordConfirmer:
         except Exception as exc:  # the connection went away: the job comes back after ack_wait
             self._forget(token)
             get_logger(__name__).warning("record_publish_failed", subject=sent.subject, error=str(exc))
+
+    async def keep_alive(self, every: float) -> int:
+        """Call ``keepalive`` of every record being sent again (its stream had no leader) and
+        not signed for ``every`` seconds (the worker's in_progress sweep); returns how many.
+
+        During a leader election the server answers a record with 503 and the record is
+        sent again for up to :data:`RETRY_FOR` seconds: without these signs its job, already
+        finished, would reach another worker after ``ack_wait``. A record that got no answer
+        at all (its server died with it) gets no signs: its job comes back after
+        ``ack_wait``, as a dead worker's would."""
+        now = time.monotonic()
+        due = [
+            s
+            for s in self._pending.values()
+            if s.keepalive is not None and s.tries and now - s.signed >= every
+        ]
+        for sent in due:
+            sent.signed = now
+            assert sent.keepalive is not None
+            try:
+                await sent.keepalive()
+            except Exception as exc:  # a lost sign is covered by the next one
+                get_logger(__name__).debug("record_keepalive_failed", error=str(exc))
+        return len(due)
 
     @property
     def pending(self) -> int:
