@@ -95,9 +95,18 @@ async def test_workers_of_a_process_share_one_endpoint_closed_by_the_last(
     nats_url: str, queue_name: str
 ) -> None:
     async with running_worker(nats_url, queue_name, tasks=TASKS):
+        # naq_worker_started runs just after the worker reports "running": wait for it
+        async def opened() -> bool:
+            return endpoint.address() is not None
+
+        await eventually(opened, timeout=10, interval=0.01)
         first = endpoint.address()
-        assert first is not None
         async with running_worker(nats_url, f"{queue_name}-b", tasks=TASKS):
+
+            async def shared() -> bool:
+                return len(endpoint._users) == 2
+
+            await eventually(shared, timeout=10, interval=0.01)
             assert endpoint.address() == first
         assert endpoint.address() == first  # the first worker still runs
         url = _url()
