@@ -13,7 +13,7 @@ from cli_support import Answer, invoke, isolated, one_error_line, plugins, three
 from naq_core import JobStatus
 from naq_core.config import load_config
 from naq_core.jetstream import connect
-from naq_core.overview import recent_jobs
+from naq_core.job_lookup import recent_jobs
 
 
 @pytest.fixture(autouse=True)

@@ -1,9 +1,9 @@
-"""overview.dependents: the jobs still held for a job, by exact reference or bare id."""
+"""job_lookup.dependents: the jobs still held for a job, by exact reference or bare id."""
 
 from __future__ import annotations
 
 from naq_core import Queue
-from naq_core.overview import dependents
+from naq_core.job_lookup import dependents
 
 
 async def test_dependents_lists_the_held_jobs_of_that_queue_only(nats_url: str, queue_name: str) -> None:

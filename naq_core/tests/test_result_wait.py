@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from naq_core import helpers, overview
+from naq_core import helpers, job_lookup
 from naq_core.client import NaqClient
 from naq_core.errors import JobNotFoundError, NaqTimeoutError
 from naq_core.heartbeat import list_workers
@@ -131,10 +131,10 @@ async def test_status_and_listings_release_their_consumers(
             assert await queue.job_status(job.job_id) is JobStatus.COMPLETED
         assert await _consumers(conn) == before
         for _ in range(2_000):
-            listed = await overview.recent_jobs(conn, queue=queue_name, limit=None)
+            listed = await job_lookup.recent_jobs(conn, queue=queue_name, limit=None)
             assert [r.job_id for r in listed] == [job.job_id]
         assert await _consumers(conn) == before
-        assert await overview.job_ids(conn, prefix=job.job_id) == [job.job_id]
+        assert await job_lookup.job_ids(conn, prefix=job.job_id) == [job.job_id]
         await list_workers(conn)  # the workers bucket is read the same way
         workers_stream = "KV_naq_workers"
         assert (await conn.js.stream_info(workers_stream)).state.consumer_count == 0

@@ -8,7 +8,7 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from naq_core import job_control, overview
+from naq_core import job_control, job_lookup
 from naq_core._enqueue import (
     ExcSpec,
     check_retries,
@@ -201,12 +201,12 @@ class Queue:
     # --- inspecting -----------------------------------------------------------------------
 
     async def job_record(self, job_id: str | Job) -> JobRecord:
-        """Everything known about a job (see :func:`naq_core.overview.job_record`: a Job or
+        """Everything known about a job (see :func:`naq_core.job_lookup.job_record`: a Job or
         ``<queue>.<job id>`` is exact, a bare id two queues hold raises
         :class:`~naq_core.errors.AmbiguousJobError`); :class:`JobNotFoundError` if nothing is."""
         queue = job_id.queue_name if isinstance(job_id, Job) else None
         key = job_id.job_id if isinstance(job_id, Job) else job_id
-        return await overview.job_record(await self.connection(), key, queue=queue)
+        return await job_lookup.job_record(await self.connection(), key, queue=queue)
 
     async def job_status(self, job_id: str | Job) -> JobStatus:
         return (await self.job_record(job_id)).status

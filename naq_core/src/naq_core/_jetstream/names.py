@@ -32,6 +32,7 @@ __all__ = [
     "result_subject",
     "schedule_subject",
     "split_job_ref",
+    "split_job_subject",
 ]
 
 #: The work-queue stream holding every queue's jobs and every schedule message.
@@ -80,6 +81,12 @@ def queue_of_subject(subject: str) -> str | None:
     if len(parts) == 4 and subject.startswith(_QUEUE_PREFIX):
         return parts[2]
     return None
+
+
+def split_job_subject(subject: str) -> tuple[str, str]:
+    """``naq.queue.<queue>.<job id>`` -> ``(queue, job id)`` (a subject known to be a job's)."""
+    _, _, queue, job_id = subject.split(".", 3)
+    return queue, job_id
 
 
 def schedule_subject(queue: str, schedule_id: str) -> str:

@@ -58,7 +58,7 @@ def complete_queue(ctx: click.Context, param: click.Parameter, incomplete: str) 
 
 def complete_job_id(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """Ids of jobs with a record or still queued."""
-    from naq_core.overview import job_ids
+    from naq_core.job_lookup import job_ids
 
     async def fetch(conn: Connection) -> list[str]:
         return await job_ids(conn, incomplete)

@@ -46,7 +46,7 @@ async def _find(
     config: Config, queue: str | None, status: JobStatus | None, function: str | None
 ) -> list[JobRecord]:
     from naq_core.jetstream import connect
-    from naq_core.overview import recent_jobs
+    from naq_core.job_lookup import recent_jobs
 
     conn = await connect(config, name="naq-cli")
     try:

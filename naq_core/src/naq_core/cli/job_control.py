@@ -104,7 +104,7 @@ async def _requeue_one(queue: Queue, job_id: str) -> str:
 async def _failed_ids(config: Config, queue_name: str | None, function: str | None) -> list[str]:
     from naq_core.jetstream import connect
     from naq_core.job import JobStatus
-    from naq_core.overview import recent_jobs
+    from naq_core.job_lookup import recent_jobs
 
     conn = await connect(config, name="naq-cli")
     try:

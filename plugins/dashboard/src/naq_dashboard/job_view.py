@@ -19,8 +19,8 @@ from attrs import frozen
 from naq_core.jetstream import Connection
 from naq_core.job import TERMINAL_STATUSES, Job, JobStatus
 from naq_core.job_listing import queued_job
+from naq_core.job_lookup import dependents
 from naq_core.masking import mask_secrets
-from naq_core.overview import dependents
 from naq_core.results import JobRecord
 
 __all__ = ["MAX_ARGUMENTS", "MAX_RESULT", "JobView", "job_view", "render_value"]

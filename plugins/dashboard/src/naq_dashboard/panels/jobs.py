@@ -21,7 +21,7 @@ from naq_core.errors import JobNotFoundError
 from naq_core.job import JobStatus
 from naq_core.job_control import cancel_job, requeue_job
 from naq_core.job_listing import RecordPage, WaitingPage, recent_records, waiting_jobs
-from naq_core.overview import job_record
+from naq_core.job_lookup import job_record
 from naq_core.panels import Panel
 from naq_core.results import JobRecord
 from naq_dashboard import pages
