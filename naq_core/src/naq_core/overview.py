@@ -99,9 +99,7 @@ class Requests:
         try:
             reply = await self.conn.nc.request(f"$JS.API.{subject}", payload, timeout=10)
         except nats.errors.NoRespondersError:
-            raise NaqConnectionError(
-                "NATS has no JetStream; start it with -js (or use `naq server`)"
-            ) from None
+            raise NaqConnectionError(_NO_JETSTREAM) from None
         except nats.errors.TimeoutError:
             raise NaqConnectionError(f"NATS did not answer {subject} within 10 s") from None
         data: dict[str, Any] = json.loads(reply.data)

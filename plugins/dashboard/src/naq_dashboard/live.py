@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from naq_core.jetstream import JOBS_STREAM
+from naq_core.overview import Requests, queue_consumers
 
 if TYPE_CHECKING:
     from naq_dashboard.host import DashboardHost
@@ -39,19 +38,13 @@ KEEPALIVE = 15.0
 _QUEUE_SIZE = 4
 
 
-async def _api(host: DashboardHost, subject: str, request: dict[str, Any]) -> dict[str, Any]:
-    conn = await host.connection()
-    reply = await conn.nc.request(subject, json.dumps(request).encode(), timeout=5)
-    data: dict[str, Any] = json.loads(reply.data or b"{}")
-    return data
-
-
 async def state_versions(host: DashboardHost) -> dict[str, str]:
     """A version string per stream (and ``consumers`` for the jobs stream's consumers)."""
+    req = Requests(await host.connection())
     versions: dict[str, str] = {}
     offset = 0
     for _ in range(100):  # 256 streams a page; 100 pages is far more than any deployment
-        page = await _api(host, "$JS.API.STREAM.LIST", {"offset": offset})
+        page = await req.api("STREAM.LIST", {"offset": offset})
         streams = page.get("streams") or []
         for info in streams:
             state = info.get("state", {})
@@ -60,20 +53,13 @@ async def state_versions(host: DashboardHost) -> dict[str, str]:
         offset += len(streams)
         if not streams or offset >= int(page.get("total", 0)):
             break
-    consumers: list[str] = []
-    offset = 0
-    for _ in range(100):
-        page = await _api(host, f"$JS.API.CONSUMER.LIST.{JOBS_STREAM}", {"offset": offset})
-        items = page.get("consumers") or []
-        for info in items:
-            consumers.append(
-                f"{info.get('name')}:{info.get('num_pending')}:{info.get('num_ack_pending')}:"
-                f"{info.get('paused', False)}"
-            )
-        offset += len(items)
-        if not items or offset >= int(page.get("total", 0)):
-            break
-    versions["consumers"] = "|".join(sorted(consumers))
+    consumers = await queue_consumers(req)
+    versions["consumers"] = "|".join(
+        sorted(
+            f"{queue}:{info.get('num_pending')}:{info.get('num_ack_pending')}:{info.get('paused', False)}"
+            for queue, info in consumers.items()
+        )
+    )
     return versions
 
 
