@@ -1,10 +1,9 @@
-"""SyncRunner: sync tasks in the worker's thread pool, outcomes handed back in batches."""
+"""SyncRunner: sync tasks in the worker's own threads, outcomes handed back in batches."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import worker_tasks
@@ -27,54 +26,78 @@ def _stop() -> None:
 
 
 async def test_results_and_errors_come_back() -> None:
-    with ThreadPoolExecutor(max_workers=4) as threads:
-        runner = SyncRunner(threads)
-        results = await asyncio.gather(*(runner.call(_add, (i,), {"b": 1}) for i in range(500)))
-        assert results == [i + 1 for i in range(500)]
-        with pytest.raises(ValueError, match="boom"):
-            await runner.call(_boom, (), {})
-        with pytest.raises(RuntimeError, match="StopIteration"):
-            await runner.call(_stop, (), {})
-        assert not runner._outcomes and not runner._wake_pending
+    runner = SyncRunner(4)
+    results = await asyncio.gather(*(runner.call(_add, (i,), {"b": 1}) for i in range(500)))
+    assert results == [i + 1 for i in range(500)]
+    with pytest.raises(ValueError, match="boom"):
+        await runner.call(_boom, (), {})
+    with pytest.raises(RuntimeError, match="StopIteration"):
+        await runner.call(_stop, (), {})
+    assert not runner._outcomes and not runner._wake_pending and runner._outstanding == 0
+    assert 1 <= runner.threads <= 4
+    runner.shutdown()
+
+
+async def test_threads_start_only_when_calls_wait_for_one() -> None:
+    runner = SyncRunner(8)
+    for i in range(20):  # one call at a time never needs a second thread
+        assert await runner.call(_add, (i,), {}) == i
+    assert runner.threads == 1
+    release = threading.Event()
+    blocked = [runner.call(release.wait, (10,), {}) for _ in range(3)]
+    assert runner.threads == 3
+    release.set()
+    assert await asyncio.gather(*blocked) == [True, True, True]
+    runner.shutdown()
+    with pytest.raises(RuntimeError, match="shut down"):
+        runner.call(_add, (1,), {})
+
+
+def test_max_threads_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="max_threads"):
+        SyncRunner(0)
 
 
 async def test_a_call_cancelled_before_a_thread_is_free_never_runs() -> None:
     release = threading.Event()
     ran: list[str] = []
-    with ThreadPoolExecutor(max_workers=1) as threads:
-        runner = SyncRunner(threads)
-        blocker = runner.call(release.wait, (10,), {})
-        waiting = runner.call(ran.append, ("ran",), {})
-        with pytest.raises(TimeoutError):
-            await asyncio.wait_for(waiting, 0.05)
-        release.set()
-        assert await blocker is True
-    assert waiting.cancelled() and ran == []
+    runner = SyncRunner(1)
+    blocker = runner.call(release.wait, (10,), {})
+    waiting = runner.call(ran.append, ("ran",), {})
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(waiting, 0.05)
+    release.set()
+    assert await blocker is True
+    assert await runner.call(_add, (2,), {}) == 2  # the skipped call was passed over
+    assert waiting.cancelled() and ran == [] and runner._outstanding == 0
+    runner.shutdown()
 
 
 async def test_a_timed_out_call_drops_its_late_result() -> None:
     release = threading.Event()
-    with ThreadPoolExecutor(max_workers=1) as threads:
-        runner = SyncRunner(threads)
-        late = runner.call(release.wait, (10,), {})
-        with pytest.raises(TimeoutError):
-            await asyncio.wait_for(late, 0.05)
-        release.set()
-        assert await runner.call(_add, (1,), {}) == 1  # the late outcome was delivered and dropped
+    runner = SyncRunner(1)
+    late = runner.call(release.wait, (10,), {})
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(late, 0.05)
+    release.set()
+    assert await runner.call(_add, (1,), {}) == 1  # the late outcome was delivered and dropped
     assert late.cancelled()
+    runner.shutdown()
 
 
-async def test_calls_dropped_by_a_pool_shutdown_are_cancelled() -> None:
+async def test_calls_not_started_at_shutdown_are_cancelled_and_threads_end() -> None:
     release = threading.Event()
-    threads = ThreadPoolExecutor(max_workers=1)
-    runner = SyncRunner(threads)
+    runner = SyncRunner(1)
     blocker = runner.call(release.wait, (10,), {})
     dropped = runner.call(_add, (1,), {})
-    threads.shutdown(wait=False, cancel_futures=True)
+    runner.shutdown()
     with pytest.raises(asyncio.CancelledError):
         await dropped
     release.set()
     assert await blocker is True
+    (thread,) = runner._threads
+    thread.join(timeout=10)
+    assert not thread.is_alive() and thread.daemon
 
 
 async def test_a_worker_runs_sync_jobs_and_times_them_out(nats_url: str, queue_name: str) -> None:

@@ -12,7 +12,6 @@ import inspect
 import time
 import traceback as tb
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from attrs import evolve
@@ -79,8 +78,7 @@ class JobRunner:
         self.serializer = conn.serializer
         self.intake = Intake(conn=conn, results=results, dead=dead, deps=deps, worker_id=worker_id)
         self.max_deliver = conn.config.max_deliver
-        self.threads = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="naq-job")
-        self.sync_calls = SyncRunner(self.threads)
+        self.sync_calls = SyncRunner(concurrency)
         self.slots = asyncio.Semaphore(concurrency)
         self.held: set[RunningJob] = set()
         self.running: dict[str, RunningJob] = {}
@@ -393,4 +391,4 @@ class JobRunner:
 
     def shutdown(self) -> None:
         self.events.flush()  # the last jobs_processed summary
-        self.threads.shutdown(wait=False, cancel_futures=True)
+        self.sync_calls.shutdown()
