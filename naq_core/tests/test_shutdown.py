@@ -195,3 +195,44 @@ def test_sigterm_of_naq_worker_gives_a_job_taken_while_stopping_back_at_once(
     # every waiting job ran exactly once (count returns its run number), far below ack_wait
     assert asyncio.run(results([blocker_id, *waiting_ids])) == [str(gate), 1, 1, 1]
     assert second.signal(signal.SIGTERM) == 0, second.stderr
+
+
+_STUCK_TASKS = """
+import threading
+
+
+def stuck():
+    threading.Event().wait()  # a sync task that never returns
+"""
+
+
+def test_a_sync_task_that_never_returns_does_not_keep_a_stopped_naq_worker_alive(
+    nats_url: str, queue_name: str, tmp_path: Path, child_processes: ChildProcesses
+) -> None:
+    """Threads cannot be killed: past shutdown_timeout the job is given back and the worker's
+    process exits anyway (its job threads are daemon threads; an executor's threads would
+    be joined at interpreter exit, for ever)."""
+    module = f"stuck_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{module}.py").write_text(_STUCK_TASKS)
+    env = naq_env(tmp_path, {"json": "naq_json_serializer"}) | {"NAQ_SHUTDOWN_TIMEOUT": "0.5"}
+    argv = naq_argv("--nats-url", nats_url, "worker", queue_name, "-t", module)
+
+    async def stuck_running() -> str:
+        async with Queue(queue_name, nats_url) as q:
+            job = await q.enqueue(f"{module}:stuck")
+
+            async def running() -> bool:
+                return await q.job_status(job.job_id) is JobStatus.RUNNING
+
+            await eventually(running, timeout=30)
+            return job.job_id
+
+    async def status_after(job_id: str) -> tuple[JobStatus | None, int]:
+        async with Queue(queue_name, nats_url) as q:
+            return await q.job_status(job_id), (await q.job_record(job_id)).attempt
+
+    worker = child_processes.start(argv, env=env, cwd=tmp_path)
+    worker.wait_for("worker_started")
+    job_id = asyncio.run(stuck_running())
+    assert worker.signal(signal.SIGTERM, timeout=30) == 0, worker.stderr
+    assert asyncio.run(status_after(job_id)) == (JobStatus.PENDING, 1)  # given back, not lost
