@@ -268,7 +268,7 @@ def docs(session: nox.Session) -> None:
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
     """Throughput and latency figures against raw nats-py (``-- --jobs 2000 --json out.json``)."""
-    _install_local(session, ".", CORE, *_plugins())
+    _install_local(session, ".", CORE, *_plugins(), extra=("taskiq-nats",))
     session.run("python", "tests/benchmarks/run.py", *session.posargs)
 
 

@@ -9,7 +9,21 @@ from typing import Any
 
 from attrs import define, field
 
-__all__ = ["TARGETS", "Results", "Target", "percentile", "render_table", "to_json"]
+__all__ = [
+    "TARGETS",
+    "TASKIQ_DRAIN",
+    "TASKIQ_LATENCY",
+    "Results",
+    "Target",
+    "expect_taskiq",
+    "percentile",
+    "render_table",
+    "to_json",
+]
+
+# The peer's rows (bench_taskiq.py); the latency ones get " p50" / " p99" appended.
+TASKIQ_DRAIN = "taskiq-nats `taskiq worker` x1, async no-op, steady"
+TASKIQ_LATENCY = "taskiq-nats `taskiq worker` idle kiq-to-start"
 
 
 def percentile(samples: list[float], pct: float) -> float:
@@ -26,6 +40,11 @@ class Results:
     runs: dict[str, list[float]] = field(factory=dict)
     units: dict[str, str] = field(factory=dict)
     labels: dict[str, str] = field(factory=dict)
+    expected: dict[str, str] = field(factory=dict)  # name -> label; "not measured" if no run
+
+    def expect(self, name: str, *, label: str) -> None:
+        """A row that is shown as "not measured" unless a figure is added for it."""
+        self.expected[name] = label
 
     def add(self, name: str, value: float, *, unit: str, label: str) -> None:
         self.runs.setdefault(name, []).append(value)
@@ -62,8 +81,8 @@ class Target:
         return value >= self.limit if self.at_least else value <= self.limit
 
     def describe(self) -> str:
-        unit = "" if self.denominator else " ms"
-        return f"{'>=' if self.at_least else '<='} {self.limit:g}{unit}"
+        limit = f"{self.limit:.1f}" if self.denominator else f"{self.limit:g} ms"
+        return f"{'>=' if self.at_least else '<='} {limit}"
 
 
 TARGETS: tuple[Target, ...] = (
@@ -84,7 +103,22 @@ TARGETS: tuple[Target, ...] = (
     Target("latency_p99", "in-process idle enqueue-to-start p99", 2.0, False, "latency_p99_ms"),
     Target("cli_latency_p50", "`naq worker` idle enqueue-to-start p50", 1.0, False, "cli_latency_p50_ms"),
     Target("cli_latency_p99", "`naq worker` idle enqueue-to-start p99", 2.0, False, "cli_latency_p99_ms"),
+    Target(
+        "cli_vs_taskiq_latency_p99",
+        "`naq worker` idle p99 / taskiq-nats idle p99",
+        1.0,
+        False,
+        "cli_latency_p99_ms",
+        "taskiq_latency_p99_ms",
+    ),
 )
+
+
+def expect_taskiq(results: Results) -> None:
+    """The taskiq-nats rows: shown as "not measured" if taskiq-nats is missing or failed."""
+    results.expect("taskiq_drain", label=TASKIQ_DRAIN)
+    results.expect("taskiq_latency_p50_ms", label=f"{TASKIQ_LATENCY} p50")
+    results.expect("taskiq_latency_p99_ms", label=f"{TASKIQ_LATENCY} p99")
 
 
 def _figure(value: float, unit: str) -> str:
@@ -94,18 +128,22 @@ def _figure(value: float, unit: str) -> str:
 def render_table(results: Results, header: str) -> str:
     """The figures (medians, with the spread of the repetitions) and the targets."""
     lines = [header, ""]
-    width = max((len(label) for label in results.labels.values()), default=10) + 2
+    labels = [*results.labels.values(), *results.expected.values()]
+    width = max((len(label) for label in labels), default=10) + 2
     lines.append(f"{'measurement':<{width}}{'median':>16}   runs")
     for name, values in results.runs.items():
         unit = results.units[name]
         spread = ", ".join(_figure(v, unit).split()[0] for v in values)
         lines.append(f"{results.labels[name]:<{width}}{_figure(results.median(name), unit):>16}   {spread}")
-    lines += ["", f"{'target':<42}{'value':>10}  {'wanted':>9}  verdict"]
+    for name, label in results.expected.items():
+        if name not in results.runs:
+            lines.append(f"{label:<{width}}{'not measured':>16}")
+    lines += ["", f"{'target':<46}{'value':>10}  {'wanted':>9}  verdict"]
     for target in TARGETS:
         value = target.value(results)
         shown = "n/a" if value is None else f"{value:.3f}"
         verdict = "not measured" if value is None else ("pass" if target.met(value) else "MISS")
-        lines.append(f"{target.label:<42}{shown:>10}  {target.describe():>9}  {verdict}")
+        lines.append(f"{target.label:<46}{shown:>10}  {target.describe():>9}  {verdict}")
     return "\n".join(lines)
 
 

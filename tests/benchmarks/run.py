@@ -9,7 +9,9 @@
 embedded nats-server on a free loopback port with a temporary store, and stops it at the
 end. Beside the in-process Worker it runs the worker as users run it: `naq worker QUEUE -t
 bench_tasks` child processes with the default config and default logging (bench_cli.py), one
-and two of them, async and sync tasks, and idle latency. Each repetition runs every
+and two of them, async and sync tasks, and idle latency; and the peer the latency target
+names, taskiq-nats, as its users run it (`taskiq worker`, its JetStream broker; bench_taskiq.py;
+"not measured" if it is not installed). Each repetition runs every
 measurement once, raw and naq interleaved so that a noisy moment of the machine hits
 both; the table shows the medians. These are figures to read, not a test: the exit code
 is 0 whatever they are (non-zero only if something broke).
@@ -30,8 +32,17 @@ import bench_tasks
 from bench_cli import CliBench
 from bench_naq import NaqBench
 from bench_raw import RawBench
-from bench_report import Results, percentile, render_table, to_json
+from bench_report import (
+    TASKIQ_DRAIN,
+    TASKIQ_LATENCY,
+    Results,
+    expect_taskiq,
+    percentile,
+    render_table,
+    to_json,
+)
 from bench_setup import install_plugins, platform_meta, private_server, progress, quiet_logging, version
+from bench_taskiq import open_taskiq
 
 __all__ = ["main"]
 
@@ -115,6 +126,20 @@ def _add_latency(results: Results, key: str, label: str, delays: list[float]) ->
     progress(f"  {label}: p50 {p50:.3f} ms, p99 {p99:.3f} ms ({len(delays)} samples)")
 
 
+async def _taskiq(results: Results, key: str, label: str, run: Callable[[], Awaitable[Any]]) -> None:
+    """One taskiq-nats measurement; a failure is reported and leaves its row unmeasured."""
+    try:
+        figure = await run()
+    except Exception as exc:
+        progress(f"  {label}: failed ({type(exc).__name__}: {exc}); not measured this time")
+        return
+    if isinstance(figure, list):
+        _add_latency(results, key, label, figure)
+    else:
+        results.add(key, figure, unit="msg/s", label=label)
+        progress(f"  {label}: {figure:,.0f} msg/s")
+
+
 async def _measure(url: str, args: argparse.Namespace, results: Results, log_dir: Path) -> None:
     n = args.jobs
     naq = NaqBench(url, concurrency=args.concurrency, timeout=args.timeout)
@@ -123,6 +148,8 @@ async def _measure(url: str, args: argparse.Namespace, results: Results, log_dir
     cli = CliBench(url, timeout=args.timeout, log_dir=log_dir, extra=tuple(args.cli_option))
     await raw.start()
     await cli.start()
+    expect_taskiq(results)  # its rows say "not measured" if they get no figure
+    taskiq = await open_taskiq(url, timeout=args.timeout, log_dir=log_dir, report=progress)
     try:
         for rep in range(1, args.repeat + 1):
             progress(f"repetition {rep}/{args.repeat}")
@@ -136,6 +163,8 @@ async def _measure(url: str, args: argparse.Namespace, results: Results, log_dir
                 rate = await run()
                 results.add(name, rate, unit="msg/s", label=label)
                 progress(f"  {label}: {rate:,.0f} msg/s")
+            if taskiq is not None:
+                await _taskiq(results, "taskiq_drain", TASKIQ_DRAIN, lambda: taskiq.drain(n))
             samples = args.latency_samples
             _add_latency(results, "raw_latency", "raw idle publish-to-receipt", await raw.latency(samples))
             if not args.cli_only:
@@ -145,7 +174,11 @@ async def _measure(url: str, args: argparse.Namespace, results: Results, log_dir
             _add_latency(
                 results, "cli_latency", "`naq worker` idle enqueue-to-start", await cli.latency(samples)
             )
+            if taskiq is not None:
+                await _taskiq(results, "taskiq_latency", TASKIQ_LATENCY, lambda: taskiq.latency(samples))
     finally:
+        if taskiq is not None:
+            await taskiq.close()
         await cli.close()
         await raw.close()
 
