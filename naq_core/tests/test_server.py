@@ -91,12 +91,14 @@ def test_busy_port_fails_clearly(nats_server: EmbeddedServer, tmp_path: Path) ->
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX shell script")
-def test_early_exit_quotes_the_server_output(tmp_path: Path) -> None:
+@pytest.mark.parametrize("log_file", [None, "nats.log"], ids=["temporary-log", "log-file"])
+def test_early_exit_quotes_the_server_output(tmp_path: Path, log_file: str | None) -> None:
     fake = tmp_path / "fake-nats-server"
     fake.write_text("#!/bin/sh\necho 'fatal: kaboom on purpose' >&2\nexit 3\n")
     fake.chmod(0o755)
     port = free_port()
-    server = EmbeddedServer(port=port, store_dir=tmp_path / "js", binary=str(fake))
+    log = tmp_path / log_file if log_file else None
+    server = EmbeddedServer(port=port, store_dir=tmp_path / "js", binary=str(fake), log_file=log)
     with pytest.raises(NaqConnectionError) as info:
         server.start(timeout=5)
     message = str(info.value)

@@ -231,7 +231,7 @@ class EmbeddedServer:
             handle: IO[bytes] = tempfile.TemporaryFile(prefix="naq-nats-server-")  # noqa: SIM115
         else:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
-            handle = self.log_file.open("ab")
+            handle = self.log_file.open("a+b")  # appended to, and read back by output_tail
         handle.seek(0, os.SEEK_END)
         self._log_offset = handle.tell()
         return handle
