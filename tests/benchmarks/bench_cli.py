@@ -12,7 +12,10 @@ the work-queue stream means "ran and recorded"):
   the number timed) to the moment all jobs are gone. Python start-up, imports and
   connecting are left out, and a second process is never timed before it has started;
 - idle latency: one job at a time to an idle worker, enqueue to task start;
-- memory (``--soak N``): the RSS of one worker idle, after 10,000 jobs and after N.
+- memory (``--soak N``): the RSS of one worker idle, after 10,000 jobs and after N;
+- CPU: the CPU seconds the workers and nats-server spent during each timed drain, per job
+  (``cpu_per_job``), from which run.py derives what two processes can reach on this
+  machine at most.
 
 Every process is started here and stopped by its pid (SIGTERM, then SIGKILL).
 """
@@ -38,7 +41,7 @@ from nats.aio.client import Client as NATS
 from naq_core import Queue
 from naq_core.heartbeat import list_workers
 
-__all__ = ["CliBench", "rss_kib"]
+__all__ = ["CliBench", "cpu_seconds", "rss_kib"]
 
 HERE = Path(__file__).resolve().parent
 _POLL = 0.01
@@ -53,6 +56,12 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds ``pid`` has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _queue_name(kind: str) -> str:
     return f"cli_{kind}_{uuid.uuid4().hex[:8]}"
 
@@ -65,6 +74,9 @@ class CliBench:
         self.timeout = timeout
         self.log_dir = log_dir
         self.extra = extra  # more `naq` options, e.g. ("--log-level", "warning")
+        self.server_pid: int | None = None  # nats-server's pid, for the CPU figures
+        #: CPU microseconds per job of the last drain: {"workers": ..., "server": ...}
+        self.cpu_per_job: dict[str, float] = {}
         self._nc: NATS | None = None
 
     async def start(self) -> None:
@@ -144,12 +156,22 @@ class CliBench:
             with self.workers(name, processes) as procs:
                 await self._wait_started(queue, procs)
                 jobs = await queue.enqueue_many([(task, ())] * n)
+                cpu0 = self._cpu(procs)
                 t0, left0 = time.perf_counter(), await self._waiting()
                 if left0 - base < n // 2:
                     print(f"warning: only {left0 - base} of {n} jobs left when timing began", file=sys.stderr)
                 t1, _ = await self._wait_below(base, procs)
+                cpu1 = self._cpu(procs)
+                timed = max(1, left0 - base)
+                self.cpu_per_job = {k: 1e6 * (cpu1[k] - cpu0[k]) / timed for k in cpu1}
                 await queue.fetch_job_result(jobs[-1], timeout=self.timeout)  # results stored
         return (left0 - base) / (t1 - t0)
+
+    def _cpu(self, procs: list[subprocess.Popen[bytes]]) -> dict[str, float]:
+        figures = {"workers": sum(cpu_seconds(p.pid) for p in procs)}
+        if self.server_pid is not None:
+            figures["server"] = cpu_seconds(self.server_pid)
+        return figures
 
     async def latency(self, samples: int, warmup: int = 20, gap: float = 0.005) -> list[float]:
         """Enqueue-to-start delays (ms) of single jobs sent to one idle CLI worker."""

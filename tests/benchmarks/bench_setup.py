@@ -17,7 +17,15 @@ import structlog
 from naq_core.plugins import new_plugin_manager, reset_plugin_manager
 from naq_core.server import EmbeddedServer, free_port, server_version
 
-__all__ = ["install_plugins", "platform_meta", "private_server", "progress", "quiet_logging", "version"]
+__all__ = [
+    "install_plugins",
+    "platform_meta",
+    "plugin_names",
+    "private_server",
+    "progress",
+    "quiet_logging",
+    "version",
+]
 
 
 def progress(text: str) -> None:
@@ -41,6 +49,13 @@ def install_plugins() -> None:
 
         pm.register(naq_json_serializer, name="json")
     reset_plugin_manager(pm)
+
+
+def plugin_names() -> list[str]:
+    """The naq plugins installed here (their lifecycle hooks run in the workers measured)."""
+    from naq_core.plugins import list_plugins
+
+    return [info["name"] for info in list_plugins()]
 
 
 def version(dist: str) -> str:

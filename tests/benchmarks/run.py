@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -41,7 +42,15 @@ from bench_report import (
     render_table,
     to_json,
 )
-from bench_setup import install_plugins, platform_meta, private_server, progress, quiet_logging, version
+from bench_setup import (
+    install_plugins,
+    platform_meta,
+    plugin_names,
+    private_server,
+    progress,
+    quiet_logging,
+    version,
+)
 from bench_taskiq import open_taskiq
 
 __all__ = ["main"]
@@ -126,6 +135,25 @@ def _add_latency(results: Results, key: str, label: str, delays: list[float]) ->
     progress(f"  {label}: p50 {p50:.3f} ms, p99 {p99:.3f} ms ({len(delays)} samples)")
 
 
+def _add_cpu(results: Results, per_job: dict[str, float], rate: float) -> None:
+    """CPU per job of one `naq worker` and of nats-server, and what two workers can reach.
+
+    Two workers need ``workers + server`` CPU microseconds per job from this machine's
+    cores, so at most ``cores / ((workers + server) * rate1)`` times one worker's rate (and
+    never more than 2x): on 2 cores shared with nats-server that, not naq, bounds x2 / x1.
+    """
+    worker, server = per_job.get("workers"), per_job.get("server")
+    if worker is None or server is None:
+        return
+    results.add("cli_cpu_worker_us", worker, unit="us", label="`naq worker` x1 CPU per job")
+    results.add("cli_cpu_server_us", server, unit="us", label="nats-server CPU per job (x1 drain)")
+    ceiling = min(2.0, (os.cpu_count() or 1) / ((worker + server) * 1e-6 * rate))
+    results.add("cli_x2_ceiling", ceiling, unit="x", label="x2 / x1 this machine's CPUs allow")
+    progress(
+        f"  CPU per job: worker {worker:.1f} us, nats-server {server:.1f} us; x2 / x1 at most {ceiling:.2f}"
+    )
+
+
 async def _taskiq(results: Results, key: str, label: str, run: Callable[[], Awaitable[Any]]) -> None:
     """One taskiq-nats measurement; a failure is reported and leaves its row unmeasured."""
     try:
@@ -140,12 +168,15 @@ async def _taskiq(results: Results, key: str, label: str, run: Callable[[], Awai
         progress(f"  {label}: {figure:,.0f} msg/s")
 
 
-async def _measure(url: str, args: argparse.Namespace, results: Results, log_dir: Path) -> None:
+async def _measure(
+    url: str, args: argparse.Namespace, results: Results, log_dir: Path, server_pid: int | None = None
+) -> None:
     n = args.jobs
     naq = NaqBench(url, concurrency=args.concurrency, timeout=args.timeout)
     payload, serializer = await naq.encoded_noop()
     raw = RawBench(url, payload, serializer)
     cli = CliBench(url, timeout=args.timeout, log_dir=log_dir, extra=tuple(args.cli_option))
+    cli.server_pid = server_pid
     await raw.start()
     await cli.start()
     expect_taskiq(results)  # its rows say "not measured" if they get no figure
@@ -163,6 +194,8 @@ async def _measure(url: str, args: argparse.Namespace, results: Results, log_dir
                 rate = await run()
                 results.add(name, rate, unit="msg/s", label=label)
                 progress(f"  {label}: {rate:,.0f} msg/s")
+                if name == "cli_drain":
+                    _add_cpu(results, cli.cpu_per_job, rate)
             if taskiq is not None:
                 await _taskiq(results, "taskiq_drain", TASKIQ_DRAIN, lambda: taskiq.drain(n))
             samples = args.latency_samples
@@ -227,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with private_server("naq-bench-") as (server, tmp):
         started = time.perf_counter()
-        asyncio.run(_measure(server.url, args, results, tmp))
+        asyncio.run(_measure(server.url, args, results, tmp, server.pid))
         took = time.perf_counter() - started
     meta = {
         "jobs": args.jobs,
@@ -238,11 +271,12 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(took, 1),
         **platform_meta(),
         "naq_json_serializer": version("naq-json-serializer"),
+        "plugins": plugin_names(),
     }
     header = (
         f"naq benchmark: {args.jobs:,} jobs x {args.repeat} repetitions (median shown), "
         f"nats-server {meta['nats_server']}, nats-py {meta['nats_py']}, Python {meta['python']}, "
-        f"{took:.0f} s"
+        f"{took:.0f} s\nplugins loaded (each one's hooks run per job too): {', '.join(meta['plugins'])}"
     )
     print(render_table(results, header))
     if args.json is not None:
