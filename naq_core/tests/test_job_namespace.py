@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import worker_tasks
 from cli_support import invoke, isolated
-from support import running_worker
+from support import running_worker, wait_until
 
 from naq_core import JobFailedError, JobStatus, Queue
 from naq_core.errors import AmbiguousJobError
@@ -175,3 +175,30 @@ async def test_a_bare_id_finished_on_one_queue_and_queued_on_another_is_refused(
         assert await i.job_status(queued) is JobStatus.CANCELLED
         assert (await q.job_record(done)).result == 3  # the other queue's job is unchanged
         assert await i.count() == 0
+
+
+async def test_one_worker_runs_namesakes_of_two_queues_at_once_and_cancels_only_the_named_one(
+    nats_url: str, queue_name: str
+) -> None:
+    """The worker's table of running jobs is keyed by (queue, id): both namesakes are seen
+    running, a cancel that names a queue reaches only that queue's job, and a bare id that
+    runs for two queues here is not guessed."""
+    other = queue_name + "-other"
+    job_id, keep, drop = uuid.uuid4().hex, uuid.uuid4().hex, uuid.uuid4().hex
+    async with (
+        Queue(queue_name, nats_url) as q,
+        Queue(other, nats_url) as o,
+        running_worker(nats_url, [queue_name, other]) as worker,
+    ):
+        kept = await q.enqueue(worker_tasks.wait_for_gate, keep, job_id=job_id)
+        dropped = await o.enqueue(worker_tasks.wait_for_gate, drop, job_id=job_id)
+        await wait_until(lambda: len(worker.running_jobs) == 2, timeout=10)
+        assert worker.running_jobs == [job_id, job_id] and worker.snapshot()["active_jobs"] == 2
+        with pytest.raises(AmbiguousJobError):
+            await q.cancel_job(job_id)
+        assert await o.cancel_job(f"{other}.{job_id}") is JobStatus.CANCELLED
+        assert await o.job_status(dropped) is JobStatus.CANCELLED
+        assert worker.running_jobs == [job_id]  # the namesake on the other queue runs on
+        worker_tasks.gate(keep).set()
+        assert await q.fetch_job_result(kept, timeout=10) == keep
+        assert worker.running_jobs == []

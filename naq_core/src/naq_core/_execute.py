@@ -81,7 +81,8 @@ class JobRunner:
         self.sync_calls = SyncRunner(concurrency)
         self.slots = asyncio.Semaphore(concurrency)
         self.held: set[RunningJob] = set()
-        self.running: dict[str, RunningJob] = {}
+        #: Jobs running now by (queue, job id): ids are unique per queue only.
+        self.running: dict[tuple[str, str], RunningJob] = {}
         self.concurrency = concurrency
         self.max_prefetch = conn.config.prefetch
         #: Seconds between in_progress signs of a held message: a third of ack_wait.
@@ -102,7 +103,7 @@ class JobRunner:
     def _forget(self, record: RunningJob) -> None:
         """The job stopped running: no more "running" marks, and learn its duration."""
         if record.job is not None:
-            self.running.pop(record.job.job_id, None)
+            self.running.pop((record.job.queue_name, record.job.job_id), None)
         self.avg_duration += 0.05 * (time.time() - record.started_at - self.avg_duration)
 
     def capacity(self) -> int:
@@ -119,9 +120,9 @@ class JobRunner:
 
     async def mark_running(self) -> None:
         """Record "running" for jobs that have been running a while (one sweep, not per job)."""
-        todo = [(job_id, record) for job_id, record in self.running.items() if not record.marked]
-        for job_id, record in todo:
-            if self.running.get(job_id) is record and record.job is not None:  # still running
+        todo = [(key, record) for key, record in self.running.items() if not record.marked]
+        for key, record in todo:
+            if self.running.get(key) is record and record.job is not None:  # still running
                 record.marked = True
                 await self.results.write(
                     record.job, JobStatus.RUNNING, started_at=record.started_at, worker_id=self.worker_id
@@ -204,7 +205,7 @@ class JobRunner:
         func = self.registry.get(job.function)
         record.job, record.started_at = job, time.time()
         started = record.started_at
-        self.running[job.job_id] = record  # marked "running" by mark_running() if it lasts
+        self.running[job.queue_name, job.job_id] = record  # marked "running" by mark_running() if it lasts
         if progress_due((record,), time.monotonic(), self.progress_every):  # it waited long
             await send_in_progress(msg)
         if self._hook_started:
@@ -327,9 +328,14 @@ class JobRunner:
 
     def request_cancel(self, job_id: str, queue: str | None = None) -> str:
         """``cancelled``, ``sync`` (a thread cannot be interrupted) or ``unknown`` (not here,
-        or a job of another queue than ``queue``)."""
-        record = self.running.get(job_id)
-        if record is None or record.task is None or (queue and getattr(record.job, "queue_name", 0) != queue):
+        or a job of another queue than ``queue``, or without ``queue`` one id running here
+        for several queues: the caller must name the queue)."""
+        if queue:
+            record = self.running.get((queue, job_id))
+        else:
+            found = [r for (_, running_id), r in self.running.items() if running_id == job_id]
+            record = found[0] if len(found) == 1 else None
+        if record is None or record.task is None:
             return "unknown"
         if record.sync:
             return "sync"

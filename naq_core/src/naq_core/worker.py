@@ -139,7 +139,7 @@ class Worker:
 
     @property
     def running_jobs(self) -> list[str]:
-        return list(self._runner.running) if self._runner else []
+        return [job_id for _, job_id in self._runner.running] if self._runner else []
 
     @property
     def state(self) -> str:
@@ -164,7 +164,7 @@ class Worker:
             "state": self.state,
             "active_jobs": len(runner.running) if runner else 0,
             "concurrency": self.config.concurrency,
-            "current_jobs": list(runner.running)[:50] if runner else [],
+            "current_jobs": [job_id for _, job_id in runner.running][:50] if runner else [],
             "processed": runner.processed if runner else 0,
             "failed": runner.failed if runner else 0,
             "history": runner.history.to_dict() if runner else {},
