@@ -13,8 +13,11 @@ naq hands every such job to the dead-letter sinks. So ``failed = retried + dead_
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client.metrics import Counter as _CounterChild
+from prometheus_client.metrics import Histogram as _HistogramChild
 
 from naq_core import Job, JobStatus, Outcome
 
@@ -68,31 +71,67 @@ IN_FLIGHT = Gauge(
 )
 
 
+class _Series(NamedTuple):
+    """The labelled children of one (queue, function): ``labels()`` checks and locks on
+    every call, so a worker looks them up once per pair, not once or four times a job."""
+
+    enqueued: _CounterChild
+    started: _CounterChild
+    succeeded: _CounterChild
+    failed: _CounterChild
+    retried: _CounterChild
+    dead_lettered: _CounterChild
+    run_seconds: _HistogramChild
+    wait_seconds: _HistogramChild
+
+
+#: One entry per (queue, function) pair seen: as many as the series themselves.
+_series: dict[tuple[str, str], _Series] = {}
+
+
+def _of(job: Job) -> _Series:
+    key = (job.queue_name, job.function)
+    found = _series.get(key)
+    if found is None:
+        found = _series[key] = _Series(
+            enqueued=ENQUEUED.labels(*key),
+            started=STARTED.labels(*key),
+            succeeded=SUCCEEDED.labels(*key),
+            failed=FAILED.labels(*key),
+            retried=RETRIED.labels(*key),
+            dead_lettered=DEAD_LETTERED.labels(*key),
+            run_seconds=RUN_SECONDS.labels(*key),
+            wait_seconds=WAIT_SECONDS.labels(*key),
+        )
+    return found
+
+
 def job_enqueued(job: Job) -> None:
     """One increment."""
-    ENQUEUED.labels(job.queue_name, job.function).inc()
+    _of(job).enqueued.inc()
 
 
 def job_started(job: Job, now: float | None = None) -> None:
     """One increment, and the wait of a first attempt (a retry's wait is its backoff)."""
-    STARTED.labels(job.queue_name, job.function).inc()
+    series = _of(job)
+    series.started.inc()
     if job.attempt == 1:
         started = time.time() if now is None else now
-        WAIT_SECONDS.labels(job.queue_name, job.function).observe(max(0.0, started - job.enqueued_at))
+        series.wait_seconds.observe(max(0.0, started - job.enqueued_at))
 
 
 def job_finished(job: Job, outcome: Outcome) -> None:
     """The run time, and the counters of how the attempt ended."""
-    labels = (job.queue_name, job.function)
-    RUN_SECONDS.labels(*labels).observe(max(0.0, outcome.duration))
+    series = _of(job)
+    series.run_seconds.observe(max(0.0, outcome.duration))
     if outcome.status == JobStatus.COMPLETED:
-        SUCCEEDED.labels(*labels).inc()
+        series.succeeded.inc()
     elif outcome.status == JobStatus.RETRYING:
-        FAILED.labels(*labels).inc()
-        RETRIED.labels(*labels).inc()
+        series.failed.inc()
+        series.retried.inc()
     elif outcome.status == JobStatus.FAILED:
-        FAILED.labels(*labels).inc()
-        DEAD_LETTERED.labels(*labels).inc()
+        series.failed.inc()
+        series.dead_lettered.inc()
 
 
 def set_depth(queue: str, pending: int, in_flight: int) -> None:
