@@ -207,3 +207,41 @@ def test_naq_plugins_lists_it(tmp_path: Path) -> None:
     [row] = [r for r in rows if r["name"] == "opentelemetry"]
     assert row["distribution"] == "naq-opentelemetry" and row["version"] == naq_opentelemetry.__version__
     assert row["hooks"] == ["naq_job_enqueued", "naq_job_finished", "naq_job_headers", "naq_job_started"]
+
+
+_SET_LATER = """
+import time
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from naq_core import Job, JobStatus, Outcome
+from naq_opentelemetry import TracingPlugin
+
+plugin = TracingPlugin()
+job = Job(function="m:f", queue_name="q")
+done = Outcome(status=JobStatus.COMPLETED, duration=0.0)
+plugin.naq_job_started(job, "w")
+before = len(plugin.consuming)
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)  # the application configures tracing after start-up
+for _ in range(200):  # bounded: the plugin looks at the global provider once a second
+    plugin.naq_job_started(job, "w")
+    plugin.naq_job_finished(job, done, "w")
+    if exporter.get_finished_spans():
+        break
+    time.sleep(0.05)
+print(before, len(exporter.get_finished_spans()))
+"""
+
+
+def test_a_global_tracer_provider_set_after_start_up_is_picked_up(tmp_path: Path) -> None:
+    """Without a provider the worker's hook skips building no-op spans; a global provider
+    set later (once per process, hence a child process) is found and spans record."""
+    out = subprocess.run(
+        [sys.executable, "-c", _SET_LATER], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0", "1"]

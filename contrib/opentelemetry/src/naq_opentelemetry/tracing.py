@@ -20,6 +20,7 @@ ended with ``naq.span.abandoned = true``, so memory stays bounded.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Hashable
 from contextvars import Token
@@ -50,6 +51,10 @@ OUTCOME = "naq.job.outcome"
 RETRY_IN = "naq.job.retry_in"
 ABANDONED = "naq.span.abandoned"
 _FAILED = frozenset({JobStatus.FAILED, JobStatus.RETRYING})
+#: What ``trace.get_tracer_provider()`` is while the application has configured none.
+_NO_OP_PROVIDERS = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+#: Seconds between looks at the global tracer provider while none is set.
+_PROVIDER_CHECK_EVERY = 1.0
 
 
 class _Pending:
@@ -111,6 +116,8 @@ class TracingPlugin:
         from naq_opentelemetry import __version__
 
         self._tracer = trace.get_tracer(__name__, __version__, tracer_provider=tracer_provider)
+        self._provider_seen = tracer_provider is not None  # spans can record from now on
+        self._next_provider_check = 0.0  # time.monotonic() of the next look at the global one
         self._propagator = propagator
         self.producing = _Pending(max_pending)
         self.consuming = _Pending(max_pending)
@@ -148,8 +155,24 @@ class TracingPlugin:
 
     # --- worker -------------------------------------------------------------------------
 
+    def _recording_impossible(self) -> bool:
+        """No tracer provider is configured (yet): every span would be a no-op one.
+
+        Asking OpenTelemetry reads the environment each time, so the global provider is
+        looked at once a second until one is set (then never again: it is set once)."""
+        if self._provider_seen:
+            return False
+        now = time.monotonic()
+        if now < self._next_provider_check:
+            return True
+        self._next_provider_check = now + _PROVIDER_CHECK_EVERY
+        self._provider_seen = not isinstance(trace.get_tracer_provider(), _NO_OP_PROVIDERS)
+        return not self._provider_seen
+
     @hookimpl
     def naq_job_started(self, job: Job, worker_id: str) -> None:
+        if self._recording_impossible():  # skip extracting and building a no-op span per job
+            return
         span = self._tracer.start_span(
             f"process {job.queue_name}",
             context=self._extract(job.headers),
