@@ -72,13 +72,10 @@ async def test_a_job_awaiting_its_record_keeps_telling_jetstream_it_is_alive(nat
     """While a record is sent again because its stream has no leader (the server answers
     503; a results-leader election takes seconds, longer than ack_wait), the job's message
     gets in_progress signs like a running job, so JetStream does not hand the finished job
-    to another worker; once the record is stored they stop. A record that got no answer at
-    all gets none: its job comes back after ack_wait, as a dead worker's would."""
+    to another worker; once the record is stored they stop."""
     subject = f"t.election.{uuid.uuid4().hex[:8]}"
-    silent_subject = f"t.silent.{uuid.uuid4().hex[:8]}"
     nc = await nats.connect(nats_url)
     try:
-        silent = await nc.subscribe(silent_subject)  # receives, never answers
         confirmer = RecordConfirmer(nc)
         signs: list[str] = []
         acked: list[str] = []
@@ -89,17 +86,12 @@ async def test_a_job_awaiting_its_record_keeps_telling_jetstream_it_is_alive(nat
         async def alive() -> None:
             signs.append("+WPI")
 
-        async def lost() -> None:
-            signs.append("lost")
-
-        await confirmer.publish(silent_subject, b"{}", {"Nats-TTL": "60s"}, then, keepalive=lost)
-        await silent.next_msg(timeout=10)
         # No subscriber yet on ``subject``: the server answers 503, the record is sent again.
         await confirmer.publish(subject, b"{}", {"Nats-TTL": "60s"}, then, keepalive=alive)
         async with asyncio.timeout(10):
-            while await confirmer.keep_alive(every=0.0) == 0:
+            while await confirmer.keep_alive(every=0.0) == 0:  # due once it is retried
                 await asyncio.sleep(0.05)
-        assert signs and set(signs) == {"+WPI"}  # the unanswered record got none
+        assert signs and set(signs) == {"+WPI"}
         assert await confirmer.keep_alive(every=3600.0) == 0  # signed just now: not due
         store = await nc.subscribe(subject)  # the new leader: the next retry is stored
         retried = await store.next_msg(timeout=10)
@@ -110,5 +102,76 @@ async def test_a_job_awaiting_its_record_keeps_telling_jetstream_it_is_alive(nat
         signed = len(signs)
         assert await confirmer.keep_alive(every=0.0) == 0
         assert len(signs) == signed
+    finally:
+        await nc.close()
+
+
+async def test_a_record_that_gets_no_answer_is_sent_again_and_its_job_kept(nats_url: str) -> None:
+    """A record sent to a results leader that died gets no answer at all (neither a store
+    nor a 503). Before, its job got no signs and ran again after ack_wait although it had
+    finished (most duplicates of a results-leader kill). Now the sweep publishes it again
+    after RESEND_AFTER (min with the sign interval) and signs its job like a 503's."""
+    subject = f"t.silent.{uuid.uuid4().hex[:8]}"
+    nc = await nats.connect(nats_url)
+    try:
+        leader = await nc.subscribe(subject)  # receives; answers only when the test says so
+        confirmer = RecordConfirmer(nc)
+        signs: list[str] = []
+        acked: list[str] = []
+
+        async def then() -> None:
+            acked.append("ack")
+
+        async def alive() -> None:
+            signs.append("+WPI")
+
+        await confirmer.publish(subject, b"rec", {"Nats-TTL": "60s"}, then, keepalive=alive)
+        first = await leader.next_msg(timeout=10)  # the old leader took it and died
+        assert await confirmer.keep_alive(every=3600.0) == 0  # not silent for RESEND_AFTER yet
+        async with asyncio.timeout(10):
+            while not signs:
+                await confirmer.keep_alive(every=0.0)
+                await asyncio.sleep(0.05)
+        again = await leader.next_msg(timeout=10)  # published again, same record
+        assert (again.data, again.headers) == (first.data, first.headers)
+        assert acked == []
+        await again.respond(b'{"stream":"KV_x","seq":2}')  # the new leader stores it
+        async with asyncio.timeout(10):
+            while acked != ["ack"]:
+                await asyncio.sleep(0.01)
+        assert confirmer.pending == 0
+        await first.respond(b'{"stream":"KV_x","seq":1}')  # a late answer to the first send
+        await nc.flush()
+        assert acked == ["ack"]  # acked once
+    finally:
+        await nc.close()
+
+
+async def test_a_record_never_answered_is_given_up_after_retry_for(
+    nats_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(confirm, "RETRY_FOR", 0.3)
+    subject = f"t.silent.{uuid.uuid4().hex[:8]}"
+    nc = await nats.connect(nats_url)
+    try:
+        silent = await nc.subscribe(subject)  # interest, never an answer
+        confirmer = RecordConfirmer(nc)
+        acked: list[str] = []
+        signs: list[str] = []
+
+        async def then() -> None:
+            acked.append("ack")
+
+        async def alive() -> None:
+            signs.append("+WPI")
+
+        await confirmer.publish(subject, b"rec", {"Nats-TTL": "60s"}, then, keepalive=alive)
+        async with asyncio.timeout(10):
+            while confirmer.pending:
+                await confirmer.keep_alive(every=0.05)
+                await asyncio.sleep(0.05)
+        await nc.flush()
+        assert silent.pending_msgs >= 2  # sent, then sent again at least once
+        assert signs and acked == []  # kept alive while retried; given up, never acked
     finally:
         await nc.close()

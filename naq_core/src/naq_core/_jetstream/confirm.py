@@ -10,10 +10,13 @@ the ack. Acks are matched by a token per record and checked with a substring tes
 acked (it ran; running it again would not store the record either). A "no responders"
 status (503: the stream has no leader, as during a leader election in a cluster) is not a
 refusal: the record is published again, a few times a second up to :data:`RETRY_FOR`
-seconds, and if it is still not stored the job is left unacked. A reply that never comes
-leaves the job unacked too: it is delivered again after ``ack_wait``, and the record's entry
-here is forgotten after :data:`FORGET_AFTER` seconds (checked as records are published, the
-oldest first), so lost replies (a reconnect, a server that dropped them) never pile up.
+seconds, and if it is still not stored the job is left unacked. A record that gets no
+answer at all within :data:`RESEND_AFTER` seconds (it went to a server that died, or its
+reply was lost) is published again by the worker's sweep (:meth:`RecordConfirmer.keep_alive`)
+on the same terms: storing a record twice is harmless, running its job twice is what this
+avoids. A record never answered leaves the job unacked: it is delivered again after
+``ack_wait``, and the record's entry here is forgotten after :data:`FORGET_AFTER` seconds
+(checked as records are published, the oldest first), so lost replies never pile up.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ Then = Callable[[], Awaitable[None]]
 #: How long a record is re-published while its stream has no leader, and how often.
 RETRY_FOR = 20.0
 RETRY_EVERY = 0.25
+#: Seconds without any answer after which a record is published again (by the sweep).
+RESEND_AFTER = 2.0
 #: Seconds after which a record with no reply is forgotten (its job comes back after ack_wait).
 FORGET_AFTER = 60.0
 
@@ -42,7 +47,7 @@ FORGET_AFTER = 60.0
 class _Sent:
     """One record published and not yet confirmed: what a retry publishes again, and then."""
 
-    __slots__ = ("at", "data", "headers", "keepalive", "signed", "subject", "then", "tries")
+    __slots__ = ("at", "data", "headers", "heard", "keepalive", "signed", "subject", "then", "tries")
 
     def __init__(
         self,
@@ -61,6 +66,7 @@ class _Sent:
         self.tries = 0
         self.keepalive = keepalive
         self.signed = at  # time.monotonic() of the last keepalive (or the publish)
+        self.heard = at  # time.monotonic() of the last publish or answer (a 503)
 
 
 class RecordConfirmer:
@@ -132,6 +138,7 @@ class RecordConfirmer:
     async def _on_reply(self, msg: Msg) -> None:
         token = msg.subject.rpartition(".")[2]
         if not msg.data and (msg.headers or {}).get("Status") == "503" and token in self._pending:
+            self._pending[token].heard = time.monotonic()
             # Not in this callback (it serves every reply in turn): in a task of its own.
             retry = asyncio.get_running_loop().create_task(self._again(token))
             self._retries.add(retry)
@@ -162,6 +169,10 @@ class RecordConfirmer:
         await asyncio.sleep(RETRY_EVERY)
         if self._pending.get(token) is not sent:
             return
+        await self._republish(token, sent)
+
+    async def _republish(self, token: str, sent: _Sent) -> None:
+        sent.heard = time.monotonic()
         try:
             await self._nc.publish(
                 sent.subject, sent.data, reply=f"{self._prefix}.{token}", headers=sent.headers
@@ -170,16 +181,38 @@ class RecordConfirmer:
             self._forget(token)
             get_logger(__name__).warning("record_publish_failed", subject=sent.subject, error=str(exc))
 
-    async def keep_alive(self, every: float) -> int:
-        """Call ``keepalive`` of every record being sent again (its stream had no leader) and
-        not signed for ``every`` seconds (the worker's in_progress sweep); returns how many.
+    async def _resend_unanswered(self, now: float, after: float) -> None:
+        """Publish again the records with no answer for ``after`` seconds (oldest first);
+        give up on those first published :data:`RETRY_FOR` seconds ago."""
+        silent = []
+        for token, sent in self._pending.items():  # in order of first publish
+            if now - sent.at < after:
+                break
+            if now - sent.heard >= after:
+                silent.append((token, sent))
+        for token, sent in silent:
+            if self._pending.get(token) is not sent:
+                continue
+            if now - sent.at >= RETRY_FOR:  # left unacked: the job comes back after ack_wait
+                self._forget(token)
+                get_logger(__name__).error("record_not_stored", subject=sent.subject, reply="no answer")
+                continue
+            sent.tries += 1
+            await self._republish(token, sent)
 
-        During a leader election the server answers a record with 503 and the record is
-        sent again for up to :data:`RETRY_FOR` seconds: without these signs its job, already
-        finished, would reach another worker after ``ack_wait``. A record that got no answer
-        at all (its server died with it) gets no signs: its job comes back after
-        ``ack_wait``, as a dead worker's would."""
+    async def keep_alive(self, every: float) -> int:
+        """Call ``keepalive`` of every record being sent again and not signed for ``every``
+        seconds (the worker's in_progress sweep); returns how many. First, publish again
+        the records that got no answer for ``min(every, RESEND_AFTER)`` seconds.
+
+        During a leader election the server answers a record with 503, or not at all when
+        the record went to the leader that died; either way the record is sent again for up
+        to :data:`RETRY_FOR` seconds, and without these signs its job, already finished,
+        would reach another worker after ``ack_wait``. A worker cut off from NATS cannot
+        deliver the signs either: its jobs come back after ``ack_wait``, as a dead worker's."""
         now = time.monotonic()
+        if self._pending:
+            await self._resend_unanswered(now, min(every, RESEND_AFTER))
         due = [
             s
             for s in self._pending.values()
