@@ -19,7 +19,7 @@ from attrs import evolve
 from naq_core._intake import Intake
 from naq_core._jobevents import JobEvents
 from naq_core._log import get_logger
-from naq_core._running import RunningJob, progress_due, send_in_progress
+from naq_core._running import RecentAcks, RunningJob, progress_due, send_in_progress
 from naq_core._syncrun import SyncRunner
 from naq_core.deadletter import DeadLetterReason
 from naq_core.errors import JobTimeoutError
@@ -87,6 +87,7 @@ class JobRunner:
         self.max_prefetch = conn.config.prefetch
         #: Seconds between in_progress signs of a held message: a third of ack_wait.
         self.progress_every = conn.config.ack_wait / 3
+        self.acks = RecentAcks(window=conn.config.ack_wait)  # sent again after a reconnect
         self.avg_duration = 1.0  # seconds, EWMA; starts pessimistic (no prefetch)
         self.stopping = False
         self.processed = 0
@@ -237,7 +238,7 @@ class JobRunner:
                 started_at=started,
                 worker_id=self.worker_id,
                 confirm=self.deps.has_dependents(job.queue_name, job.job_id),
-                then=msg.ack,  # the job leaves its queue once its record is stored
+                then=functools.partial(self.acks.ack, msg),  # leaves its queue once its record is stored
                 keepalive=functools.partial(send_in_progress, msg),
             )
             self.processed += 1

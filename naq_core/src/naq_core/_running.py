@@ -1,9 +1,12 @@
 """The messages a worker holds: one :class:`RunningJob` each, and when JetStream is due an
-in_progress sign for it (:func:`progress_due`, :func:`send_in_progress`)."""
+in_progress sign for it (:func:`progress_due`, :func:`send_in_progress`); the acks of the
+last seconds, sent again after a reconnect (:class:`RecentAcks`)."""
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -11,11 +14,12 @@ import nats.errors
 from attrs import define
 
 if TYPE_CHECKING:
+    from nats.aio.client import Client as NATS
     from nats.aio.msg import Msg
 
     from naq_core.job import Job
 
-__all__ = ["RunningJob", "progress_due", "send_in_progress"]
+__all__ = ["RecentAcks", "RunningJob", "progress_due", "send_in_progress"]
 
 
 async def send_in_progress(msg: Msg) -> None:
@@ -63,3 +67,32 @@ def progress_due(records: Iterable[RunningJob], now: float, every: float) -> lis
     for record in due:
         record.progressed = now
     return due
+
+
+class RecentAcks:
+    """The acks a worker sent in the last ``window`` seconds, to send again after a reconnect.
+
+    An ack is a publish without a reply: one written to a connection whose server then
+    died (or that broke) may never have arrived, and its job, finished and recorded, would
+    run again after ``ack_wait``. Acking a message twice is harmless (the server ignores an
+    ack for a message it no longer holds), so after a reconnect the worker acks again what
+    it acked in the last ``ack_wait`` seconds. At most ``limit`` are kept.
+    """
+
+    def __init__(self, window: float, limit: int = 10_000) -> None:
+        self.window = window
+        self._sent: deque[tuple[float, str]] = deque(maxlen=limit)
+
+    async def ack(self, msg: Msg) -> None:
+        """Ack ``msg`` and remember it."""
+        await msg.ack()
+        self._sent.append((time.monotonic(), msg.reply))
+
+    async def again(self, nc: NATS) -> int:
+        """Ack again over ``nc`` what was acked in the last ``window`` seconds; how many."""
+        cutoff = time.monotonic() - self.window
+        subjects = [subject for at, subject in self._sent if at >= cutoff]
+        self._sent.clear()
+        for subject in subjects:
+            await nc.publish(subject, b"+ACK")
+        return len(subjects)

@@ -353,7 +353,14 @@ class Worker:
             await msg.respond(answer.encode())
 
     async def _on_reconnect(self) -> None:
-        get_logger(__name__).info("worker_reconnected", worker_id=self.worker_id)
+        runner = self._runner
+        acked_again = 0
+        if runner is not None:  # acks written to the broken connection may be lost
+            try:
+                acked_again = await runner.acks.again(runner.conn.nc)
+            except Exception as exc:  # broken again: those jobs come back after ack_wait
+                get_logger(__name__).warning("ack_again_failed", error=str(exc))
+        get_logger(__name__).info("worker_reconnected", worker_id=self.worker_id, acked_again=acked_again)
         for consumer in self._consumers.values():
             consumer.reset()
 

@@ -1,0 +1,71 @@
+"""Acks lost with a broken connection are sent again after the reconnect.
+
+An ack is a publish without a reply. One written to a connection that then broke (its
+server was SIGKILLed, say) may never arrive: the job ran and its record is stored, but
+JetStream still holds the message and hands it to a worker again after ``ack_wait`` — a
+duplicate run (most of those left after a cluster node's death). A worker now acks again,
+after a reconnect, what it acked in the last ``ack_wait`` seconds; acking twice is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import worker_tasks
+from support import running_worker
+from tcp_proxy import TcpProxy
+
+from naq_core import JobStatus, Queue
+from naq_core.jetstream import JOBS_STREAM, consumer_name
+from naq_core.server import EmbeddedServer
+from naq_core.testing.worker import eventually, wait_until
+
+
+@pytest.fixture
+async def proxy(nats_server: EmbeddedServer) -> AsyncIterator[TcpProxy]:
+    relay = TcpProxy(int(nats_server.url.rsplit(":", 1)[1]))
+    await relay.start()
+    try:
+        yield relay
+    finally:
+        await relay.close()
+
+
+async def test_an_ack_lost_with_the_connection_is_sent_again_after_the_reconnect(
+    nats_url: str, queue_name: str, proxy: TcpProxy
+) -> None:
+    proxied = _url(proxy)
+    async with Queue(queue_name, nats_url) as q:
+        # ack_wait far beyond the test: only an ack sent again can empty the consumer
+        async with running_worker(proxied, queue_name, ack_wait=120) as worker:
+            warm = await q.enqueue(worker_tasks.add, 1, 1)  # the consumer exists and works
+            assert await q.fetch_job_result(warm, timeout=10) == 2
+            await eventually(lambda: _ack_pending(q, queue_name, 0), timeout=10)
+            proxy.drop_sent_containing(b"$JS.ACK.")  # acks (and in_progress signs) are lost
+            job = await q.enqueue(worker_tasks.add, 2, 3)
+            assert await q.fetch_job_result(job, timeout=10) == 5  # ran; record stored
+            await eventually(lambda: _ack_pending(q, queue_name, 1), timeout=10)
+            runner = worker._runner
+            assert runner is not None
+            nc = runner.conn.nc
+            reconnects = nc.stats["reconnects"]
+            proxy.cut()
+            await wait_until(lambda: not nc.is_connected, timeout=10)
+            proxy.reopen()
+            await wait_until(lambda: nc.stats["reconnects"] > reconnects, timeout=30)
+            await eventually(lambda: _ack_pending(q, queue_name, 0), timeout=10)
+            assert await q.job_status(job) is JobStatus.COMPLETED
+            record = await q.job_record(job)
+            assert record.attempt == 1  # never delivered again
+
+
+def _url(proxy: TcpProxy) -> str:
+    assert proxy.server is not None
+    return f"nats://127.0.0.1:{proxy.server.sockets[0].getsockname()[1]}"
+
+
+async def _ack_pending(q: Queue, queue: str, expected: int) -> bool:
+    conn = await q.connection()
+    info = await conn.js.consumer_info(JOBS_STREAM, consumer_name(queue))
+    return info.num_ack_pending == expected and info.num_pending == 0
