@@ -7,7 +7,14 @@ worker always has a request waiting on the server (a new job starts in well unde
 millisecond), and a busy one asks for as many messages as it has free slots (the batch
 grows with the backlog). Requests expire after ``expires`` seconds; the client tracks
 their deadlines itself, so a request lost in a reconnect or a leader election frees its
-credit on time without trusting status messages; a status that ends a request early
+credit on time without trusting status messages. A deadline must never pass before the
+server's own, or the server sends a second batch on top of the first and the worker holds
+more than its capacity, more with every stall, for as long as the queue has a backlog (its
+memory steps up and stays up). So a request's clock starts once a ping round trip shows
+the server has read it (a stalled server reads it late, and its expiry starts only then),
+is pushed back by any time the event loop was stalled (the request's messages may be
+waiting unread in the connection), and does not run out while delivered messages wait in
+the inbox subscription (:meth:`_expire_loop`). A status that ends a request early
 (409 on a consumer-leader change, 503 while the consumer has no leader) frees its credit
 and asks again at once (:meth:`_ended`). A stopping worker drains its inbox rather
 than waiting for its requests to expire (see :meth:`stop`), so stopping is prompt.
@@ -20,6 +27,7 @@ import collections
 import contextlib
 import functools
 import json
+import math
 import time
 from collections.abc import Callable
 
@@ -39,6 +47,9 @@ _ENDED_BY_STATUS = ("409", "503")
 _PAUSE = 0.1
 #: That pull's ``expires`` (seconds).
 _AFTER_STATUS_EXPIRES = 1.0
+#: How long a pull waits for the round trip that starts its clock (a server that answers
+#: no ping for this long is replaced by a reconnect, which forgets every request).
+_CONFIRM_WITHIN = 30
 
 
 class PullConsumer:
@@ -129,12 +140,17 @@ class PullConsumer:
             return
         expires = self._expires if expires is None else expires
         self._outstanding += free
-        self._requests.append([float(free), time.monotonic() + expires])
+        pending = [float(free), math.inf]  # [remaining, deadline]: no clock until the server has it
+        self._requests.append(pending)
         request = {"batch": free, "expires": int(expires * 1e9)}
         try:
             await self._nc.publish(self._next_subject, json.dumps(request).encode(), reply=self._inbox)
-        except nats.errors.Error as exc:
-            get_logger(__name__).warning("pull_request_failed", error=str(exc))
+            await self._nc.flush(_CONFIRM_WITHIN)  # the server has read it: its expiry has begun
+        except (nats.errors.Error, TimeoutError) as exc:
+            if not self._stopping:
+                get_logger(__name__).warning("pull_request_failed", error=str(exc) or type(exc).__name__)
+        finally:
+            pending[1] = time.monotonic() + expires
 
     async def _on_msg(self, msg: Msg) -> None:
         if not msg.reply:  # a status message (408 expired, 409, 404, 503, 100 heartbeat)
@@ -167,11 +183,23 @@ class PullConsumer:
         loop.call_later(_PAUSE, lambda: loop.create_task(again()))
 
     async def _expire_loop(self) -> None:
+        """Free the credit of requests past their deadline, and ask again. A tick that comes
+        late means the loop was stalled, and the server's answers may be waiting unread in
+        the connection: every deadline moves back by the delay. Nothing expires while
+        delivered messages wait in the inbox subscription: they may be the requests' own."""
+        interval = min(1.0, self._expires / 2)
         while True:
-            await asyncio.sleep(min(1.0, self._expires / 2))
+            due = time.monotonic() + interval
+            await asyncio.sleep(interval)
             now = time.monotonic()
+            if now > due:
+                for request in self._requests:
+                    request[1] += now - due
             expired = False
-            for request in [r for r in self._requests if r[1] <= now]:  # short ones may be behind
+            waiting = self._sub is not None and self._sub.pending_msgs > 0
+            for request in [
+                r for r in self._requests if r[1] <= now and not waiting
+            ]:  # short ones may be behind
                 self._requests.remove(request)
                 self._outstanding -= int(request[0])
                 expired = True
