@@ -17,6 +17,7 @@ import time
 import traceback
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import cluster_support
 import nats
@@ -85,7 +86,7 @@ async def test_leader_killed_mid_run_loses_no_job_and_no_result(
         Queue(queue_name, nats_cluster.urls, replicas=3) as queue,
         running_worker(
             nats_cluster.urls, queue_name, tasks=[cluster_support.__name__], replicas=3, concurrency=20
-        ),
+        ) as worker,
     ):
         # The leaders are placed (and found) before the jobs come, so the kill is mid-run.
         victim = await _victim(nats_cluster, target, queue_name)
@@ -98,6 +99,8 @@ async def test_leader_killed_mid_run_loses_no_job_and_no_result(
         left = AckSampler(queue)
         async with left.sampling():
             await left.sample()
+            worker_on_victim = _connected_to(worker, nats_cluster.node(victim).url)
+            led = await _led_by(nats_cluster, victim, queue_name)
             nats_cluster.kill(victim)
             killed_at = time.monotonic()
             await wait_until(lambda: len(RUNS) >= N, timeout=RUN_TIMEOUT)
@@ -117,10 +120,43 @@ async def test_leader_killed_mid_run_loses_no_job_and_no_result(
         results_lost=len(results_lost),
         first_ack_after_kill=None if first_ack is None else round(first_ack, 2),
         left_at_kill=left.at_kill,
+        worker_on_killed_server=worker_on_victim,
+        killed_server_led=led,
+        duplicates_ran=_spans(killed_at, [RUNS[k] for k in keys if len(RUNS.get(k, ())) > 1]),
         drained_after_kill=round(drained, 2),
     )
     assert lost == []
     assert results_lost == [], f"{len(results_lost)} records lost"
+
+
+def _spans(killed_at: float, runs: list[list[float]]) -> dict[str, tuple[float, float]] | None:
+    """When the duplicated jobs ran, in seconds from the kill: (earliest, latest) of their
+    first runs and of their second runs (a second run at once, or after ``ack_wait``)."""
+    if not runs:
+        return None
+
+    def span(times: list[float]) -> tuple[float, float]:
+        return (round(min(times) - killed_at, 2), round(max(times) - killed_at, 2))
+
+    return {"first": span([r[0] for r in runs]), "second": span([r[1] for r in runs])}
+
+
+async def _led_by(cluster: NatsCluster, node: str, queue: str) -> list[str]:
+    """Which of ``jobs``, ``consumer`` and ``results`` ``node`` leads (more than its target
+    when leaders happen to share a server)."""
+    nc = await nats.connect(cluster.url_list)
+    try:
+        js = nc.jetstream()
+        return [t for t in ("jobs", "consumer", "results") if await leader_of(js, t, queue) == node]
+    finally:
+        await nc.close()
+
+
+def _connected_to(worker: Worker, url: str) -> bool:
+    """Whether ``worker``'s connection is to the server at ``url`` (its acks and records go there)."""
+    conn = worker._conn  # private: a test of where the worker is connected
+    connected = None if conn is None else conn.nc.connected_url
+    return connected is not None and connected.port == urlsplit(url).port
 
 
 async def _victim(cluster: NatsCluster, target: str, queue: str) -> str:

@@ -16,7 +16,7 @@ import datetime as dt
 import time
 
 import pytest
-from chaos_support import Chaos, report, sized
+from chaos_support import Chaos, Event, report, sized
 from chaos_tasks import work
 
 from naq_core import NaqConnectionError, Queue
@@ -124,6 +124,7 @@ async def test_server_restart_mid_run(chaos: Chaos, fresh_nats_server: EmbeddedS
         first_schedule_fired=None if fired is None else round(fired - started_at, 3),
         errors=sorted({e[:120] for p in producers for e in p.errors}),
         ended_while_down=sum(1 for e in events if e.kind == "E" and stopped_at < e.at < started_at),
+        duplicates_ran=_duplicates_ran(events, stopped_at, started_at),
     )
     done = chaos.recording.completed()
     first_start: dict[str, float] = {}
@@ -136,3 +137,22 @@ async def test_server_restart_mid_run(chaos: Chaos, fresh_nats_server: EmbeddedS
     assert len(stored) + len(failed) == n  # every call either returned or raised NaqConnectionError
     assert outcome.lost == 0, outcome  # every enqueue that returned completed; every schedule fired
     assert resumed is not None, "the workers took jobs again after the restart"
+
+
+def _duplicates_ran(events: list[Event], stopped_at: float, started_at: float) -> dict[str, object] | None:
+    """When the jobs that ran twice ended the first time (seconds from the stop) and started
+    the second time (seconds from the restart), and how many ran twice on one worker."""
+    runs: dict[str, list[Event]] = {}
+    for e in events:
+        runs.setdefault(e.token, []).append(e)
+    twice = [r for r in runs.values() if sum(1 for e in r if e.kind == "E") > 1]
+    if not twice:
+        return None
+    ended = [next(e.at for e in r if e.kind == "E") - stopped_at for r in twice]
+    again = [[e for e in r if e.kind == "S"][1].at - started_at for r in twice]
+    same = sum(1 for r in twice if len({e.pid for e in r if e.kind == "E"}) == 1)
+    return {
+        "first_ended": (round(min(ended), 2), round(max(ended), 2)),
+        "again_started": (round(min(again), 2), round(max(again), 2)),
+        "same_worker": same,
+    }
