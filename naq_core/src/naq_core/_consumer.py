@@ -12,12 +12,13 @@ server's own, or the server sends a second batch on top of the first and the wor
 more than its capacity, more with every stall, for as long as the queue has a backlog (its
 memory steps up and stays up). So a request's clock starts once a ping round trip shows
 the server has read it (a stalled server reads it late, and its expiry starts only then),
-is pushed back by any time the event loop was stalled (the request's messages may be
-waiting unread in the connection), and does not run out while delivered messages wait in
-the inbox subscription (:meth:`_expire_loop`). A status that ends a request early
-(409 on a consumer-leader change, 503 while the consumer has no leader) frees its credit
-and asks again at once (:meth:`_ended`). A stopping worker drains its inbox rather
-than waiting for its requests to expire (see :meth:`stop`), so stopping is prompt.
+and a request past its deadline is let go only after another round trip has brought in
+what the server sent before (a stalled loop has not read it yet, a stalled server had it
+queued) and no delivered message waits in the inbox subscription (:meth:`_expire_loop`).
+A status that ends a request early (409 on a consumer-leader change, 503 while the
+consumer has no leader) frees its credit and asks again at once (:meth:`_ended`). A
+stopping worker drains its inbox rather than waiting for its requests to expire (see
+:meth:`stop`), so stopping is prompt.
 """
 
 from __future__ import annotations
@@ -183,25 +184,22 @@ class PullConsumer:
         loop.call_later(_PAUSE, lambda: loop.create_task(again()))
 
     async def _expire_loop(self) -> None:
-        """Free the credit of requests past their deadline, and ask again. A tick that comes
-        late means the loop was stalled, and the server's answers may be waiting unread in
-        the connection: every deadline moves back by the delay. Nothing expires while
-        delivered messages wait in the inbox subscription: they may be the requests' own."""
-        interval = min(1.0, self._expires / 2)
+        """Free the credit of requests past their deadline, and ask again. Before it does, a
+        ping round trip brings in whatever the server sent before it (messages a stalled
+        loop has not read yet, or a stalled server had queued for us before its own expiry),
+        and nothing expires while delivered messages wait in the inbox subscription: they
+        may be the requests' own."""
         while True:
-            due = time.monotonic() + interval
-            await asyncio.sleep(interval)
+            await asyncio.sleep(min(1.0, self._expires / 2))
             now = time.monotonic()
-            if now > due:
-                for request in self._requests:
-                    request[1] += now - due
             expired = False
-            waiting = self._sub is not None and self._sub.pending_msgs > 0
-            for request in [
-                r for r in self._requests if r[1] <= now and not waiting
-            ]:  # short ones may be behind
-                self._requests.remove(request)
-                self._outstanding -= int(request[0])
-                expired = True
+            if any(r[1] <= now for r in self._requests):
+                with contextlib.suppress(nats.errors.Error, TimeoutError):
+                    await self._nc.flush(_CONFIRM_WITHIN)
+                if self._sub is None or self._sub.pending_msgs == 0:
+                    for request in [r for r in self._requests if r[1] <= now]:  # short ones may be behind
+                        self._requests.remove(request)
+                        self._outstanding -= int(request[0])
+                        expired = True
             if expired or self._capacity() - self._held - self._outstanding >= self._min_batch:
                 await self._pull()
