@@ -2,14 +2,14 @@
 
 Tests use it to put a client in the situations a network gives: a reply that never comes
 back (:meth:`TcpProxy.drop_replies`), a message that never arrives (:meth:`drop_requests`),
-what a client sends that contains some bytes (:meth:`drop_sent_containing`: one protocol
-line, such as a job's ack), a cut connection (:meth:`cut`), refused reconnects until
-:meth:`reopen`.
+the ``PUB`` commands a client sends to some subjects (:meth:`drop_published_to`: a job's
+ack, say), a cut connection (:meth:`cut`), refused reconnects until :meth:`reopen`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 
 __all__ = ["TcpProxy"]
 
@@ -22,7 +22,7 @@ class TcpProxy:
         self.open = True
         self.forward_requests = True  # client -> server
         self.forward_replies = True  # server -> client
-        self.drop_containing: bytes | None = None  # client -> server reads holding these are lost
+        self.drop_pubs: re.Pattern[bytes] | None = None  # client -> server PUBs removed
         self.connections = 0
         self.writers: set[asyncio.StreamWriter] = set()
         self.server: asyncio.Server | None = None
@@ -42,8 +42,8 @@ class TcpProxy:
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, upstream: bool) -> None:
             try:
                 while data := await src.read(65536):
-                    if upstream and self.drop_containing is not None and self.drop_containing in data:
-                        continue
+                    if upstream and self.drop_pubs is not None:
+                        data = self.drop_pubs.sub(b"", data)
                     if self.forward_requests if upstream else self.forward_replies:
                         dst.write(data)
                         await dst.drain()
@@ -62,10 +62,16 @@ class TcpProxy:
         """From now on, what clients send is lost (until :meth:`cut` and :meth:`reopen`)."""
         self.forward_requests = False
 
-    def drop_sent_containing(self, marker: bytes) -> None:
-        """From now on, each read from a client that contains ``marker`` is lost (until
-        :meth:`reopen`); one job at a time, a read is one protocol command or a few."""
-        self.drop_containing = marker
+    def drop_published_to(self, prefix: bytes) -> None:
+        """From now on, ``PUB`` commands without headers to subjects starting with
+        ``prefix`` (and their payload) are removed from what clients send, everything else
+        is relayed, until :meth:`keep_published` or :meth:`reopen`. (A command split
+        across two reads slips through; on loopback a small one is not.)"""
+        self.drop_pubs = re.compile(rb"PUB " + re.escape(prefix) + rb"[^\r]*\r\n[^\r]*\r\n")
+
+    def keep_published(self) -> None:
+        """Relay every ``PUB`` again."""
+        self.drop_pubs = None
 
     def cut(self) -> None:
         """Close every relayed connection and refuse new ones."""
@@ -77,7 +83,7 @@ class TcpProxy:
     def reopen(self) -> None:
         """Accept (and relay faithfully) new connections again."""
         self.forward_requests = self.forward_replies = True
-        self.drop_containing = None
+        self.drop_pubs = None
         self.open = True
 
     async def close(self) -> None:

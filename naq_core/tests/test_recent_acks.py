@@ -9,6 +9,7 @@ after a reconnect, what it acked in the last ``ack_wait`` seconds; acking twice 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -42,7 +43,7 @@ async def test_an_ack_lost_with_the_connection_is_sent_again_after_the_reconnect
             warm = await q.enqueue(worker_tasks.add, 1, 1)  # the consumer exists and works
             assert await q.fetch_job_result(warm, timeout=10) == 2
             await eventually(lambda: _ack_pending(q, queue_name, 0), timeout=10)
-            proxy.drop_sent_containing(b"$JS.ACK.")  # acks (and in_progress signs) are lost
+            proxy.drop_published_to(b"$JS.ACK.")  # acks (and in_progress signs) are lost
             job = await q.enqueue(worker_tasks.add, 2, 3)
             assert await q.fetch_job_result(job, timeout=10) == 5  # ran; record stored
             await eventually(lambda: _ack_pending(q, queue_name, 1), timeout=10)
@@ -69,3 +70,27 @@ async def _ack_pending(q: Queue, queue: str, expected: int) -> bool:
     conn = await q.connection()
     info = await conn.js.consumer_info(JOBS_STREAM, consumer_name(queue))
     return info.num_ack_pending == expected and info.num_pending == 0
+
+
+async def test_a_completed_job_delivered_again_is_acked_without_running(
+    nats_url: str, queue_name: str, proxy: TcpProxy
+) -> None:
+    """Its ack never reached the consumer (lost with a consumer leader that died before
+    replicating it, here dropped on the way), so JetStream delivers the job again after
+    ack_wait. Its record already says completed, for this very enqueue: the worker acks
+    it without running it a second time (one record read, only for a redelivery)."""
+    key = uuid.uuid4().hex
+    async with Queue(queue_name, nats_url) as q:
+        async with running_worker(_url(proxy), queue_name, ack_wait=1):
+            warm = await q.enqueue(worker_tasks.add, 1, 1)
+            assert await q.fetch_job_result(warm, timeout=10) == 2
+            await eventually(lambda: _ack_pending(q, queue_name, 0), timeout=10)  # warm's ack is in
+            proxy.drop_published_to(b"$JS.ACK.")  # its ack is lost
+            job = await q.enqueue(worker_tasks.count, key)
+            assert await q.fetch_job_result(job, timeout=10) == 1  # ran once, record stored
+            await eventually(lambda: _ack_pending(q, queue_name, 1), timeout=10)
+            proxy.keep_published()  # acks go through again; the redelivery comes
+            await eventually(lambda: _ack_pending(q, queue_name, 0), timeout=30)
+            assert worker_tasks.calls[key] == 1  # not run again
+            record = await q.job_record(job)
+            assert (record.status, record.attempt) == (JobStatus.COMPLETED, 1)

@@ -4,16 +4,25 @@ arrived on (the authority), and file what cannot run as a poison letter.
 A message written by another serializer is a poison letter too, and its job gets a
 ``failed`` record naming the mismatch, so the producer waiting for the result learns it at
 once instead of timing out.
+
+A job delivered again (not its first delivery) whose record already says it completed, for
+this very message (same enqueue time), is acked without running: its ack was lost (in a
+consumer-leader failover the acks the dying leader had not replicated are lost, and the new
+leader delivers those jobs again). One record read per redelivery, none on a first delivery;
+a record that cannot be read in time lets the job run (at-least-once, as before).
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
+
+import nats.errors
 
 from naq_core._dead import job_of_subject
 from naq_core._log import get_logger
 from naq_core.deadletter import DeadLetterReason
-from naq_core.errors import SerializationError
+from naq_core.errors import NaqError, SerializationError
 from naq_core.job import Job, JobStatus
 from naq_core.schedules import _store as _schedules
 from naq_core.serializer import SERIALIZER_HEADER
@@ -30,6 +39,8 @@ if TYPE_CHECKING:
 __all__ = ["Intake", "delivered"]
 
 _SKIP = object()  # a real firing that runs nothing (past its repeat, or cancelled)
+#: Seconds a redelivered job waits at most for its record to be read.
+_RECORD_READ_TIMEOUT = 2.0
 
 
 def delivered(msg: Msg) -> int:
@@ -91,7 +102,26 @@ class Intake:
             return None
         if isinstance(fired, Job):
             return fired
+        if attempt > 1 and await self._completed_before(job):
+            await msg.ack()
+            get_logger(__name__).info(
+                "completed_job_redelivered", job_id=job.job_id, queue=job.queue_name, attempt=attempt
+            )
+            return None
         return job
+
+    async def _completed_before(self, job: Job) -> bool:
+        """Whether ``job`` (this enqueue of it) already has a ``completed`` record."""
+        try:
+            async with asyncio.timeout(_RECORD_READ_TIMEOUT):
+                record = await self.results.get(job.job_id, job.queue_name)
+        except (NaqError, nats.errors.Error, TimeoutError):
+            return False  # unknown: run it
+        return (
+            record is not None
+            and record.status is JobStatus.COMPLETED
+            and record.enqueued_at == job.enqueued_at
+        )
 
     def decode(self, msg: Msg, attempt: int) -> Job:
         written_by = (msg.headers or {}).get(SERIALIZER_HEADER)
