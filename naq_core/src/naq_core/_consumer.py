@@ -51,6 +51,28 @@ _AFTER_STATUS_EXPIRES = 1.0
 #: How long a pull waits for the round trip that starts its clock (a server that answers
 #: no ping for this long is replaced by a reconnect, which forgets every request).
 _CONFIRM_WITHIN = 30
+#: The timeout given to nats-py's own flush, which must never time out (see _round_trip).
+_FLUSH_NEVER_ENDS = 3600
+
+
+async def _round_trip(nc: NATS, timeout: float) -> None:
+    """A PING/PONG round trip: the server has read everything written before it.
+
+    nats-py's ``flush`` cancels its pong future when it times out or is cancelled, and the
+    PONG that arrives later then raises in its read loop (``InvalidStateError``), which
+    drops the connection. So that flush is never cut short: it runs shielded, with a
+    timeout far beyond ours, and ours (or a cancellation) only stops waiting for it. A
+    reconnect forgets the futures it waits on, so it then just ends at its own timeout.
+    """
+    flush = asyncio.ensure_future(nc.flush(_FLUSH_NEVER_ENDS))
+    flush.add_done_callback(_retrieve)
+    await asyncio.wait_for(asyncio.shield(flush), timeout)
+
+
+def _retrieve(task: asyncio.Future[None]) -> None:
+    """Read a finished flush's outcome, so nobody logs it as never retrieved."""
+    if not task.cancelled():
+        task.exception()
 
 
 class PullConsumer:
@@ -146,7 +168,7 @@ class PullConsumer:
         request = {"batch": free, "expires": int(expires * 1e9)}
         try:
             await self._nc.publish(self._next_subject, json.dumps(request).encode(), reply=self._inbox)
-            await self._nc.flush(_CONFIRM_WITHIN)  # the server has read it: its expiry has begun
+            await _round_trip(self._nc, _CONFIRM_WITHIN)  # the server has read it: its expiry began
         except (nats.errors.Error, TimeoutError) as exc:
             if not self._stopping:
                 get_logger(__name__).warning("pull_request_failed", error=str(exc) or type(exc).__name__)
