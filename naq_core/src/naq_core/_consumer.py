@@ -217,7 +217,7 @@ class PullConsumer:
             expired = False
             if any(r[1] <= now for r in self._requests):
                 with contextlib.suppress(nats.errors.Error, TimeoutError):
-                    await self._nc.flush(_CONFIRM_WITHIN)
+                    await _round_trip(self._nc, _CONFIRM_WITHIN)
                 if self._sub is None or self._sub.pending_msgs == 0:
                     for request in [r for r in self._requests if r[1] <= now]:  # short ones may be behind
                         self._requests.remove(request)
