@@ -2,14 +2,30 @@
 
 Tests use it to put a client in the situations a network gives: a reply that never comes
 back (:meth:`TcpProxy.drop_replies`), a message that never arrives (:meth:`drop_requests`),
-the ``PUB`` commands a client sends to some subjects (:meth:`drop_published_to`: a job's
-ack, say), a cut connection (:meth:`cut`), refused reconnects until :meth:`reopen`.
+the ``PUB``/``HPUB`` commands a client sends to some subjects (:meth:`drop_published_to`: a
+job's ack or its record, say), a cut connection (:meth:`cut`), refused reconnects until :meth:`reopen`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+
+_PUBLISH = re.compile(rb"(?:^|(?<=\n))H?PUB (\S+) [^\r\n]*?(\d+)\r\n")
+
+
+def _without_publishes(data: bytes, prefix: bytes) -> bytes:
+    """``data`` (client protocol) without the publishes to subjects starting with ``prefix``:
+    the command line and the ``<total size>`` bytes (and CRLF) after it."""
+    out, at = bytearray(), 0
+    while (found := _PUBLISH.search(data, at)) is not None:
+        end = found.end() + int(found.group(2)) + 2
+        out += data[at : found.start()]
+        if not found.group(1).startswith(prefix):
+            out += data[found.start() : end]
+        at = end
+    return bytes(out + data[at:])
+
 
 __all__ = ["TcpProxy"]
 
@@ -22,7 +38,7 @@ class TcpProxy:
         self.open = True
         self.forward_requests = True  # client -> server
         self.forward_replies = True  # server -> client
-        self.drop_pubs: re.Pattern[bytes] | None = None  # client -> server PUBs removed
+        self.drop_prefix: bytes | None = None  # client -> server (H)PUBs to it are removed
         self.connections = 0
         self.writers: set[asyncio.StreamWriter] = set()
         self.server: asyncio.Server | None = None
@@ -42,8 +58,8 @@ class TcpProxy:
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, upstream: bool) -> None:
             try:
                 while data := await src.read(65536):
-                    if upstream and self.drop_pubs is not None:
-                        data = self.drop_pubs.sub(b"", data)
+                    if upstream and self.drop_prefix is not None:
+                        data = _without_publishes(data, self.drop_prefix)
                     if self.forward_requests if upstream else self.forward_replies:
                         dst.write(data)
                         await dst.drain()
@@ -63,15 +79,15 @@ class TcpProxy:
         self.forward_requests = False
 
     def drop_published_to(self, prefix: bytes) -> None:
-        """From now on, ``PUB`` commands without headers to subjects starting with
-        ``prefix`` (and their payload) are removed from what clients send, everything else
-        is relayed, until :meth:`keep_published` or :meth:`reopen`. (A command split
-        across two reads slips through; on loopback a small one is not.)"""
-        self.drop_pubs = re.compile(rb"PUB " + re.escape(prefix) + rb"[^\r]*\r\n[^\r]*\r\n")
+        """From now on, ``PUB`` and ``HPUB`` commands to subjects starting with ``prefix``
+        (with their payload) are removed from what clients send, everything else is
+        relayed, until :meth:`keep_published` or :meth:`reopen`. (A command split across
+        two reads slips through; on loopback a small one is not split.)"""
+        self.drop_prefix = prefix
 
     def keep_published(self) -> None:
-        """Relay every ``PUB`` again."""
-        self.drop_pubs = None
+        """Relay every publish again."""
+        self.drop_prefix = None
 
     def cut(self) -> None:
         """Close every relayed connection and refuse new ones."""
@@ -83,7 +99,7 @@ class TcpProxy:
     def reopen(self) -> None:
         """Accept (and relay faithfully) new connections again."""
         self.forward_requests = self.forward_replies = True
-        self.drop_pubs = None
+        self.drop_prefix = None
         self.open = True
 
     async def close(self) -> None:

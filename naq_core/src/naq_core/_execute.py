@@ -112,12 +112,14 @@ class JobRunner:
 
         Holding about 50 ms of work per slot keeps a fast worker busy between pull round
         trips, while a worker running long jobs holds none it cannot start (so idle workers
-        get them instead).
+        get them instead). Finished jobs whose records wait for the server's reply beyond
+        that many take their place: a slow store slows the pulls instead of piling up
+        records (at most twice the capacity wait; the expiry loop pulls again later).
         """
-        if not self.max_prefetch:
-            return self.concurrency
-        extra = int(self.concurrency * 0.05 / max(self.avg_duration, 1e-5))
-        return self.concurrency + min(self.max_prefetch, extra)
+        base = self.concurrency
+        if self.max_prefetch:
+            base += min(self.max_prefetch, int(self.concurrency * 0.05 / max(self.avg_duration, 1e-5)))
+        return max(0, base - max(0, self.conn.confirmer.pending - base))
 
     async def mark_running(self) -> None:
         """Record "running" for jobs that have been running a while (one sweep, not per job)."""

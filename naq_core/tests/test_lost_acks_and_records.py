@@ -1,6 +1,7 @@
-"""Acks lost with a broken connection are sent again after the reconnect.
+"""Acks and records lost or delayed on their way to the server, against a real server
+through a TCP relay that drops them: no job runs twice for it, nothing piles up.
 
-An ack is a publish without a reply. One written to a connection that then broke (its
+Acks lost with a broken connection are sent again after the reconnect. An ack is a publish without a reply. One written to a connection that then broke (its
 server was SIGKILLed, say) may never arrive: the job ran and its record is stored, but
 JetStream still holds the message and hands it to a worker again after ``ack_wait`` — a
 duplicate run (most of those left after a cluster node's death). A worker now acks again,
@@ -9,6 +10,7 @@ after a reconnect, what it acked in the last ``ack_wait`` seconds; acking twice 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -94,3 +96,24 @@ async def test_a_completed_job_delivered_again_is_acked_without_running(
             assert worker_tasks.calls[key] == 1  # not run again
             record = await q.job_record(job)
             assert (record.status, record.attempt) == (JobStatus.COMPLETED, 1)
+
+
+async def test_records_waiting_for_the_store_slow_the_pulls_instead_of_piling_up(
+    nats_url: str, queue_name: str, proxy: TcpProxy
+) -> None:
+    """While the store does not answer (a stalled or starved nats-server, here records
+    dropped on the way), finished jobs' records wait for their reply. A job's pull credit
+    came back when its record was published, so the worker kept running jobs and the
+    unconfirmed records piled up (1,148 in one soak, its memory stepping up). Now records
+    waiting beyond the worker's capacity take its place: it stops pulling at twice that."""
+    async with Queue(queue_name, nats_url) as q:
+        async with running_worker(_url(proxy), queue_name, concurrency=2, prefetch=0) as worker:
+            runner = worker._runner
+            assert runner is not None
+            proxy.drop_published_to(b"$KV.naq_results.")  # no record reaches the store
+            jobs = await q.enqueue_many([(worker_tasks.add, (i, 1)) for i in range(100)])
+            await wait_until(lambda: runner.conn.confirmer.pending >= 4, timeout=10)
+            await asyncio.sleep(0.5)  # room for more pulls, had they been made
+            assert runner.conn.confirmer.pending <= 4 and runner.processed <= 6
+            proxy.keep_published()  # the store answers again: everything completes
+            assert await q.fetch_job_result(jobs[-1], timeout=60) == 100
