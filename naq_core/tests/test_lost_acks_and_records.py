@@ -1,11 +1,12 @@
 """Acks and records lost or delayed on their way to the server, against a real server
 through a TCP relay that drops them: no job runs twice for it, nothing piles up.
 
-Acks lost with a broken connection are sent again after the reconnect. An ack is a publish without a reply. One written to a connection that then broke (its
+An ack is a publish without a reply. One written to a connection that then broke (its
 server was SIGKILLed, say) may never arrive: the job ran and its record is stored, but
 JetStream still holds the message and hands it to a worker again after ``ack_wait`` — a
-duplicate run (most of those left after a cluster node's death). A worker now acks again,
-after a reconnect, what it acked in the last ``ack_wait`` seconds; acking twice is harmless.
+duplicate run. A worker acks again, after a reconnect, what it acked in the last
+``ack_wait`` seconds (acking twice is harmless), and acks without running a redelivered
+job whose record already says it completed.
 """
 
 from __future__ import annotations
