@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import evolve
 
+from naq_core._heap import HeapTrimmer
 from naq_core._intake import Intake
 from naq_core._jobevents import JobEvents
 from naq_core._log import get_logger
@@ -88,6 +89,7 @@ class JobRunner:
         #: Seconds between in_progress signs of a held message: a third of ack_wait.
         self.progress_every = conn.config.ack_wait / 3
         self.acks = RecentAcks(window=conn.config.ack_wait)  # sent again after a reconnect
+        self.heap = HeapTrimmer()  # memory of a burst given back once idle
         self.avg_duration = 1.0  # seconds, EWMA; starts pessimistic (no prefetch)
         self.stopping = False
         self.processed = 0

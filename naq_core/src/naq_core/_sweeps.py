@@ -41,10 +41,12 @@ async def _keep_alive_loop(runner: JobRunner) -> None:
 
 
 async def _mark_loop(runner: JobRunner, heartbeat: Heartbeat | None) -> None:
-    """Record "running" for jobs that last (every 0.1 s), and the heartbeat's state."""
+    """Record "running" for jobs that last (every 0.1 s), and the heartbeat's state; trim
+    the heap when the worker has just gone idle (``_heap``)."""
     while True:
         await asyncio.sleep(0.1)
         try:
+            runner.heap.tick(idle=not runner.held, work=runner.processed + runner.failed)
             await runner.mark_running()
             if heartbeat is not None:
                 await heartbeat.state_changed()  # idle <-> busy, at most once a second
