@@ -106,15 +106,16 @@ async def test_records_waiting_for_the_store_slow_the_pulls_instead_of_piling_up
     dropped on the way), finished jobs' records wait for their reply. A job's pull credit
     came back when its record was published, so the worker kept running jobs and the
     unconfirmed records piled up (1,148 in one soak, its memory stepping up). Now records
-    waiting beyond the worker's capacity take its place: it stops pulling at twice that."""
+    waiting beyond four times the worker's capacity take its place: it stops pulling at
+    five times its capacity waiting."""
     async with Queue(queue_name, nats_url) as q:
         async with running_worker(_url(proxy), queue_name, concurrency=2, prefetch=0) as worker:
             runner = worker._runner
             assert runner is not None
             proxy.drop_published_to(b"$KV.naq_results.")  # no record reaches the store
             jobs = await q.enqueue_many([(worker_tasks.add, (i, 1)) for i in range(100)])
-            await wait_until(lambda: runner.conn.confirmer.pending >= 4, timeout=10)
+            await wait_until(lambda: runner.conn.confirmer.pending >= 10, timeout=10)
             await asyncio.sleep(0.5)  # room for more pulls, had they been made
-            assert runner.conn.confirmer.pending <= 4 and runner.processed <= 6
+            assert runner.conn.confirmer.pending <= 10 and runner.processed <= 12
             proxy.keep_published()  # the store answers again: everything completes
             assert await q.fetch_job_result(jobs[-1], timeout=60) == 100

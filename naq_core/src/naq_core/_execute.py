@@ -28,6 +28,9 @@ from naq_core.heartbeat import MinuteCounts
 from naq_core.job import Job, JobStatus, Outcome
 from naq_core.registry import unknown_task_message
 
+#: Records waiting for their store reply, per unit of credit, before they take the credit.
+_UNCONFIRMED_PER_CREDIT = 4
+
 if TYPE_CHECKING:
     from nats.aio.msg import Msg
 
@@ -114,14 +117,14 @@ class JobRunner:
 
         Holding about 50 ms of work per slot keeps a fast worker busy between pull round
         trips, while a worker running long jobs holds none it cannot start (so idle workers
-        get them instead). Finished jobs whose records wait for the server's reply beyond
-        that many take their place: a slow store slows the pulls instead of piling up
-        records (at most twice the capacity wait; the expiry loop pulls again later).
+        get them instead). Records waiting for the server's reply beyond four times that
+        (a store far behind: a stall, not the normal pipeline) take its place, so the pulls
+        slow down instead of records piling up (the expiry loop pulls again within 1 s).
         """
         base = self.concurrency
         if self.max_prefetch:
             base += min(self.max_prefetch, int(self.concurrency * 0.05 / max(self.avg_duration, 1e-5)))
-        return max(0, base - max(0, self.conn.confirmer.pending - base))
+        return max(0, base - max(0, self.conn.confirmer.pending - _UNCONFIRMED_PER_CREDIT * base))
 
     async def mark_running(self) -> None:
         """Record "running" for jobs that have been running a while (one sweep, not per job)."""
