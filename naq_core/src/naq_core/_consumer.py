@@ -99,6 +99,7 @@ class PullConsumer:
         self._inbox = ""
         self._sub: Subscription | None = None
         self._timer: asyncio.Task[None] | None = None
+        self._clocks: set[asyncio.Task[None]] = set()  # round trips starting requests' clocks
         self._stopping = False
         self._min_batch = max(1, capacity() // 4)
 
@@ -131,6 +132,8 @@ class PullConsumer:
         self._stopping = True
         if self._timer is not None:
             await cancel_and_wait(self._timer)
+        for clock in list(self._clocks):  # their requests end with the inbox
+            await cancel_and_wait(clock)
         sub, self._sub = self._sub, None
         if sub is None:
             return
@@ -168,7 +171,22 @@ class PullConsumer:
         request = {"batch": free, "expires": int(expires * 1e9)}
         try:
             await self._nc.publish(self._next_subject, json.dumps(request).encode(), reply=self._inbox)
-            await _round_trip(self._nc, _CONFIRM_WITHIN)  # the server has read it: its expiry began
+        except nats.errors.Error as exc:
+            pending[1] = time.monotonic() + expires
+            if not self._stopping:
+                get_logger(__name__).warning("pull_request_failed", error=str(exc) or type(exc).__name__)
+            return
+        # In a task of its own: whoever asked for this pull (the worker's start, say) does not
+        # wait for the round trip, nor can a cancellation of theirs be lost in it (Python
+        # 3.11's wait_for drops one that lands as the awaited future completes).
+        clock = asyncio.get_running_loop().create_task(self._start_clock(pending, expires))
+        self._clocks.add(clock)
+        clock.add_done_callback(self._clocks.discard)
+
+    async def _start_clock(self, pending: list[float], expires: float) -> None:
+        """Start a request's deadline once a round trip shows the server has read it."""
+        try:
+            await _round_trip(self._nc, _CONFIRM_WITHIN)
         except (nats.errors.Error, TimeoutError) as exc:
             if not self._stopping:
                 get_logger(__name__).warning("pull_request_failed", error=str(exc) or type(exc).__name__)
