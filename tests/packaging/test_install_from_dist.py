@@ -66,6 +66,9 @@ def venv(dist_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     python = root / "bin" / "python"
     # The README's `pip install naq naq-dashboard`, with the built files as naq's only source.
     install = ["pip", "install", "--quiet", "--python", str(python), "--find-links", str(dist_dir)]
+    # Never a cached wheel of the same name and version built from an older checkout.
+    for name in _wheel_metadata(dist_dir):
+        install += ["--refresh-package", name]
     subprocess.run(
         [*uv, *install, "naq", "naq-dashboard"],
         check=True,
