@@ -175,18 +175,25 @@ class CliBench:
 
     async def latency(self, samples: int, warmup: int = 20, gap: float = 0.005) -> list[float]:
         """Enqueue-to-start delays (ms) of single jobs sent to one idle CLI worker."""
+        assert self._nc is not None, "call start() first"
         name = _queue_name("latency")
+        reply = f"naq_bench.stamp.{uuid.uuid4().hex[:8]}"
+        sub = await self._nc.subscribe(reply)
         delays: list[float] = []
-        async with Queue(name, self.url) as queue:
-            await queue.connection()
-            with self.workers(name, 1):
-                for i in range(warmup + samples):
-                    await asyncio.sleep(gap)
-                    job = await queue.enqueue(bench_tasks.stamp, time.time())
-                    # the first waits for the process to start
-                    delay = await queue.fetch_job_result(job, timeout=self.timeout)
-                    if i >= warmup:
-                        delays.append(float(delay) * 1000.0)
+        try:
+            async with Queue(name, self.url) as queue:
+                await queue.connection()
+                with self.workers(name, 1):
+                    for i in range(warmup + samples):
+                        await asyncio.sleep(gap)
+                        sent = time.time()
+                        await queue.enqueue(bench_tasks.stamp_to, self.url, reply)
+                        # the producer only waits; the first sample waits for the process to start
+                        msg = await sub.next_msg(timeout=self.timeout)
+                        if i >= warmup:
+                            delays.append((float(msg.data) - sent) * 1000.0)
+        finally:
+            await sub.unsubscribe()
         return delays
 
     async def soak(

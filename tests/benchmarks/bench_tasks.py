@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
-__all__ = ["noop", "noop_sync", "stamp"]
+import nats
+
+_reply_conns: dict[str, Any] = {}  # nats URL -> this worker's own connection for replies
+
+__all__ = ["noop", "noop_sync", "stamp", "stamp_to"]
 
 
 async def noop() -> None:
@@ -18,3 +23,16 @@ def noop_sync() -> None:
 async def stamp(enqueued_at: float) -> float:
     """Seconds from ``enqueued_at`` (the producer's ``time.time()``) to this task starting."""
     return time.time() - enqueued_at
+
+
+async def stamp_to(url: str, reply: str) -> float:
+    """The ``time.time()`` this task started, also published on ``reply`` (core NATS) over
+    a connection of the task's own (made once): the producer waits on a subscription made
+    before it enqueued, so nothing of its own runs while the job is on its way (the same
+    method as the taskiq-nats measurement). Read before the publish: not in the delay."""
+    started = time.time()
+    nc = _reply_conns.get(url)
+    if nc is None:
+        nc = _reply_conns[url] = await nats.connect(url, name="naq-bench-stamp")
+    await nc.publish(reply, repr(started).encode())
+    return started
