@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+from pathlib import Path
 
 import nats
 from nats.aio.client import Client as NATS
 from nats.js.api import StreamConfig
 
-from naq_core.testing.cluster import NatsCluster, stream_leader
+from naq_core.server import EmbeddedServer, free_port
+from naq_core.testing.cluster import ClusterNode, NatsCluster, _start_node, stream_leader
 
 
 async def _leader(nc: NATS, stream: str, *, other_than: str | None = None) -> str:
@@ -44,3 +47,23 @@ async def test_a_killed_leader_is_replaced_and_its_node_comes_back(nats_cluster:
         assert len(nats_cluster.running()) == 3
     finally:
         await nc.close()
+
+
+def test_a_node_whose_client_port_was_taken_since_it_was_picked_starts_on_another(tmp_path: Path) -> None:
+    """The routes of the nodes started first open outgoing connections from the same range
+    of ports that free_port() picks from, so a node's port can be taken before it starts
+    (seen in CI: "port ... is already in use"); the node then starts on fresh ports."""
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    server = EmbeddedServer(
+        port=port, http_port=free_port(), store_dir=tmp_path / "js", log_file=tmp_path / "log"
+    )
+    node = ClusterNode(name="n1", directory=tmp_path, server=server, cluster_port=free_port())
+    try:
+        _start_node(node)
+        assert server.is_running() and server.port != port
+    finally:
+        server.stop()
+        taken.close()

@@ -32,7 +32,7 @@ from typing import Any, Self
 from attrs import define, field
 from nats.js import JetStreamContext
 
-from naq_core.errors import NaqTimeoutError
+from naq_core.errors import NaqConnectionError, NaqTimeoutError
 from naq_core.server import LOOPBACK, EmbeddedServer, free_port
 
 __all__ = [
@@ -133,7 +133,7 @@ class NatsCluster:
             )
         try:
             for node in self.nodes:
-                node.server.start(timeout=START_TIMEOUT)
+                _start_node(node)
             self.wait_ready(timeout)
         except BaseException:
             self.stop()
@@ -216,3 +216,17 @@ async def consumer_leader(js: JetStreamContext, stream: str, consumer: str) -> s
 async def bucket_leader(js: JetStreamContext, bucket: str) -> str | None:
     """The ``server_name`` leading key-value ``bucket`` (its stream ``KV_<bucket>``)."""
     return await stream_leader(js, f"KV_{bucket}")
+
+
+def _start_node(node: ClusterNode, tries: int = 3) -> None:
+    """Start ``node``; if its client or monitoring port was taken since it was picked (the
+    routes of the nodes started before it open outgoing connections from the same range of
+    ports), start it on fresh ones. Its cluster port is fixed: the other nodes' routes name it."""
+    for attempt in range(tries):
+        try:
+            node.server.start(timeout=START_TIMEOUT)
+            return
+        except NaqConnectionError as exc:
+            if "already in use" not in str(exc) or attempt == tries - 1:
+                raise
+            node.server.port = node.server.http_port = 0  # start() picks free ones just before launching
