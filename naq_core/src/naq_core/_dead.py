@@ -6,6 +6,8 @@ import asyncio
 import time
 from typing import TYPE_CHECKING
 
+from attrs import evolve
+
 from naq_core._jetstream.natspy import term_with_reason
 from naq_core._log import get_logger
 from naq_core.deadletter import DeadLetter, DeadLetterReason
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
     from naq_core.deadletter import DeadLetterSink
     from naq_core.job import Job
 
-__all__ = ["DeadLetterRouter", "job_of_subject"]
+__all__ = ["DeadLetterRouter", "failure_reason", "job_of_subject"]
 
 _PAYLOAD_LOG_LIMIT = 512
 
@@ -130,3 +132,11 @@ class DeadLetterRouter:
 async def _term(msg: Msg, reason: str) -> None:
     """TERM with a reason (nats-py's ``term()`` takes none; the protocol does)."""
     await term_with_reason(msg, reason)
+
+
+def failure_reason(job: Job, exc: BaseException) -> DeadLetterReason:
+    """``retries exhausted`` when retries were wanted for this error and ran out; ``failed``
+    when none were: no ``max_retries``, or ``retry_on`` / ``ignore_on`` rule it out."""
+    if job.max_retries and evolve(job, attempt=1).should_retry(exc):
+        return DeadLetterReason.RETRIES_EXHAUSTED
+    return DeadLetterReason.FAILED

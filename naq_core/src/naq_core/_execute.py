@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import evolve
 
+from naq_core._dead import failure_reason
 from naq_core._heap import HeapTrimmer
 from naq_core._intake import Intake
 from naq_core._jobevents import JobEvents
@@ -45,14 +46,6 @@ __all__ = ["JobRunner"]
 
 def _format(exc: BaseException) -> tuple[str, str, str]:
     return type(exc).__name__, str(exc), "".join(tb.format_exception(exc))
-
-
-def _failure_reason(job: Job, exc: BaseException) -> DeadLetterReason:
-    """``retries exhausted`` when retries were wanted for this error and ran out; ``failed``
-    when none were: no ``max_retries``, or ``retry_on`` / ``ignore_on`` rule it out."""
-    if job.max_retries and evolve(job, attempt=1).should_retry(exc):
-        return DeadLetterReason.RETRIES_EXHAUSTED
-    return DeadLetterReason.FAILED
 
 
 class JobRunner:
@@ -315,7 +308,7 @@ class JobRunner:
             self.events.failed(job, duration, f"{error_type}: {error}")
             letter = self.dead.letter(
                 msg,
-                _failure_reason(job, exc),
+                failure_reason(job, exc),
                 queue=job.queue_name,
                 job=job,
                 error_type=error_type,
