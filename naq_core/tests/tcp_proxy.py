@@ -43,6 +43,12 @@ class TcpProxy:
         self.writers: set[asyncio.StreamWriter] = set()
         self.server: asyncio.Server | None = None
 
+    @property
+    def url(self) -> str:
+        """The relay's ``nats://`` URL (once started)."""
+        assert self.server is not None, "start() first"
+        return f"nats://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
     async def start(self) -> str:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
         return f"nats://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"

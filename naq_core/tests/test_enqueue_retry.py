@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import AsyncIterator
 from typing import Any
 
 import client_tasks
@@ -27,21 +26,6 @@ from naq_core.server import EmbeddedServer
 from naq_core.testing.worker import eventually, wait_until
 
 MANY = 50
-
-
-@pytest.fixture
-async def proxy(nats_server: EmbeddedServer) -> AsyncIterator[TcpProxy]:
-    relay = TcpProxy(int(nats_server.url.rsplit(":", 1)[1]))
-    await relay.start()
-    try:
-        yield relay
-    finally:
-        await relay.close()
-
-
-def _url(proxy: TcpProxy) -> str:
-    assert proxy.server is not None
-    return f"nats://127.0.0.1:{proxy.server.sockets[0].getsockname()[1]}"
 
 
 async def _stored(q: Queue, job: Job | str) -> int:
@@ -65,7 +49,7 @@ async def _cut_and_reconnect(proxy: TcpProxy, q: Queue) -> None:
 async def test_an_enqueue_in_flight_during_a_cut_completes_stored_once(
     nats_server: EmbeddedServer, queue_name: str, proxy: TcpProxy, lost: str
 ) -> None:
-    async with Queue(queue_name, nats_server.url) as direct, Queue(queue_name, _url(proxy)) as q:
+    async with Queue(queue_name, nats_server.url) as direct, Queue(queue_name, proxy.url) as q:
         await q.connection()
         proxy.drop_replies() if lost == "ack" else proxy.drop_requests()
         job = q.prepare(client_tasks.add, 1, 2)
@@ -87,7 +71,7 @@ async def test_an_enqueue_in_flight_during_a_cut_completes_stored_once(
 async def test_a_chosen_id_resent_after_a_lost_ack_is_not_called_a_duplicate(
     nats_server: EmbeddedServer, queue_name: str, proxy: TcpProxy
 ) -> None:
-    async with Queue(queue_name, nats_server.url) as direct, Queue(queue_name, _url(proxy)) as q:
+    async with Queue(queue_name, nats_server.url) as direct, Queue(queue_name, proxy.url) as q:
         await q.connection()
         proxy.drop_replies()
         sending = asyncio.create_task(q.enqueue(client_tasks.add, 1, 2, job_id="mine"))
@@ -105,7 +89,7 @@ async def test_a_chosen_id_resent_after_a_lost_ack_is_not_called_a_duplicate(
 async def test_a_chosen_id_taken_by_another_producer_stays_a_duplicate_after_a_resend(
     nats_server: EmbeddedServer, queue_name: str, proxy: TcpProxy
 ) -> None:
-    async with Queue(queue_name, nats_server.url) as direct, Queue(queue_name, _url(proxy)) as q:
+    async with Queue(queue_name, nats_server.url) as direct, Queue(queue_name, proxy.url) as q:
         await direct.enqueue(client_tasks.add, 5, 5, job_id="theirs")
         await q.connection()
         proxy.drop_replies()
@@ -122,7 +106,7 @@ async def test_a_chosen_id_taken_by_another_producer_stays_a_duplicate_after_a_r
 async def test_enqueue_many_in_flight_during_a_cut_stores_each_job_once(
     nats_server: EmbeddedServer, queue_name: str, proxy: TcpProxy, lost: str
 ) -> None:
-    async with Queue(queue_name, nats_server.url) as direct, Queue(queue_name, _url(proxy)) as q:
+    async with Queue(queue_name, nats_server.url) as direct, Queue(queue_name, proxy.url) as q:
         await q.connection()
         proxy.drop_replies() if lost == "ack" else proxy.drop_requests()
         sending = asyncio.create_task(q.enqueue_many([(client_tasks.add, (i, i)) for i in range(MANY)]))
@@ -143,7 +127,7 @@ async def test_enqueue_many_in_flight_during_a_cut_stores_each_job_once(
 async def test_enqueue_many_resends_only_what_was_not_acknowledged(
     nats_server: EmbeddedServer, queue_name: str, proxy: TcpProxy
 ) -> None:
-    async with Queue(queue_name, nats_server.url) as direct, Queue(queue_name, _url(proxy)) as q:
+    async with Queue(queue_name, nats_server.url) as direct, Queue(queue_name, proxy.url) as q:
         conn = await q.connection()
         sends: collections.Counter[str] = collections.Counter()
         publish = conn.nc.publish
@@ -172,7 +156,7 @@ async def test_an_outage_longer_than_the_bound_is_one_clear_error(
     nats_server: EmbeddedServer, queue_name: str, proxy: TcpProxy, monkeypatch: pytest.MonkeyPatch, many: bool
 ) -> None:
     monkeypatch.setattr(publish, "OUTAGE_TIMEOUT", 1.5)
-    async with Queue(queue_name, _url(proxy)) as q:
+    async with Queue(queue_name, proxy.url) as q:
         conn = await q.connection()
         proxy.drop_replies()
         sending: asyncio.Task[object] = asyncio.create_task(

@@ -13,33 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
-import pytest
 import worker_tasks
 from support import running_worker
 from tcp_proxy import TcpProxy
 
 from naq_core import JobStatus, Queue
 from naq_core.jetstream import JOBS_STREAM, consumer_name
-from naq_core.server import EmbeddedServer
 from naq_core.testing.worker import eventually, wait_until
-
-
-@pytest.fixture
-async def proxy(nats_server: EmbeddedServer) -> AsyncIterator[TcpProxy]:
-    relay = TcpProxy(int(nats_server.url.rsplit(":", 1)[1]))
-    await relay.start()
-    try:
-        yield relay
-    finally:
-        await relay.close()
 
 
 async def test_an_ack_lost_with_the_connection_is_sent_again_after_the_reconnect(
     nats_url: str, queue_name: str, proxy: TcpProxy
 ) -> None:
-    proxied = _url(proxy)
+    proxied = proxy.url
     async with Queue(queue_name, nats_url) as q:
         # ack_wait far beyond the test: only an ack sent again can empty the consumer
         async with running_worker(proxied, queue_name, ack_wait=120) as worker:
@@ -64,11 +51,6 @@ async def test_an_ack_lost_with_the_connection_is_sent_again_after_the_reconnect
             assert record.attempt == 1  # never delivered again
 
 
-def _url(proxy: TcpProxy) -> str:
-    assert proxy.server is not None
-    return f"nats://127.0.0.1:{proxy.server.sockets[0].getsockname()[1]}"
-
-
 async def _ack_pending(q: Queue, queue: str, expected: int) -> bool:
     conn = await q.connection()
     info = await conn.js.consumer_info(JOBS_STREAM, consumer_name(queue))
@@ -84,7 +66,7 @@ async def test_a_completed_job_delivered_again_is_acked_without_running(
     it without running it a second time (one record read, only for a redelivery)."""
     key = uuid.uuid4().hex
     async with Queue(queue_name, nats_url) as q:
-        async with running_worker(_url(proxy), queue_name, ack_wait=1):
+        async with running_worker(proxy.url, queue_name, ack_wait=1):
             warm = await q.enqueue(worker_tasks.add, 1, 1)
             assert await q.fetch_job_result(warm, timeout=10) == 2
             await eventually(lambda: _ack_pending(q, queue_name, 0), timeout=10)  # warm's ack is in
@@ -109,7 +91,7 @@ async def test_records_waiting_for_the_store_slow_the_pulls_instead_of_piling_up
     waiting beyond four times the worker's capacity take its place: it stops pulling at
     five times its capacity waiting."""
     async with Queue(queue_name, nats_url) as q:
-        async with running_worker(_url(proxy), queue_name, concurrency=2, prefetch=0) as worker:
+        async with running_worker(proxy.url, queue_name, concurrency=2, prefetch=0) as worker:
             runner = worker._runner
             assert runner is not None
             proxy.drop_published_to(b"$KV.naq_results.")  # no record reaches the store
