@@ -23,6 +23,20 @@ from naq_core.queue import Queue
 N = 50
 
 
+class _JobMessage:
+    """Stands for a finished job's message: records its ack and its in_progress signs."""
+
+    def __init__(self) -> None:
+        self.acked: list[str] = []
+        self.signs: list[str] = []
+
+    async def ack(self) -> None:
+        self.acked.append("ack")
+
+    async def in_progress(self) -> None:
+        self.signs.append("+WPI")
+
+
 async def test_records_never_answered_are_forgotten(nats_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Published to a subject whose only subscriber never replies: no reply ever comes."""
     monkeypatch.setattr(confirm, "FORGET_AFTER", 0.05, raising=False)
@@ -77,14 +91,8 @@ async def test_a_job_awaiting_its_record_keeps_telling_jetstream_it_is_alive(nat
     nc = await nats.connect(nats_url)
     try:
         confirmer = RecordConfirmer(nc)
-        signs: list[str] = []
-        acked: list[str] = []
-
-        async def then() -> None:
-            acked.append("ack")
-
-        async def alive() -> None:
-            signs.append("+WPI")
+        job = _JobMessage()
+        then, alive, acked, signs = job.ack, job.in_progress, job.acked, job.signs
 
         # No subscriber yet on ``subject``: the server answers 503, the record is sent again.
         await confirmer.publish(subject, b"{}", {"Nats-TTL": "60s"}, then, keepalive=alive)
@@ -116,14 +124,8 @@ async def test_a_record_that_gets_no_answer_is_sent_again_and_its_job_kept(nats_
     try:
         leader = await nc.subscribe(subject)  # receives; answers only when the test says so
         confirmer = RecordConfirmer(nc)
-        signs: list[str] = []
-        acked: list[str] = []
-
-        async def then() -> None:
-            acked.append("ack")
-
-        async def alive() -> None:
-            signs.append("+WPI")
+        job = _JobMessage()
+        then, alive, acked, signs = job.ack, job.in_progress, job.acked, job.signs
 
         await confirmer.publish(subject, b"rec", {"Nats-TTL": "60s"}, then, keepalive=alive)
         first = await leader.next_msg(timeout=10)  # the old leader took it and died
@@ -156,14 +158,8 @@ async def test_a_record_never_answered_is_given_up_after_retry_for(
     try:
         silent = await nc.subscribe(subject)  # interest, never an answer
         confirmer = RecordConfirmer(nc)
-        acked: list[str] = []
-        signs: list[str] = []
-
-        async def then() -> None:
-            acked.append("ack")
-
-        async def alive() -> None:
-            signs.append("+WPI")
+        job = _JobMessage()
+        then, alive, acked, signs = job.ack, job.in_progress, job.acked, job.signs
 
         await confirmer.publish(subject, b"rec", {"Nats-TTL": "60s"}, then, keepalive=alive)
         async with asyncio.timeout(10):
